@@ -1,0 +1,20 @@
+//! One binary for every function of the step. Lambda puts the function's `handler` from
+//! serverless.yml into `_HANDLER`; `main` runs that handler and builds only what it needs.
+
+mod stream;
+
+use std::process::ExitCode;
+
+use lambda_runtime::service_fn;
+use shared::FunctionHandler;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    shared::init_tracing();
+    let result = match FunctionHandler::from_env() {
+        Ok(FunctionHandler::Api(route)) => shared::api::serve(route).await,
+        Ok(FunctionHandler::Stream) => lambda_runtime::run(service_fn(stream::handler)).await,
+        Err(unknown) => Err(unknown.into()),
+    };
+    shared::exit_code(result)
+}
