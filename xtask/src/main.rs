@@ -1,1 +1,63 @@
-fn main() {}
+//! `cargo xtask COMMAND`: parses the command line once and hands it to the command's module.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use pico_args::Arguments;
+
+const HELP: &str = "\
+cargo xtask: the workshop's companion
+
+Usage: cargo xtask COMMAND [ARGS]
+
+Commands:
+  test     run every check of the repository (what CI runs)
+
+Run `cargo xtask COMMAND --help` for a command's options.
+";
+
+fn main() -> ExitCode {
+    match run(Arguments::from_env()) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(mut args: Arguments) -> Result<ExitCode> {
+    let command = args.subcommand()?;
+    let help = args.contains(["-h", "--help"]);
+    match command.as_deref() {
+        Some("test") => {
+            if help {
+                return print(xtask::test::HELP);
+            }
+            finish(args)?;
+            xtask::test::run()
+        }
+        None | Some("help") => print(HELP),
+        Some(other) => {
+            eprint!("unknown command {other:?}\n\n{HELP}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn print(text: &str) -> Result<ExitCode> {
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses arguments the command does not take, instead of ignoring them.
+fn finish(args: Arguments) -> Result<()> {
+    let rest = args.finish();
+    if !rest.is_empty() {
+        anyhow::bail!(
+            "unexpected argument {:?}; see --help",
+            rest[0].to_string_lossy()
+        );
+    }
+    Ok(())
+}

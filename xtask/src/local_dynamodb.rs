@@ -1,0 +1,79 @@
+//! Calls to the local DynamoDB (moto) in DynamoDB's own JSON protocol: what xtask needs to
+//! set a table up and read its stream, without linking the AWS SDK into xtask.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+
+/// A client for one local endpoint. moto reads the region from the credential scope of the
+/// `Authorization` header and checks no signature, so a fixed dummy one serves.
+#[derive(Debug, Clone)]
+pub struct LocalDynamoDb {
+    endpoint: String,
+    region: String,
+    agent: ureq::Agent,
+}
+
+impl LocalDynamoDb {
+    pub fn new(endpoint: &str, region: &str) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        Self {
+            endpoint: endpoint.to_owned(),
+            region: region.to_owned(),
+            agent,
+        }
+    }
+
+    /// One call: `target` is the operation (`DynamoDB_20120810.CreateTable`).
+    pub fn call(&self, target: &str, request: &Value) -> Result<Value> {
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=local/20260101/{}/dynamodb/aws4_request, \
+             SignedHeaders=host;x-amz-target, Signature=0",
+            self.region
+        );
+        let mut response = self
+            .agent
+            .post(&self.endpoint)
+            .header("Content-Type", "application/x-amz-json-1.0")
+            .header("X-Amz-Target", target)
+            .header("Authorization", &authorization)
+            .send(request.to_string())
+            .with_context(|| {
+                format!(
+                    "calling {target} on the local DynamoDB at {}",
+                    self.endpoint
+                )
+            })?;
+        let status = response.status();
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .with_context(|| format!("reading the answer to {target}"))?;
+        if !status.is_success() {
+            bail!(
+                "{target} failed on the local DynamoDB ({status}): {}",
+                body.trim()
+            );
+        }
+        serde_json::from_str(&body)
+            .with_context(|| format!("reading the answer to {target}: {body}"))
+    }
+
+    /// A table keyed by the string `id`, billed per request: the users table.
+    pub fn create_users_table(&self, name: &str) -> Result<Value> {
+        self.call(
+            "DynamoDB_20120810.CreateTable",
+            &json!({
+                "TableName": name,
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            }),
+        )
+    }
+}

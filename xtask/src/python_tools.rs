@@ -1,0 +1,110 @@
+//! Python tools (moto, and later cargo-lambda and cfn-lint), pinned and installed into a
+//! virtual environment under `target/`, never into the learner's own Python.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+use crate::project;
+
+/// A pinned PyPI package and the command it provides.
+#[derive(Debug, Clone, Copy)]
+pub struct PythonTool {
+    /// What pip installs: `moto[server]==5.2.5`.
+    pub requirement: &'static str,
+    /// The console script it brings.
+    pub command: &'static str,
+    /// Said while installing: `moto (the local DynamoDB), about 20 s`.
+    pub what: &'static str,
+}
+
+pub const MOTO: PythonTool = PythonTool {
+    requirement: "moto[server]==5.2.5",
+    command: "moto_server",
+    what: "moto 5.2.5, the local DynamoDB (about 20 s)",
+};
+
+fn venv_dir() -> PathBuf {
+    project::xtask_dir().join("venv")
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    let bin = if cfg!(windows) { "Scripts" } else { "bin" };
+    let exe = if cfg!(windows) {
+        format!("{name}.exe")
+    } else {
+        name.to_owned()
+    };
+    venv_dir().join(bin).join(exe)
+}
+
+/// The path of the tool's command, installing it first if this machine does not have it yet.
+pub fn ensure(tool: PythonTool) -> Result<PathBuf> {
+    let marker = venv_dir().join(format!(
+        ".installed-{}",
+        tool.requirement.replace(['[', ']', '='], "_")
+    ));
+    let command = venv_bin(tool.command);
+    if marker.exists() && command.exists() {
+        return Ok(command);
+    }
+    let python = venv_bin("python");
+    if !python.exists() {
+        create_venv()?;
+    }
+    eprintln!(
+        "installing {} into {} (first time only)",
+        tool.what,
+        venv_dir().display()
+    );
+    let status = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+        ])
+        .arg(tool.requirement)
+        .status()
+        .with_context(|| format!("running pip from {}", python.display()))?;
+    if !status.success() {
+        bail!(
+            "pip could not install {} ({status}); check your network and run the command again",
+            tool.requirement
+        );
+    }
+    std::fs::write(&marker, tool.requirement)
+        .with_context(|| format!("writing {}", marker.display()))?;
+    Ok(command)
+}
+
+fn create_venv() -> Result<()> {
+    let python3 = if cfg!(windows) { "python" } else { "python3" };
+    let version = Command::new(python3)
+        .arg("--version")
+        .stderr(Stdio::null())
+        .output();
+    if !version.is_ok_and(|output| output.status.success()) {
+        bail!(
+            "{python3} was not found: install Python 3.9 or newer (https://www.python.org/downloads/), \
+             then run the command again"
+        );
+    }
+    let dir = venv_dir();
+    let status = Command::new(python3)
+        .args(["-m", "venv"])
+        .arg(&dir)
+        .status()
+        .with_context(|| format!("creating a Python virtual environment in {}", dir.display()))?;
+    if !status.success() {
+        // Debian and Ubuntu ship venv separately.
+        bail!(
+            "{python3} -m venv {} failed ({status}); on Debian or Ubuntu install it with \
+             `sudo apt install python3-venv`",
+            dir.display()
+        );
+    }
+    Ok(())
+}
