@@ -63,13 +63,28 @@ impl ProxyResponse {
     /// Reads `{"statusCode": 200, "headers": {...}, "body": "..."}`.
     pub fn from_result(result: &Value) -> Option<Self> {
         let status = u16::try_from(result.get("statusCode")?.as_u64()?).ok()?;
-        let headers = result
+        // API Gateway sends both maps' headers; lambda_http fills only `multiValueHeaders`.
+        let single = result
             .get("headers")
             .and_then(Value::as_object)
             .into_iter()
             .flatten()
-            .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
-            .collect();
+            .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())));
+        let multi = result
+            .get("multiValueHeaders")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .flat_map(|(name, values)| {
+                values
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(move |value| Some((name.clone(), value.as_str()?.to_owned())))
+            });
+        let mut headers: Vec<(String, String)> = single.chain(multi).collect();
+        headers.sort();
+        headers.dedup();
         let body = result
             .get("body")
             .and_then(Value::as_str)

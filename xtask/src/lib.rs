@@ -2,6 +2,7 @@
 
 pub mod api_gateway;
 pub mod local_dynamodb;
+pub mod local_function;
 pub mod moto;
 pub mod project;
 pub mod python_tools;
