@@ -16,7 +16,7 @@ pub async fn handler(event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse,
                 // Reported, not dropped: Lambda retries from this record (serverless.yml:
                 // functionResponseType: ReportBatchItemFailures), the others stay done.
                 tracing::error!(
-                    "{} record {} is not a user: {error}",
+                    "{} record {} is not a user (string \"id\" and \"name\"): {error}",
                     record.event_name,
                     sequence_number
                         .as_deref()
