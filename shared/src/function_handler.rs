@@ -2,9 +2,7 @@ use std::fmt;
 
 use crate::api::Route;
 
-/// The `handler` values of `serverless.yml` that a step's binary knows, in the order the
-/// functions appear there. Lambda passes the function's value in `_HANDLER`.
-pub const HANDLER_NAMES: [&str; 4] = ["users.put", "users.get", "users.delete", "stream.handler"];
+include!("handler_names.rs");
 
 /// What one process runs: one of the API routes, or the stream handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,12 +1,20 @@
 //! The workshop's companion, `cargo xtask`: one module per command, and the parts they share.
 
 pub mod api_gateway;
+pub mod check;
 pub mod local_dynamodb;
 pub mod local_function;
 pub mod moto;
 pub mod project;
 pub mod python_tools;
 pub mod runtime_api;
+pub mod serverless_yml;
 pub mod step_binary;
 
 pub mod test;
+
+/// The handler names a step's binary knows: the same file the binary is built from.
+pub mod handler_names {
+    include!("../../shared/src/handler_names.rs");
+}
+pub use handler_names::HANDLER_NAMES;

@@ -11,6 +11,7 @@ cargo xtask: the workshop's companion
 Usage: cargo xtask COMMAND [ARGS]
 
 Commands:
+  check    where your step stands, checked against the solution
   test     run every check of the repository (what CI runs)
 
 Run `cargo xtask COMMAND --help` for a command's options.
@@ -30,6 +31,14 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
     let command = args.subcommand()?;
     let help = args.contains(["-h", "--help"]);
     match command.as_deref() {
+        Some("check") => {
+            if help {
+                return print(xtask::check::HELP);
+            }
+            let options = xtask::check::Options::parse(&mut args)?;
+            finish(args)?;
+            xtask::check::run(options)
+        }
         Some("test") => {
             if help {
                 return print(xtask::test::HELP);

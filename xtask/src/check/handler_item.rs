@@ -1,0 +1,258 @@
+//! Item 5: the step's own binary, started as Lambda starts the stream function, gets an
+//! INSERT, a MODIFY and a REMOVE; its log must show each changed user as plain values.
+//!
+//! The log is compared by content, not text: every JSON value in it is found (compact or
+//! pretty-printed, any key order, any prefix), and each expected user is looked for inside them.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::{json, Value};
+
+use super::report::{Finding, Item};
+use crate::local_function::{FunctionSpec, LocalFunction};
+use crate::project;
+use crate::runtime_api::Outcome;
+
+const STEP_6: &str = "README, \"Handle the records in Rust\"";
+
+/// One change the check sends, and the user the log must then show.
+struct Change {
+    event_name: &'static str,
+    /// What a learner reads in a hint: "the INSERT record's new image".
+    image_shown: &'static str,
+    record: Value,
+    expected: Value,
+}
+
+fn typed(user: &Value) -> Value {
+    json!({"id": {"S": user["id"]}, "name": {"S": user["name"]}})
+}
+
+fn record(
+    sequence: u32,
+    event_name: &str,
+    id: &str,
+    new: Option<&str>,
+    old: Option<&str>,
+) -> Value {
+    let image =
+        |name: Option<&str>| name.map_or(json!({}), |name| typed(&json!({"id": id, "name": name})));
+    json!({
+        "eventID": format!("check-{sequence}"),
+        "eventName": event_name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_764_000_000 + sequence,
+            "Keys": {"id": {"S": id}},
+            "NewImage": image(new),
+            "OldImage": image(old),
+            "SequenceNumber": format!("{sequence}00000000000000000001"),
+            "SizeBytes": 40,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/check/stream/2026-01-01T00:00:00.000",
+    })
+}
+
+fn changes() -> Vec<Change> {
+    vec![
+        Change {
+            event_name: "INSERT",
+            image_shown: "the INSERT record's new image",
+            record: record(1, "INSERT", "check-1", Some("Ada Lovelace"), None),
+            expected: json!({"id": "check-1", "name": "Ada Lovelace"}),
+        },
+        Change {
+            event_name: "MODIFY",
+            image_shown: "the MODIFY record's new image",
+            record: record(2, "MODIFY", "check-2", Some("Grace Hopper"), Some("Grace")),
+            expected: json!({"id": "check-2", "name": "Grace Hopper"}),
+        },
+        Change {
+            event_name: "REMOVE",
+            image_shown: "the REMOVE record's old image (a REMOVE has no new image)",
+            record: record(3, "REMOVE", "check-3", None, Some("Margaret Hamilton")),
+            expected: json!({"id": "check-3", "name": "Margaret Hamilton"}),
+        },
+    ]
+}
+
+/// Runs the check on a built binary.
+pub fn check(binary: &Path, step_name: &str) -> Result<Finding> {
+    let item = Item::Handler;
+    let log = project::xtask_dir()
+        .join("check")
+        .join(format!("{step_name}-stream.log"));
+    let mut function = LocalFunction::start(FunctionSpec {
+        binary,
+        name: "stream",
+        handler: "stream.handler",
+        region: "us-east-1",
+        aws_endpoint: None,
+        environment: Vec::new(),
+        log,
+    })?;
+    let changes = changes();
+    for change in &changes {
+        let event = json!({"Records": [change.record]});
+        let outcome = match function.invoke(event.to_string().as_bytes(), Duration::from_secs(10)) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                return Ok(Finding::fail(
+                    item,
+                    format!("on an {} event: {error:#}", change.event_name),
+                ))
+            }
+        };
+        match outcome {
+            Outcome::Error(body) => {
+                return Ok(Finding::fail(
+                    item,
+                    format!(
+                        "the handler failed on an {} event: {}",
+                        change.event_name,
+                        String::from_utf8_lossy(&body).trim()
+                    ),
+                ))
+            }
+            Outcome::Response(body) => {
+                let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let failures = answer["batchItemFailures"].as_array().map_or(0, Vec::len);
+                if failures > 0 {
+                    return Ok(Finding::fail(
+                        item,
+                        format!(
+                            "the handler reported the {} record in batchItemFailures, though its \
+                             image is a user: report only records you cannot convert",
+                            change.event_name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(judge_log(&function.log_text(), &changes))
+}
+
+fn judge_log(log: &str, changes: &[Change]) -> Finding {
+    let values = json_values(log);
+    for change in changes {
+        if values.iter().any(|value| contains(value, &change.expected)) {
+            continue;
+        }
+        let hint = if values
+            .iter()
+            .any(|value| contains(value, &typed(&change.expected)))
+        {
+            format!(
+                "the log shows {} only in DynamoDB's typed form ({{\"S\": ...}}): turn it into a \
+                 plain value with serde_dynamo::from_item and log that ({STEP_6})",
+                change.image_shown
+            )
+        } else {
+            format!(
+                "the log does not show {}, {}, as JSON ({STEP_6})",
+                change.image_shown, change.expected
+            )
+        };
+        return Finding::fail(Item::Handler, hint);
+    }
+    Finding::pass(Item::Handler)
+}
+
+/// Every JSON object or array that appears in the text, outermost first.
+pub fn json_values(text: &str) -> Vec<Value> {
+    let mut values = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(['{', '[']) {
+        let candidate = &rest[start..];
+        let mut stream = serde_json::Deserializer::from_str(candidate).into_iter::<Value>();
+        match stream.next() {
+            Some(Ok(value)) => {
+                values.push(value);
+                rest = &candidate[stream.byte_offset()..];
+            }
+            _ => rest = &candidate[1..],
+        }
+    }
+    values
+}
+
+/// Whether `needle` is `haystack` or any value inside it.
+fn contains(haystack: &Value, needle: &Value) -> bool {
+    haystack == needle
+        || match haystack {
+            Value::Array(items) => items.iter().any(|item| contains(item, needle)),
+            Value::Object(fields) => fields.values().any(|field| contains(field, needle)),
+            _ => false,
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(log: &str) -> Finding {
+        judge_log(log, &changes())
+    }
+
+    const PLAIN: &str = r#" INFO INSERT {"id":"check-1"}: value is now {"id":"check-1","name":"Ada Lovelace"}
+ INFO MODIFY {"id":"check-2"}: value is now {"id":"check-2","name":"Grace Hopper"}
+ INFO REMOVE {"id":"check-3"}: value was {"id":"check-3","name":"Margaret Hamilton"}
+"#;
+
+    #[test]
+    fn compact_lines_with_a_prefix_pass() {
+        assert_eq!(verdict(PLAIN), Finding::pass(Item::Handler));
+    }
+
+    #[test]
+    fn pretty_printed_values_in_any_key_order_pass() {
+        let log = "value is now {\n  \"name\": \"Ada Lovelace\",\n  \"id\": \"check-1\"\n}\n\
+                   value is now {\n  \"id\": \"check-2\",\n  \"name\": \"Grace Hopper\"\n}\n\
+                   deleted: [{\"user\": {\"name\": \"Margaret Hamilton\", \"id\": \"check-3\"}}]\n";
+        assert_eq!(verdict(log), Finding::pass(Item::Handler));
+    }
+
+    #[test]
+    fn the_raw_event_fails_with_the_serde_dynamo_hint() {
+        let raw: Vec<String> = changes()
+            .iter()
+            .map(|change| format!(" INFO {}", json!({"Records": [change.record]})))
+            .collect();
+        let finding = verdict(&raw.join("\n"));
+        assert_eq!(finding.status, super::super::report::Status::Fail);
+        assert_eq!(
+            finding.hint,
+            [
+                "the log shows the INSERT record's new image only in DynamoDB's typed form \
+              ({\"S\": ...}): turn it into a plain value with serde_dynamo::from_item and log \
+              that (README, \"Handle the records in Rust\")"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_remove_logged_from_its_empty_new_image_fails_on_the_old_image() {
+        let log = PLAIN.replace(r#"{"id":"check-3","name":"Margaret Hamilton"}"#, "{}");
+        let finding = verdict(&log);
+        assert_eq!(finding.status, super::super::report::Status::Fail);
+        assert!(
+            finding.hint[0].starts_with(
+                "the log does not show the REMOVE record's old image (a REMOVE has no new image)"
+            ),
+            "{:?}",
+            finding.hint
+        );
+    }
+
+    #[test]
+    fn json_values_skips_what_is_not_json() {
+        let values = json_values("a {b} [1, 2] {\"x\": {\"y\": 1}} {");
+        assert_eq!(values, [json!([1, 2]), json!({"x": {"y": 1}})]);
+    }
+}

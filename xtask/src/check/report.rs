@@ -1,0 +1,131 @@
+//! What a check finds, and how the checklist prints it.
+
+use std::fmt::Write as _;
+
+/// The things a step asks for, in the order of its README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Item {
+    Parses,
+    Stream,
+    Function,
+    Builds,
+    Handler,
+    Tests,
+}
+
+impl Item {
+    pub const ALL: [Item; 6] = [
+        Item::Parses,
+        Item::Stream,
+        Item::Function,
+        Item::Builds,
+        Item::Handler,
+        Item::Tests,
+    ];
+    /// The items that need no build: `--only config`.
+    pub const CONFIG: [Item; 3] = [Item::Parses, Item::Stream, Item::Function];
+
+    /// Its short name, for `--all`'s summary and the tests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Item::Parses => "parses",
+            Item::Stream => "stream",
+            Item::Function => "function",
+            Item::Builds => "builds",
+            Item::Handler => "handler",
+            Item::Tests => "tests",
+        }
+    }
+
+    /// The checklist line.
+    pub fn title(self) -> &'static str {
+        match self {
+            Item::Parses => "serverless.yml parses",
+            Item::Stream => "the table has a stream with new and old images",
+            Item::Function => "a function runs stream.handler on the table's stream",
+            Item::Builds => "the step builds",
+            Item::Handler => "the stream handler logs each change as plain values",
+            Item::Tests => "the step's tests pass",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Pass,
+    Fail,
+    /// Passes, with something worth knowing.
+    Warn,
+    /// Not checked: something it needs failed first.
+    Skipped,
+}
+
+/// One line of the checklist, with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub item: Item,
+    pub status: Status,
+    pub text: String,
+    /// Lines under it: what is wrong and what to change where.
+    pub hint: Vec<String>,
+    /// The matching part of the diff against the reference, if it helps.
+    pub diff: Option<String>,
+}
+
+impl Finding {
+    pub fn pass(item: Item) -> Self {
+        Self::new(item, Status::Pass, item.title(), Vec::new())
+    }
+
+    pub fn fail(item: Item, hint: impl Into<String>) -> Self {
+        Self::new(item, Status::Fail, item.title(), vec![hint.into()])
+    }
+
+    pub fn warn(item: Item, text: impl Into<String>, hint: impl Into<String>) -> Self {
+        Self::new(item, Status::Warn, text, vec![hint.into()])
+    }
+
+    pub fn skipped(item: Item, why: impl Into<String>) -> Self {
+        Self::new(item, Status::Skipped, item.title(), vec![why.into()])
+    }
+
+    fn new(item: Item, status: Status, text: impl Into<String>, hint: Vec<String>) -> Self {
+        Self {
+            item,
+            status,
+            text: text.into(),
+            hint,
+            diff: None,
+        }
+    }
+
+    pub fn with_diff(mut self, diff: Option<String>) -> Self {
+        self.diff = diff;
+        self
+    }
+
+    pub fn fails(&self) -> bool {
+        matches!(self.status, Status::Fail | Status::Skipped)
+    }
+
+    /// The finding as the checklist prints it.
+    pub fn render(&self) -> String {
+        let mark = match self.status {
+            Status::Pass => "✓",
+            Status::Fail => "✗",
+            Status::Warn => "⚠",
+            Status::Skipped => "-",
+        };
+        let mut out = format!("  {mark} {}\n", self.text);
+        for line in self.hint.iter().flat_map(|hint| hint.lines()) {
+            let _ = writeln!(out, "      {line}");
+        }
+        if let Some(diff) = &self.diff {
+            let _ = writeln!(out, "      7-finish has:");
+            for line in diff.lines() {
+                let _ = writeln!(out, "        {line}");
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,293 @@
+//! A step's `serverless.yml`, read as the Serverless Framework reads it: the single source of
+//! truth for functions, handlers, events and the table. CloudFormation short tags
+//! (`!GetAtt Table.StreamArn`) arrive as tagged values; [`intrinsic`] reads every spelling.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use yaml_serde::{Mapping, Value};
+
+#[derive(Debug, Clone)]
+pub struct ServerlessYml {
+    pub path: PathBuf,
+    root: Value,
+}
+
+/// serverless.yml that does not parse, with where and the offending line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+    pub source_line: Option<String>,
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, ":{line}:{column}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let (Some(source), Some(column)) = (&self.source_line, self.column) {
+            write!(
+                f,
+                "\n    {source}\n    {}^",
+                " ".repeat(column.saturating_sub(1))
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for YamlError {}
+
+/// One entry of `functions:`.
+#[derive(Debug, Clone, Copy)]
+pub struct Function<'a> {
+    pub name: &'a str,
+    pub definition: &'a Value,
+}
+
+impl<'a> Function<'a> {
+    pub fn handler(&self) -> Option<&'a str> {
+        self.definition.get("handler").and_then(Value::as_str)
+    }
+
+    /// The `events:` list; each event is a one-key mapping (`- http: ...`, `- stream: ...`).
+    pub fn events(&self) -> Vec<(&'a str, &'a Value)> {
+        self.definition
+            .get("events")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(|event| event.as_mapping())
+            .flat_map(|event| event.iter())
+            .filter_map(|(kind, settings)| Some((kind.as_str()?, settings)))
+            .collect()
+    }
+}
+
+impl ServerlessYml {
+    /// Reads `serverless.yml` in `dir`. A file that is not YAML is a [`YamlError`] inside the error.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join("serverless.yml");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        Ok(Self::parse(&path, &text)?)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Self, YamlError> {
+        match yaml_serde::from_str::<Value>(text) {
+            Ok(root) if root.is_mapping() => Ok(Self {
+                path: path.to_owned(),
+                root,
+            }),
+            Ok(_) => Err(YamlError {
+                path: path.to_owned(),
+                line: None,
+                column: None,
+                message: "the file is not a YAML mapping (service:, provider:, functions: ...)"
+                    .to_owned(),
+                source_line: None,
+            }),
+            Err(error) => {
+                let location = error.location();
+                let line = location.as_ref().map(|l| l.line());
+                // The location is shown once, in front.
+                let message = error.to_string();
+                let message = match message.rfind(" at line ") {
+                    Some(at) if location.is_some() => message[..at].to_owned(),
+                    _ => message,
+                };
+                Err(YamlError {
+                    path: path.to_owned(),
+                    line,
+                    column: location.as_ref().map(|l| l.column()),
+                    message,
+                    source_line: line
+                        .and_then(|n| text.lines().nth(n.checked_sub(1)?))
+                        .map(str::to_owned),
+                })
+            }
+        }
+    }
+
+    pub fn root(&self) -> &Value {
+        &self.root
+    }
+
+    /// `provider.KEY` as a string.
+    pub fn provider_str(&self, key: &str) -> Option<&str> {
+        self.root.get("provider")?.get(key)?.as_str()
+    }
+
+    pub fn functions(&self) -> Vec<Function<'_>> {
+        self.root
+            .get("functions")
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, definition)| {
+                Some(Function {
+                    name: name.as_str()?,
+                    definition,
+                })
+            })
+            .collect()
+    }
+
+    /// `resources.Resources`, by logical id.
+    pub fn resources(&self) -> Vec<(&str, &Value)> {
+        self.root
+            .get("resources")
+            .and_then(|resources| resources.get("Resources"))
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(id, resource)| Some((id.as_str()?, resource)))
+            .collect()
+    }
+
+    /// The DynamoDB tables among the resources.
+    pub fn tables(&self) -> Vec<(&str, &Value)> {
+        self.resources()
+            .into_iter()
+            .filter(|(_, resource)| {
+                resource.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table")
+            })
+            .collect()
+    }
+}
+
+/// A CloudFormation intrinsic function, however it is spelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intrinsic {
+    /// `!Ref X` or `Ref: X`.
+    Ref(String),
+    /// `!GetAtt X.Y`, `!GetAtt [X, Y]`, `Fn::GetAtt: [X, Y]`, or `Fn::GetAtt: X.Y`
+    /// (`dotted_long_form`: valid CloudFormation that the framework does not read as the list).
+    GetAtt {
+        resource: String,
+        attribute: String,
+        dotted_long_form: bool,
+    },
+}
+
+pub fn intrinsic(value: &Value) -> Option<Intrinsic> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Ref" => {
+            Some(Intrinsic::Ref(tagged.value.as_str()?.to_owned()))
+        }
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => get_att(&tagged.value, false),
+        Value::Mapping(mapping) if mapping.len() == 1 => {
+            let (key, argument) = mapping.iter().next()?;
+            match key.as_str()? {
+                "Ref" => Some(Intrinsic::Ref(argument.as_str()?.to_owned())),
+                "Fn::GetAtt" => get_att(argument, true),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn get_att(argument: &Value, long_form: bool) -> Option<Intrinsic> {
+    match argument {
+        Value::String(dotted) => {
+            let (resource, attribute) = dotted.split_once('.')?;
+            Some(Intrinsic::GetAtt {
+                resource: resource.to_owned(),
+                attribute: attribute.to_owned(),
+                dotted_long_form: long_form,
+            })
+        }
+        Value::Sequence(parts) if parts.len() == 2 => Some(Intrinsic::GetAtt {
+            resource: parts[0].as_str()?.to_owned(),
+            attribute: parts[1].as_str()?.to_owned(),
+            dotted_long_form: false,
+        }),
+        _ => None,
+    }
+}
+
+/// A mapping's value by key, for code that walks CloudFormation properties.
+pub fn get<'a>(mapping: &'a Value, key: &str) -> Option<&'a Value> {
+    mapping.as_mapping().and_then(|m: &Mapping| m.get(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(yaml: &str) -> Value {
+        yaml_serde::from_str(yaml).unwrap()
+    }
+
+    fn get_att(resource: &str, attribute: &str, dotted_long_form: bool) -> Option<Intrinsic> {
+        Some(Intrinsic::GetAtt {
+            resource: resource.to_owned(),
+            attribute: attribute.to_owned(),
+            dotted_long_form,
+        })
+    }
+
+    #[test]
+    fn every_spelling_of_get_att_is_read() {
+        assert_eq!(
+            intrinsic(&value("!GetAtt Table.StreamArn")),
+            get_att("Table", "StreamArn", false)
+        );
+        assert_eq!(
+            intrinsic(&value("!GetAtt [Table, StreamArn]")),
+            get_att("Table", "StreamArn", false)
+        );
+        assert_eq!(
+            intrinsic(&value("Fn::GetAtt: [Table, StreamArn]")),
+            get_att("Table", "StreamArn", false)
+        );
+        assert_eq!(
+            intrinsic(&value("Fn::GetAtt:\n  - Table\n  - StreamArn")),
+            get_att("Table", "StreamArn", false)
+        );
+        assert_eq!(
+            intrinsic(&value("{'Fn::GetAtt': [Table, Arn]}")),
+            get_att("Table", "Arn", false)
+        );
+        assert_eq!(
+            intrinsic(&value("Fn::GetAtt: Table.StreamArn")),
+            get_att("Table", "StreamArn", true)
+        );
+    }
+
+    #[test]
+    fn ref_is_read_and_other_values_are_not_intrinsics() {
+        assert_eq!(
+            intrinsic(&value("!Ref Table")),
+            Some(Intrinsic::Ref("Table".to_owned()))
+        );
+        assert_eq!(
+            intrinsic(&value("Ref: Table")),
+            Some(Intrinsic::Ref("Table".to_owned()))
+        );
+        assert_eq!(
+            intrinsic(&value("arn:aws:dynamodb:us-east-1:1:table/t/stream/x")),
+            None
+        );
+        assert_eq!(intrinsic(&value("Fn::Join: ['', [a, b]]")), None);
+    }
+
+    #[test]
+    fn a_yaml_error_names_line_column_and_the_line() {
+        let text = "service: x\nprovider:\n  name: aws\n   runtime: bad\n";
+        let error = ServerlessYml::parse(Path::new("serverless.yml"), text).unwrap_err();
+        assert_eq!(error.line, Some(4));
+        assert_eq!(error.source_line.as_deref(), Some("   runtime: bad"));
+        assert!(
+            error.to_string().starts_with("serverless.yml:4:"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,370 @@
+//! `cargo xtask check --only config` on learner attempts: the exercise's serverless.yml with
+//! the two TODOs filled in, right in other spellings, and wrong in each way the step warns of.
+//! The real binary runs on a copy in a temporary directory, as rustlings tests its checker.
+#![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
+
+use std::process::Command;
+
+const STREAM_TODO: &str = "        # TODO (README, \"Turn on the stream\")";
+const FUNCTION_TODO: &str = "  # TODO (README, \"Add the stream function\")";
+
+const STREAM: &str = "        StreamSpecification:\n          StreamViewType: NEW_AND_OLD_IMAGES\n";
+const FUNCTION: &str = "  stream:
+    handler: stream.handler
+    events:
+      - stream:
+          type: dynamodb
+          arn: !GetAtt Table.StreamArn
+          functionResponseType: ReportBatchItemFailures
+";
+
+/// The exercise's serverless.yml with each TODO block (the comment lines) replaced.
+fn attempt(stream: &str, function: &str) -> String {
+    let exercise =
+        std::fs::read_to_string(xtask::project::root().join("6-streams/serverless.yml")).unwrap();
+    let mut out = String::new();
+    let mut lines = exercise.lines().peekable();
+    while let Some(line) = lines.next() {
+        let replacement = if line.starts_with(STREAM_TODO) {
+            Some(stream)
+        } else if line.starts_with(FUNCTION_TODO) {
+            Some(function)
+        } else {
+            None
+        };
+        match replacement {
+            Some(text) => {
+                // The TODO's continuation lines are comments too.
+                while lines
+                    .peek()
+                    .is_some_and(|next| next.trim_start().starts_with('#'))
+                {
+                    lines.next();
+                }
+                out.push_str(text);
+            }
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    assert!(out != exercise, "the TODO markers moved: update this test");
+    out
+}
+
+struct Verdict {
+    success: bool,
+    stdout: String,
+}
+
+fn check(serverless_yml: &str) -> Verdict {
+    let dir = std::env::temp_dir().join(format!(
+        "xtask-check-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("serverless.yml"), serverless_yml).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["check", "--only", "config", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    Verdict {
+        success: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+    }
+}
+
+static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn assert_passes(yml: &str) -> Verdict {
+    let verdict = check(yml);
+    assert!(verdict.success, "{}", verdict.stdout);
+    assert!(
+        verdict
+            .stdout
+            .contains("  ✓ the table has a stream with new and old images\n"),
+        "{}",
+        verdict.stdout
+    );
+    assert!(
+        verdict
+            .stdout
+            .contains("  ✓ a function runs stream.handler on the table's stream\n"),
+        "{}",
+        verdict.stdout
+    );
+    verdict
+}
+
+/// Fails on exactly the line `title`, with `hint` right under it.
+fn assert_fails(yml: &str, title: &str, hint: &str) {
+    let verdict = check(yml);
+    assert!(!verdict.success, "{}", verdict.stdout);
+    let expected = format!("  ✗ {title}\n      {hint}\n");
+    assert!(
+        verdict.stdout.contains(&expected),
+        "expected\n{expected}in\n{}",
+        verdict.stdout
+    );
+    assert_eq!(
+        verdict.stdout.matches("  ✗ ").count(),
+        1,
+        "{}",
+        verdict.stdout
+    );
+}
+
+const STREAM_LINE: &str = "the table has a stream with new and old images";
+const FUNCTION_LINE: &str = "a function runs stream.handler on the table's stream";
+
+#[test]
+fn the_pristine_exercise_fails_on_both_configuration_items() {
+    let exercise =
+        std::fs::read_to_string(xtask::project::root().join("6-streams/serverless.yml")).unwrap();
+    let verdict = check(&exercise);
+    assert!(!verdict.success);
+    assert!(verdict.stdout.contains(
+        "  ✗ the table has a stream with new and old images\n      Table has no StreamSpecification: \
+         add one to its Properties (README, \"Turn on the stream\")\n      7-finish has:\n"
+    ), "{}", verdict.stdout);
+    assert!(
+        verdict
+            .stdout
+            .contains("        +        StreamSpecification:\n"),
+        "{}",
+        verdict.stdout
+    );
+    assert!(verdict.stdout.contains(
+        "      no function has `handler: stream.handler`: add a function `stream` under functions: \
+         (README, \"Add the stream function\")\n"
+    ), "{}", verdict.stdout);
+    assert!(
+        verdict
+            .stdout
+            .contains("        +    handler: stream.handler\n"),
+        "{}",
+        verdict.stdout
+    );
+}
+
+#[test]
+fn the_reference_spelling_passes_without_warnings() {
+    let verdict = assert_passes(&attempt(STREAM, FUNCTION));
+    assert!(!verdict.stdout.contains('⚠'), "{}", verdict.stdout);
+    assert!(
+        verdict.stdout.contains("serverless.yml is ready."),
+        "{}",
+        verdict.stdout
+    );
+}
+
+#[test]
+fn other_right_spellings_pass() {
+    // Long-form list, flow-style event, another function name, extra options.
+    let function = "  onUserChange:
+    handler: stream.handler
+    memorySize: 256
+    events:
+      - stream: {type: dynamodb, arn: {'Fn::GetAtt': [Table, StreamArn]}, batchSize: 5, startingPosition: LATEST, enabled: true, functionResponseType: ReportBatchItemFailures}
+";
+    assert_passes(&attempt(STREAM, function));
+    // Block list and a flow-style view type mapping.
+    let function = FUNCTION.replace(
+        "arn: !GetAtt Table.StreamArn",
+        "arn:\n            Fn::GetAtt:\n              - Table\n              - StreamArn",
+    );
+    let stream = "        StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}\n";
+    assert_passes(&attempt(stream, &function));
+}
+
+#[test]
+fn a_missing_function_response_type_passes_with_a_warning() {
+    let function = FUNCTION.replace(
+        "          functionResponseType: ReportBatchItemFailures\n",
+        "",
+    );
+    let verdict = assert_passes(&attempt(STREAM, &function));
+    assert!(verdict.stdout.contains(
+        "  ⚠ functionResponseType: ReportBatchItemFailures is missing\n      without it AWS ignores \
+         the batchItemFailures your handler reports"
+    ), "{}", verdict.stdout);
+}
+
+#[test]
+fn the_dotted_long_form_passes_with_a_warning_suggesting_the_list() {
+    let function = FUNCTION.replace("!GetAtt Table.StreamArn", "{'Fn::GetAtt': Table.StreamArn}");
+    let verdict = assert_passes(&attempt(STREAM, &function));
+    assert!(verdict.stdout.contains(
+        "  ⚠ `Fn::GetAtt: Table.StreamArn` works, but is better as a list\n      the Serverless \
+         Framework expects `Fn::GetAtt: [Table, StreamArn]`"
+    ), "{}", verdict.stdout);
+}
+
+#[test]
+fn a_view_without_both_images_fails_and_says_why_both_are_needed() {
+    for (view, carries) in [
+        ("KEYS_ONLY", "only the keys of a changed item"),
+        (
+            "NEW_IMAGE",
+            "only the item after the change, nothing for a deleted user",
+        ),
+        (
+            "OLD_IMAGE",
+            "only the item before the change, nothing for a created user",
+        ),
+    ] {
+        let stream = STREAM.replace("NEW_AND_OLD_IMAGES", view);
+        assert_fails(
+            &attempt(&stream, FUNCTION),
+            STREAM_LINE,
+            &format!(
+                "StreamViewType is {view}: records would carry {carries}. This step logs the new \
+                 image of a created or changed user and the old image of a deleted one: use \
+                 NEW_AND_OLD_IMAGES"
+            ),
+        );
+    }
+}
+
+#[test]
+fn a_stream_specification_outside_properties_fails() {
+    let yml = attempt("", FUNCTION).replace(
+        "      Type: AWS::DynamoDB::Table\n",
+        "      Type: AWS::DynamoDB::Table\n      StreamSpecification:\n        StreamViewType: NEW_AND_OLD_IMAGES\n",
+    );
+    assert_fails(
+        &yml,
+        STREAM_LINE,
+        "StreamSpecification is beside the table's Type; it belongs inside Table's Properties \
+         (README, \"Turn on the stream\")",
+    );
+}
+
+#[test]
+fn the_tables_own_arn_fails() {
+    let function = FUNCTION.replace("Table.StreamArn", "Table.Arn");
+    assert_fails(
+        &attempt(STREAM, &function),
+        FUNCTION_LINE,
+        "`arn` is the table's own ARN (Table.Arn); its stream has another one: use `!GetAtt Table.StreamArn`",
+    );
+}
+
+#[test]
+fn a_ref_to_the_table_fails() {
+    let function = FUNCTION.replace("!GetAtt Table.StreamArn", "!Ref Table");
+    assert_fails(
+        &attempt(STREAM, &function),
+        FUNCTION_LINE,
+        "`!Ref Table` gives the table's name, not its stream: use `!GetAtt Table.StreamArn`",
+    );
+}
+
+#[test]
+fn a_kinesis_type_fails() {
+    let function = FUNCTION.replace("type: dynamodb", "type: kinesis");
+    assert_fails(
+        &attempt(STREAM, &function),
+        FUNCTION_LINE,
+        "the stream event of stream has `type: kinesis`, which reads a Kinesis data stream; a \
+         DynamoDB table's stream is `type: dynamodb`",
+    );
+}
+
+#[test]
+fn a_missing_type_fails() {
+    let function = FUNCTION.replace("          type: dynamodb\n", "");
+    assert_fails(
+        &attempt(STREAM, &function),
+        FUNCTION_LINE,
+        "the stream event of stream has no `type`: add `type: dynamodb` (without it the framework \
+         cannot tell a table's stream from a Kinesis stream)",
+    );
+}
+
+#[test]
+fn a_function_without_events_fails() {
+    assert_fails(
+        &attempt(STREAM, "  stream:\n    handler: stream.handler\n"),
+        FUNCTION_LINE,
+        "function stream has no events: give it a `stream` event of type dynamodb on the table's \
+         stream (README, \"Add the stream function\")",
+    );
+}
+
+#[test]
+fn a_wrong_handler_name_fails_and_lists_the_known_ones() {
+    let function = FUNCTION.replace("handler: stream.handler", "handler: stream.handle");
+    assert_fails(
+        &attempt(STREAM, &function),
+        FUNCTION_LINE,
+        "function stream has handler \"stream.handle\", a name the step's binary does not know: \
+         the stream handler runs for `handler: stream.handler` (the binary knows users.put, \
+         users.get, users.delete, stream.handler)",
+    );
+}
+
+#[test]
+fn a_bare_arn_event_fails() {
+    let function = "  stream:\n    handler: stream.handler\n    events:\n      - stream: !GetAtt Table.StreamArn\n";
+    assert_fails(
+        &attempt(STREAM, function),
+        FUNCTION_LINE,
+        "function stream's stream event is a bare ARN: write it as a mapping with `type: dynamodb` \
+         and `arn: !GetAtt Table.StreamArn`",
+    );
+}
+
+#[test]
+fn a_yaml_error_shows_file_line_column_and_the_line() {
+    let function = FUNCTION.replace("    events:\n", "    handler: stream.main\n    events:\n");
+    let yml = attempt(STREAM, &function);
+    let verdict = check(&yml);
+    assert!(!verdict.success, "{}", verdict.stdout);
+    // yaml_serde points at the first of the two keys, with the path to the mapping.
+    let line = yml
+        .lines()
+        .position(|l| l == "    handler: stream.handler")
+        .unwrap()
+        + 1;
+    let expected = format!(
+        "  ✗ serverless.yml parses\n      {}:{line}:5: functions.stream: duplicate entry with key \
+         \"handler\"\n              handler: stream.handler\n              ^\n",
+        std::env::temp_dir().join("X").parent().unwrap().display()
+    );
+    let shown = verdict.stdout.replace(
+        &format!("/xtask-check-{}-", std::process::id()),
+        "/xtask-check-",
+    );
+    let shown = regex_free_dir(&shown);
+    assert!(shown.contains(&expected), "expected\n{expected}in\n{shown}");
+    assert!(
+        verdict.stdout.contains(
+            "  - the table has a stream with new and old images\n      serverless.yml must parse first\n"
+        ),
+        "{}",
+        verdict.stdout
+    );
+}
+
+/// `/tmp/xtask-check-N/serverless.yml` becomes `/tmp` + the file name's line, for comparing.
+fn regex_free_dir(text: &str) -> String {
+    text.lines()
+        .map(
+            |line| match (line.find("/xtask-check-"), line.find("/serverless.yml")) {
+                (Some(start), Some(end)) if start < end => format!(
+                    "{}{}",
+                    &line[..start],
+                    &line[end + "/serverless.yml".len()..]
+                ),
+                _ => line.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
