@@ -18,10 +18,14 @@ pub enum Crate {
 }
 
 impl Crate {
-    fn select(&self, command: &mut Command) {
+    /// Points a cargo command at the crate; builds go to the shared target directory either way.
+    pub fn select(&self, command: &mut Command) {
         match self {
             Crate::Step(step) => command.args(["--package", step.package]),
-            Crate::Dir(dir) => command.arg("--manifest-path").arg(dir.join("Cargo.toml")),
+            Crate::Dir(dir) => command
+                .arg("--manifest-path")
+                .arg(dir.join("Cargo.toml"))
+                .env("CARGO_TARGET_DIR", project::target_dir()),
         };
     }
 }

@@ -11,10 +11,7 @@ use crate::step_binary::Crate;
 pub fn check(krate: &Crate) -> Result<Finding> {
     let mut command = project::cargo();
     command.arg("test");
-    match krate {
-        Crate::Step(step) => command.args(["--package", step.package]),
-        Crate::Dir(dir) => command.arg("--manifest-path").arg(dir.join("Cargo.toml")),
-    };
+    krate.select(&mut command);
     let output = command
         .stdin(Stdio::null())
         .output()
