@@ -1,9 +1,13 @@
 //! The workshop's companion, `cargo xtask`: one module per command, and the parts they share.
 
 pub mod api_gateway;
+pub mod aws;
 pub mod check;
+pub mod deploy;
+pub mod local;
 pub mod local_dynamodb;
 pub mod local_function;
+pub mod logs;
 pub mod moto;
 pub mod project;
 pub mod python_tools;

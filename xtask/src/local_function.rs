@@ -2,7 +2,6 @@
 //! starts it (its `_HANDLER`, Lambda's variables, its own Runtime API endpoint), and fenced off
 //! from any real AWS account.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -46,8 +45,13 @@ impl LocalFunction {
         if let Some(dir) = spec.log.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        let log =
-            File::create(&spec.log).with_context(|| format!("creating {}", spec.log.display()))?;
+        // Appended to, never truncated: xtask adds its own lines about the function to the
+        // same file. A caller that wants a fresh log removes the file first.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&spec.log)
+            .with_context(|| format!("opening {}", spec.log.display()))?;
         let process = Command::new(spec.binary)
             // Only what Lambda would give it: nothing of the learner's shell, no AWS profile.
             .env_clear()

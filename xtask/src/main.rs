@@ -12,6 +12,8 @@ Usage: cargo xtask COMMAND [ARGS]
 
 Commands:
   check    where your step stands, checked against the solution
+  deploy   deploy the step to AWS, or run it on this machine with --local
+  logs     a function's logs, local or on AWS
   test     run every check of the repository (what CI runs)
 
 Run `cargo xtask COMMAND --help` for a command's options.
@@ -38,6 +40,22 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
             let options = xtask::check::Options::parse(&mut args)?;
             finish(args)?;
             xtask::check::run(options)
+        }
+        Some("deploy") => {
+            if help {
+                return print(xtask::deploy::HELP);
+            }
+            let options = xtask::deploy::Options::parse(&mut args)?;
+            finish(args)?;
+            xtask::deploy::run(options)
+        }
+        Some("logs") => {
+            if help {
+                return print(xtask::logs::HELP);
+            }
+            let options = xtask::logs::Options::parse(&mut args)?;
+            finish(args)?;
+            xtask::logs::run(options)
         }
         Some("test") => {
             if help {

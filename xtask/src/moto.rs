@@ -41,6 +41,10 @@ impl MotoServer {
         Ok(server)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL_DYNAMODB` and friends.
     pub fn endpoint(&self) -> &str {
         &self.endpoint

@@ -151,6 +151,16 @@ impl ServerlessYml {
             .collect()
     }
 
+    /// The users table: the only `AWS::DynamoDB::Table`, or the one called `Table`.
+    pub fn users_table(&self) -> Option<(&str, &Value)> {
+        let tables = self.tables();
+        tables
+            .iter()
+            .find(|(id, _)| *id == "Table")
+            .or(tables.first())
+            .copied()
+    }
+
     /// The DynamoDB tables among the resources.
     pub fn tables(&self) -> Vec<(&str, &Value)> {
         self.resources()

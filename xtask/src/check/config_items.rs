@@ -11,20 +11,10 @@ const STEP_1: &str = "README, \"Turn on the stream\"";
 const STEP_2: &str = "README, \"Add the stream function\"";
 pub const STREAM_HANDLER: &str = "stream.handler";
 
-/// The users table: the only `AWS::DynamoDB::Table`, or the one called `Table`.
-pub fn users_table(yml: &ServerlessYml) -> Option<(&str, &Value)> {
-    let tables = yml.tables();
-    tables
-        .iter()
-        .find(|(id, _)| *id == "Table")
-        .or(tables.first())
-        .copied()
-}
-
 /// Item 2: the table's `StreamSpecification`.
 pub fn stream(yml: &ServerlessYml) -> Finding {
     let item = Item::Stream;
-    let Some((table, resource)) = users_table(yml) else {
+    let Some((table, resource)) = yml.users_table() else {
         return Finding::fail(
             item,
             "serverless.yml has no AWS::DynamoDB::Table under resources.Resources: the step \
@@ -84,7 +74,7 @@ pub fn stream(yml: &ServerlessYml) -> Finding {
 /// table's `StreamArn`; then any advice on the event's options, as ⚠ lines.
 pub fn function(yml: &ServerlessYml) -> Vec<Finding> {
     let item = Item::Function;
-    let table = users_table(yml).map_or("Table", |(id, _)| id);
+    let table = yml.users_table().map_or("Table", |(id, _)| id);
     let functions = yml.functions();
     let candidates: Vec<Function<'_>> = functions
         .iter()

@@ -1,0 +1,52 @@
+//! `cargo xtask deploy`: the step on AWS, or with `--local` on this machine.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use pico_args::Arguments;
+
+use crate::project::Step;
+
+pub const HELP: &str = "\
+cargo xtask deploy: deploy a step's service
+
+Usage: cargo xtask deploy [STEP] [--local [--port N]] [--stage NAME]
+
+STEP is a step directory (6-streams, 7-finish); by default the one your shell is in,
+else 6-streams.
+
+  --local        run the whole service on this machine instead, no AWS account needed:
+                 the API on http://127.0.0.1:PORT, the table (and its stream, if
+                 serverless.yml turns it on) in a local DynamoDB, every function's log
+                 in this terminal. Ctrl-C stops everything.
+  --port N       the local API's port (default 3000)
+  --stage NAME   the AWS stage (default: your login name, made valid)
+  -h, --help     this text
+";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    step: Option<String>,
+    local: bool,
+    port: u16,
+    stage: Option<String>,
+}
+
+impl Options {
+    pub fn parse(args: &mut Arguments) -> Result<Self> {
+        Ok(Self {
+            local: args.contains("--local"),
+            port: args.opt_value_from_str("--port")?.unwrap_or(3000),
+            stage: args.opt_value_from_str("--stage")?,
+            step: args.opt_free_from_str()?,
+        })
+    }
+}
+
+pub fn run(options: Options) -> Result<ExitCode> {
+    let step = Step::chosen(options.step.as_deref())?;
+    if options.local {
+        return crate::local::run(step, options.port);
+    }
+    crate::aws::deploy(step, options.stage.as_deref())
+}

@@ -1,0 +1,326 @@
+//! `cargo xtask deploy --local` end to end: the real xtask binary runs a step's whole service,
+//! and the test uses it as a learner does, with HTTP requests and `cargo xtask logs`.
+#![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use xtask::local::state;
+use xtask::local_dynamodb::LocalDynamoDb;
+use xtask::project;
+
+struct Deployment {
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
+    step: &'static str,
+    process: Child,
+    api: String,
+    /// What it printed before "Ready." and after.
+    printed: Vec<String>,
+    lines: Receiver<String>,
+}
+
+/// One deployment of a step at a time: they share the step's log and state files, as two
+/// learners' terminals on one checkout would.
+fn one_at_a_time(step: &str) -> std::sync::MutexGuard<'static, ()> {
+    static FINISH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static EXERCISE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let lock = if step == "7-finish" {
+        &FINISH
+    } else {
+        &EXERCISE
+    };
+    lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Deployment {
+    fn start(step: &'static str) -> Deployment {
+        let guard = one_at_a_time(step);
+        let port = xtask::moto::free_port().unwrap();
+        let mut process = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["deploy", "--local", step, "--port", &port.to_string()])
+            .current_dir(project::root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = process.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut deployment = Deployment {
+            _one_at_a_time: guard,
+            step,
+            process,
+            api: format!("http://127.0.0.1:{port}"),
+            printed: Vec::new(),
+            lines,
+        };
+        deployment.wait_for_line(|line| line.starts_with("Ready."), Duration::from_secs(300));
+        deployment
+    }
+
+    fn wait_for_line(&mut self, done: impl Fn(&str) -> bool, timeout: Duration) {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
+                let found = done(&line);
+                self.printed.push(line);
+                if found {
+                    return;
+                }
+            }
+        }
+        panic!(
+            "waited {timeout:?} in vain; it printed:\n{}",
+            self.printed.join("\n")
+        );
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("{}{path}", self.api);
+        let mut response = match (method, body) {
+            ("PUT", Some(body)) => agent.put(&url).send(body),
+            ("DELETE", _) => agent.delete(&url).call(),
+            _ => agent.get(&url).call(),
+        }
+        .unwrap();
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
+    }
+
+    /// `cargo xtask logs FUNCTION --local`, as a learner runs it.
+    fn logs(&self, function: &str) -> String {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["logs", function, self.step, "--local"])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Waits until the function's log has a line with each of `expected`.
+    fn wait_for_logs(&self, function: &str, expected: &[&str]) -> String {
+        let started = Instant::now();
+        loop {
+            let log = self.logs(function);
+            if expected.iter().all(|e| log.contains(e)) {
+                return log;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "expected {expected:?} in:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Stops it as Ctrl-C would, and checks that nothing it started survives.
+    fn stop(&mut self) {
+        let running =
+            state::running(self.step).expect("a running deployment leaves its state file");
+        assert_eq!(running.pid, self.process.id());
+        let status = Command::new("kill")
+            .args(["-INT", &self.process.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let started = Instant::now();
+        while self.process.try_wait().unwrap().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "deploy --local did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for child in &running.children {
+            assert!(!state::process_alive(*child), "process {child} survived");
+        }
+        assert!(state::running(self.step).is_none());
+    }
+}
+
+impl Drop for Deployment {
+    /// A failed test must not leave the service running.
+    fn drop(&mut self) {
+        if self.process.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.process.id().to_string()])
+                .status();
+            let _ = self.process.wait();
+        }
+    }
+}
+
+#[test]
+fn the_finished_step_runs_end_to_end() {
+    let mut deployment = Deployment::start("7-finish");
+    assert!(
+        deployment
+            .printed
+            .iter()
+            .any(|l| l.contains("stream     on: its records go to stream")),
+        "{}",
+        deployment.printed.join("\n")
+    );
+
+    assert_eq!(
+        deployment.request("PUT", "/users/1", Some(r#"{"name": "test"}"#)),
+        (200, "Saved!".into())
+    );
+    assert_eq!(
+        deployment.request("PUT", "/users/1", Some(r#"{"name": "test2"}"#)),
+        (200, "Saved!".into())
+    );
+    assert_eq!(
+        deployment.request("GET", "/users/1", None),
+        (200, r#"{"id":"1","name":"test2"}"#.into())
+    );
+    assert_eq!(
+        deployment.request("DELETE", "/users/1", None),
+        (200, "Deleted user".into())
+    );
+    assert_eq!(
+        deployment.request("GET", "/users/1", None),
+        (404, "User 1 not found".into())
+    );
+    let (status, message) = deployment.request("PUT", "/users/1", Some("{\"nam\": 1}"));
+    assert_eq!(status, 400, "{message}");
+
+    deployment.wait_for_logs(
+        "stream",
+        &[
+            r#"INSERT {"id":"1"}: value is now {"id":"1","name":"test"}"#,
+            r#"MODIFY {"id":"1"}: value is now {"id":"1","name":"test2"}"#,
+            r#"REMOVE {"id":"1"}: value was {"id":"1","name":"test2"}"#,
+        ],
+    );
+    // The live view shows them too, behind the function's name.
+    deployment.wait_for_line(
+        |line| {
+            line.ends_with(r#"REMOVE {"id":"1"}: value was {"id":"1","name":"test2"}"#)
+                && line.contains("stream |")
+        },
+        Duration::from_secs(10),
+    );
+
+    // A PUT that changes nothing makes no record.
+    for _ in 0..2 {
+        deployment.request("PUT", "/users/same", Some(r#"{"name": "same"}"#));
+    }
+    deployment.request("PUT", "/users/marker", Some(r#"{"name": "marker"}"#));
+    let log = deployment.wait_for_logs("stream", &[r#"INSERT {"id":"marker"}"#]);
+    assert_eq!(log.matches(r#"{"id":"same"}: value"#).count(), 1, "{log}");
+
+    deployment.stop();
+}
+
+#[test]
+fn a_reported_failure_redelivers_that_record_and_the_later_ones() {
+    let mut deployment = Deployment::start("7-finish");
+    let running = state::running("7-finish").unwrap();
+    let dynamodb = LocalDynamoDb::new(&running.dynamodb_endpoint, "us-east-1");
+    // Three records in one write: the middle one is not a user (its name is a number).
+    let put = |id: &str, name: serde_json::Value| json!({"PutRequest": {"Item": {"id": {"S": id}, "name": name}}});
+    dynamodb
+        .call(
+            "DynamoDB_20120810.BatchWriteItem",
+            &json!({"RequestItems": {"user-management-service-local-Table": [
+                put("b1", json!({"S": "first"})),
+                put("b2", json!({"N": "2"})),
+                put("b3", json!({"S": "third"})),
+            ]}}),
+        )
+        .unwrap();
+    let log = deployment.wait_for_logs("stream", &["[xtask] skipped"]);
+
+    // The first invocation that met the bad record, in order.
+    let failure = log.lines().find(|l| l.contains("is not a user")).unwrap();
+    let request_id = &failure[failure.find("requestId=").unwrap()..failure.find("}:").unwrap()];
+    let first_batch: Vec<&str> = log.lines().filter(|l| l.contains(request_id)).collect();
+    let failed_at = first_batch
+        .iter()
+        .position(|l| l.contains("is not a user"))
+        .unwrap();
+    for (position, line) in first_batch.iter().enumerate() {
+        let Some(id) = ["b1", "b3"]
+            .into_iter()
+            .find(|id| line.contains(&format!("value is now {{\"id\":\"{id}\"")))
+        else {
+            continue;
+        };
+        let deliveries = log
+            .matches(&format!("value is now {{\"id\":\"{id}\""))
+            .count();
+        // maximumRetryAttempts: 3 in 7-finish/serverless.yml.
+        let expected = if position < failed_at { 1 } else { 4 };
+        assert_eq!(
+            deliveries, expected,
+            "{id} at {position}, failure at {failed_at}:\n{log}"
+        );
+    }
+    assert_eq!(log.matches("is not a user").count(), 4, "{log}");
+    assert_eq!(
+        log.matches("[xtask] skipped 1 records").count()
+            + log.matches("[xtask] skipped 2 records").count(),
+        1,
+        "{log}"
+    );
+    deployment.stop();
+}
+
+#[test]
+fn the_pristine_exercise_serves_the_api_without_a_stream() {
+    let mut deployment = Deployment::start("6-streams");
+    assert!(
+        deployment
+            .printed
+            .iter()
+            .any(|l| l == "  stream     off: the table has no stream yet (README step 1: StreamSpecification)"),
+        "{}",
+        deployment.printed.join("\n")
+    );
+    assert_eq!(
+        deployment.request("PUT", "/users/7", Some(r#"{"name": "seven"}"#)),
+        (200, "Saved!".into())
+    );
+    assert_eq!(
+        deployment.request("GET", "/users/7", None),
+        (200, r#"{"id":"7","name":"seven"}"#.into())
+    );
+    deployment.stop();
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["deploy", "--local", "7-finish", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(&format!("error: port {port} on 127.0.0.1 is taken")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pick another port with --port"), "{stderr}");
+}
