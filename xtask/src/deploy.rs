@@ -6,6 +6,7 @@ use anyhow::Result;
 use pico_args::Arguments;
 
 use crate::project::Step;
+use crate::{aws, build};
 
 pub const HELP: &str = "\
 cargo xtask deploy: deploy a step's service
@@ -48,5 +49,12 @@ pub fn run(options: Options) -> Result<ExitCode> {
     if options.local {
         return crate::local::run(step, options.port);
     }
-    crate::aws::deploy(step, options.stage.as_deref())
+    let stage = aws::stage(options.stage.as_deref())?;
+    aws::require_credentials()?;
+    build::lambda_zip(step)?;
+    eprintln!(
+        "deploying {} to AWS (stage {stage}) with the Serverless Framework",
+        step.name
+    );
+    aws::serverless(step, &["deploy", "--stage", &stage])
 }

@@ -2,6 +2,8 @@
 
 pub mod api_gateway;
 pub mod aws;
+pub mod bench;
+pub mod build;
 pub mod check;
 pub mod deploy;
 pub mod local;
@@ -9,10 +11,14 @@ pub mod local_dynamodb;
 pub mod local_function;
 pub mod logs;
 pub mod moto;
+pub mod node_tools;
 pub mod project;
 pub mod python_tools;
+pub mod remove;
 pub mod runtime_api;
 pub mod serverless_yml;
+pub mod sls;
+pub mod stage;
 pub mod step_binary;
 
 pub mod test;

@@ -91,6 +91,7 @@ pub fn run(step: Step, port: u16) -> Result<ExitCode> {
         let _ = std::fs::remove_file(&log);
         let local = LocalFunction::start(FunctionSpec {
             binary: &binary,
+            arguments: Vec::new(),
             name: function.name,
             handler,
             region: &region,

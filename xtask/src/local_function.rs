@@ -19,6 +19,8 @@ const NOWHERE: &str = "http://127.0.0.1:9";
 #[derive(Debug, Clone)]
 pub struct FunctionSpec<'a> {
     pub binary: &'a Path,
+    /// Its arguments: none for a step's binary (`node` gets its script).
+    pub arguments: Vec<String>,
     /// The function's name in serverless.yml (`stream`).
     pub name: &'a str,
     /// Its `handler` (`stream.handler`).
@@ -53,6 +55,7 @@ impl LocalFunction {
             .open(&spec.log)
             .with_context(|| format!("opening {}", spec.log.display()))?;
         let process = Command::new(spec.binary)
+            .args(&spec.arguments)
             // Only what Lambda would give it: nothing of the learner's shell, no AWS profile.
             .env_clear()
             .envs(api.function_environment(spec.handler))

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use pico_args::Arguments;
 
+use crate::aws;
 use crate::local::{self, state};
 use crate::project::Step;
 
@@ -60,12 +61,13 @@ pub fn run(options: Options) -> Result<ExitCode> {
     if options.local || state::running(step.name).is_some() {
         return local_logs(step, &options.function, options.tail);
     }
-    crate::aws::logs(
-        step,
-        &options.function,
-        options.stage.as_deref(),
-        options.tail,
-    )
+    let stage = aws::stage(options.stage.as_deref())?;
+    aws::require_credentials()?;
+    let mut args = vec!["logs", "--function", &options.function, "--stage", &stage];
+    if options.tail {
+        args.push("--tail");
+    }
+    aws::serverless(step, &args)
 }
 
 fn local_logs(step: Step, function: &str, tail: bool) -> Result<ExitCode> {

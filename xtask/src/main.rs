@@ -11,9 +11,13 @@ cargo xtask: the workshop's companion
 Usage: cargo xtask COMMAND [ARGS]
 
 Commands:
+  bench    Rust against the original Node.js step: throughput, cold start, size, memory
+  build    the step's Lambda zip
   check    where your step stands, checked against the solution
   deploy   deploy the step to AWS, or run it on this machine with --local
   logs     a function's logs, local or on AWS
+  remove   remove the step's stack from AWS
+  sls      the pinned Serverless Framework, for anything else (cargo xtask sls -- info)
   test     run every check of the repository (what CI runs)
 
 Run `cargo xtask COMMAND --help` for a command's options.
@@ -31,8 +35,36 @@ fn main() -> ExitCode {
 
 fn run(mut args: Arguments) -> Result<ExitCode> {
     let command = args.subcommand()?;
+    if command.as_deref() == Some("sls") {
+        // Everything after `--`, `--help` too, belongs to the framework.
+        let rest: Vec<String> = args
+            .finish()
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        if matches!(rest.first().map(String::as_str), Some("-h" | "--help")) {
+            return print(xtask::sls::HELP);
+        }
+        return xtask::sls::run(rest);
+    }
     let help = args.contains(["-h", "--help"]);
     match command.as_deref() {
+        Some("bench") => {
+            if help {
+                return print(xtask::bench::HELP);
+            }
+            let options = xtask::bench::Options::parse(&mut args)?;
+            finish(args)?;
+            xtask::bench::run(options)
+        }
+        Some("build") => {
+            if help {
+                return print(xtask::build::HELP);
+            }
+            let options = xtask::build::Options::parse(&mut args)?;
+            finish(args)?;
+            xtask::build::run(options)
+        }
         Some("check") => {
             if help {
                 return print(xtask::check::HELP);
@@ -56,6 +88,14 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
             let options = xtask::logs::Options::parse(&mut args)?;
             finish(args)?;
             xtask::logs::run(options)
+        }
+        Some("remove") => {
+            if help {
+                return print(xtask::remove::HELP);
+            }
+            let options = xtask::remove::Options::parse(&mut args)?;
+            finish(args)?;
+            xtask::remove::run(options)
         }
         Some("test") => {
             if help {

@@ -25,6 +25,26 @@ pub const MOTO: PythonTool = PythonTool {
     what: "moto 5.2.5, the local DynamoDB (about 20 s)",
 };
 
+pub const CARGO_LAMBDA: PythonTool = PythonTool {
+    requirement: "cargo-lambda==1.9.2",
+    command: "cargo-lambda",
+    what: "cargo-lambda 1.9.2 with Zig, the Lambda cross-compiler (about 400 MB, a minute or two)",
+};
+
+pub const CFN_LINT: PythonTool = PythonTool {
+    requirement: "cfn-lint==1.58.0",
+    command: "cfn-lint",
+    what: "cfn-lint 1.58.0, the CloudFormation linter",
+};
+
+/// The venv's `bin`, to put first on a tool's PATH (cargo-lambda finds Zig through it).
+pub fn venv_bin_dir() -> PathBuf {
+    venv_bin("python")
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(venv_dir)
+}
+
 fn venv_dir() -> PathBuf {
     project::xtask_dir().join("venv")
 }

@@ -39,6 +39,7 @@ fn start(step: &str, handler: &str, environment: Vec<(String, String)>) -> Local
     let endpoint = dynamodb_endpoint();
     LocalFunction::start(FunctionSpec {
         binary: &binary(step),
+        arguments: Vec::new(),
         name: "dispatch-test",
         handler,
         region: REGION,

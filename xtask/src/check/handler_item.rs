@@ -91,6 +91,7 @@ pub fn check(binary: &Path, step_name: &str) -> Result<Finding> {
     let _ = std::fs::remove_file(&log);
     let mut function = LocalFunction::start(FunctionSpec {
         binary,
+        arguments: Vec::new(),
         name: "stream",
         handler: "stream.handler",
         region: "us-east-1",
