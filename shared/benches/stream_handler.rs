@@ -50,5 +50,13 @@ fn stream_handler(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, stream_handler);
+/// What lambda_runtime does before the handler runs: the event read from its JSON.
+fn event_from_json(c: &mut Criterion) {
+    let bytes = serde_json::to_vec(&batch(100)).expect("JSON");
+    c.bench_function("Event from JSON, 100-record batch", |b| {
+        b.iter(|| serde_json::from_slice::<Event>(&bytes).expect("an event"))
+    });
+}
+
+criterion_group!(benches, stream_handler, event_from_json);
 criterion_main!(benches);

@@ -1,19 +1,23 @@
-//! A local Lambda Runtime API: the endpoint a function's `lambda_runtime` talks to, so a step's
+//! A local Lambda Runtime API: the endpoint a function's runtime client talks to, so a step's
 //! own binary runs here as it does on Lambda.
 //!
 //! The protocol is AWS's documented one: the function long-polls
 //! `GET /2018-06-01/runtime/invocation/next` for an event and posts the answer to
 //! `.../invocation/{id}/response` (or `.../{id}/error`, or `/runtime/init/error` at start).
+//! It is a small HTTP/1.1 server of its own, with Nagle's algorithm off and each answer sent
+//! in one write: a general-purpose server that sends headers and body apart meets the
+//! client's delayed ACK and adds some 40 ms to every large invocation.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context, Result};
-use tiny_http::{Header, Method, Request, Response, Server};
 
 const API_PREFIX: &str = "/2018-06-01/runtime";
 
@@ -29,44 +33,40 @@ pub enum Outcome {
 impl Outcome {
     pub fn body_text(&self) -> String {
         match self {
-            Outcome::Response(body) | Outcome::Error(body) => {
-                String::from_utf8_lossy(body).into_owned()
-            }
+            Outcome::Response(body) | Outcome::Error(body) => String::from_utf8_lossy(body).into_owned(),
         }
     }
 }
 
 /// A Runtime API endpoint for one function, on 127.0.0.1 only. Stops when dropped.
+#[derive(Debug)]
 pub struct RuntimeApi {
     address: SocketAddr,
     function_name: String,
     region: String,
-    state: Arc<Mutex<State>>,
-    server: Arc<Server>,
+    shared: Arc<Shared>,
     next_id: u64,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when an invocation is queued or the endpoint stops.
+    queued: Condvar,
+    stopping: AtomicBool,
+}
+
+#[derive(Debug, Default)]
 struct State {
     queued: VecDeque<Invocation>,
-    /// A function's `/next` call waiting for an event.
-    waiting: Option<Request>,
     /// Where each invocation in flight reports its outcome.
     pending: HashMap<String, Sender<Outcome>>,
-    /// An init error arrives before any invocation: it ends the next one.
+    /// An init error arrives before any invocation: it ends every later one.
     init_error: Option<Vec<u8>>,
     function_arn: String,
 }
 
-impl std::fmt::Debug for State {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("State")
-            .field("queued", &self.queued.len())
-            .field("pending", &self.pending.len())
-            .finish_non_exhaustive()
-    }
-}
-
+#[derive(Debug)]
 struct Invocation {
     id: String,
     payload: Vec<u8>,
@@ -76,29 +76,21 @@ struct Invocation {
 impl RuntimeApi {
     /// Listens on a free port of 127.0.0.1.
     pub fn start(function_name: &str, region: &str) -> Result<Self> {
-        let server = Server::http("127.0.0.1:0")
-            .map_err(|e| anyhow!("{e}"))
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .context("starting a local Lambda Runtime API on 127.0.0.1")?;
-        let address = server
-            .server_addr()
-            .to_ip()
-            .context("the local Lambda Runtime API has no IP address")?;
-        let server = Arc::new(server);
-        let state = Arc::new(Mutex::new(State {
-            function_arn: format!("arn:aws:lambda:{region}:000000000000:function:{function_name}"),
-            ..State::default()
-        }));
-        let (server_for_loop, state_for_loop) = (Arc::clone(&server), Arc::clone(&state));
+        let address = listener.local_addr().context("reading the Runtime API's address")?;
+        let shared = Arc::new(Shared::default());
+        lock(&shared.state).function_arn = format!("arn:aws:lambda:{region}:000000000000:function:{function_name}");
+        let for_loop = Arc::clone(&shared);
         thread::Builder::new()
             .name(format!("runtime-api-{function_name}"))
-            .spawn(move || serve(&server_for_loop, &state_for_loop))
+            .spawn(move || accept(&listener, &for_loop))
             .context("starting the Runtime API thread")?;
         Ok(Self {
             address,
             function_name: function_name.to_owned(),
             region: region.to_owned(),
-            state,
-            server,
+            shared,
             next_id: 0,
         })
     }
@@ -147,7 +139,7 @@ impl RuntimeApi {
         self.next_id += 1;
         let id = format!("local-{}-{}", std::process::id(), self.next_id);
         let (sender, receiver) = mpsc::channel();
-        let mut state = lock(&self.state);
+        let mut state = lock(&self.shared.state);
         if let Some(error) = state.init_error.clone() {
             // The runtime said it cannot start: no invocation can succeed.
             let _ = sender.send(Outcome::Error(error));
@@ -159,122 +151,167 @@ impl RuntimeApi {
             payload: payload.to_vec(),
             deadline: SystemTime::now() + timeout,
         });
-        hand_out_next(&mut state);
+        self.shared.queued.notify_one();
         Ok(receiver)
-    }
-}
-
-impl std::fmt::Debug for RuntimeApi {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RuntimeApi")
-            .field("address", &self.address)
-            .field("function_name", &self.function_name)
-            .finish_non_exhaustive()
     }
 }
 
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
-        self.server.unblock();
+        self.shared.stopping.store(true, Ordering::Relaxed);
+        self.shared.queued.notify_all();
+        // Wakes the accept loop so that it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.address, Duration::from_millis(100));
     }
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn serve(server: &Server, state: &Mutex<State>) {
-    while let Ok(request) = server.recv() {
-        let path = request.url().to_owned();
-        let Some(route) = path.strip_prefix(API_PREFIX) else {
-            let _ = request.respond(Response::empty(404));
-            continue;
-        };
-        match (request.method(), route) {
-            (Method::Get, "/invocation/next") => {
-                let mut state = lock(state);
-                state.waiting = Some(request);
-                hand_out_next(&mut state);
-            }
-            (Method::Post, "/init/error") => {
-                let body = read_body(request);
-                let mut state = lock(state);
+fn accept(listener: &TcpListener, shared: &Arc<Shared>) {
+    for stream in listener.incoming() {
+        if shared.stopping.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(stream) = stream else { continue };
+        let shared = Arc::clone(shared);
+        thread::spawn(move || {
+            let _ = serve_connection(stream, &shared);
+        });
+    }
+}
+
+/// One client connection: requests one after another (keep-alive), until it closes.
+fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    while let Some((method, path, body)) = read_request(&mut reader)? {
+        let route = path.strip_prefix(API_PREFIX).unwrap_or_default();
+        match (method.as_str(), route) {
+            ("GET", "/invocation/next") => match next_invocation(shared) {
+                Some((invocation, arn)) => {
+                    let deadline_ms = invocation
+                        .deadline
+                        .duration_since(UNIX_EPOCH)
+                        .unwrap_or_default()
+                        .as_millis();
+                    let headers = format!(
+                        "Lambda-Runtime-Aws-Request-Id: {}\r\nLambda-Runtime-Deadline-Ms: {deadline_ms}\r\n\
+                         Lambda-Runtime-Invoked-Function-Arn: {arn}\r\nContent-Type: application/json\r\n",
+                        invocation.id
+                    );
+                    if respond(&mut writer, "200 OK", &headers, &invocation.payload).is_err() {
+                        // The function went away mid-poll: its outcome will never come.
+                        if let Some(sender) = lock(&shared.state).pending.remove(&invocation.id) {
+                            let _ = sender.send(Outcome::Error(b"the function closed its connection".to_vec()));
+                        }
+                        return Ok(());
+                    }
+                }
+                None => return Ok(()),
+            },
+            ("POST", "/init/error") => {
+                let mut state = lock(&shared.state);
                 for (_, sender) in state.pending.drain() {
                     let _ = sender.send(Outcome::Error(body.clone()));
                 }
                 state.queued.clear();
                 state.init_error = Some(body);
+                drop(state);
+                respond(&mut writer, "202 Accepted", "", b"")?;
             }
-            (Method::Post, route) => {
-                let outcome = route.strip_prefix("/invocation/").and_then(|rest| {
+            ("POST", route) => {
+                let reported = route.strip_prefix("/invocation/").and_then(|rest| {
                     rest.strip_suffix("/response")
-                        .map(|id| (id.to_owned(), true))
-                        .or_else(|| rest.strip_suffix("/error").map(|id| (id.to_owned(), false)))
+                        .map(|id| (id, true))
+                        .or_else(|| rest.strip_suffix("/error").map(|id| (id, false)))
                 });
-                let Some((id, is_response)) = outcome else {
-                    let _ = request.respond(Response::empty(404));
+                let Some((id, is_response)) = reported else {
+                    respond(&mut writer, "404 Not Found", "", b"")?;
                     continue;
                 };
-                let body = read_body(request);
-                if let Some(sender) = lock(state).pending.remove(&id) {
+                if let Some(sender) = lock(&shared.state).pending.remove(id) {
                     let _ = sender.send(if is_response {
                         Outcome::Response(body)
                     } else {
                         Outcome::Error(body)
                     });
                 }
+                respond(&mut writer, "202 Accepted", "", b"")?;
             }
-            _ => {
-                let _ = request.respond(Response::empty(404));
-            }
+            _ => respond(&mut writer, "404 Not Found", "", b"")?,
         }
+    }
+    Ok(())
+}
+
+/// Waits for an event to hand out; `None` when the endpoint stops.
+fn next_invocation(shared: &Shared) -> Option<(Invocation, String)> {
+    let mut state = lock(&shared.state);
+    loop {
+        if shared.stopping.load(Ordering::Relaxed) {
+            return None;
+        }
+        if let Some(invocation) = state.queued.pop_front() {
+            return Some((invocation, state.function_arn.clone()));
+        }
+        state = shared
+            .queued
+            .wait_timeout(state, Duration::from_millis(500))
+            .map(|(guard, _)| guard)
+            .unwrap_or_else(|poisoned| poisoned.into_inner().0);
     }
 }
 
-/// Reads a posted body and acknowledges it (202, as Lambda does).
-fn read_body(mut request: Request) -> Vec<u8> {
+/// Reads one request: method, path and body (by Content-Length, or chunked). `None` at the
+/// end of the connection.
+fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<(String, String, Vec<u8>)>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or_default().to_owned(), parts.next().unwrap_or_default().to_owned());
+    let (mut length, mut chunked) = (0usize, false);
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
+            break;
+        }
+        let Some((name, value)) = header.split_once(':') else { continue };
+        let (name, value) = (name.trim(), value.trim());
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse().unwrap_or(0);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked") {
+            chunked = true;
+        }
+    }
     let mut body = Vec::new();
-    let _ = request.as_reader().read_to_end(&mut body);
-    let _ = request.respond(Response::empty(202));
-    body
+    if chunked {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size)?;
+            let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+            let mut chunk = vec![0; size + 2]; // the chunk and its CRLF
+            reader.read_exact(&mut chunk)?;
+            if size == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..size]);
+        }
+    } else {
+        body.resize(length, 0);
+        reader.read_exact(&mut body)?;
+    }
+    Ok(Some((method, path, body)))
 }
 
-/// Answers a waiting `/next` with the oldest queued event, when there are both.
-fn hand_out_next(state: &mut State) {
-    if state.waiting.is_none() || state.queued.is_empty() {
-        return;
-    }
-    let (Some(request), Some(invocation)) = (state.waiting.take(), state.queued.pop_front()) else {
-        return;
-    };
-    let deadline_ms = invocation
-        .deadline
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    let headers = [
-        ("Lambda-Runtime-Aws-Request-Id", invocation.id.clone()),
-        ("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string()),
-        (
-            "Lambda-Runtime-Invoked-Function-Arn",
-            state.function_arn.clone(),
-        ),
-        ("Content-Type", "application/json".to_owned()),
-    ];
-    let mut response = Response::from_data(invocation.payload);
-    for (name, value) in headers {
-        if let Ok(header) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            response = response.with_header(header);
-        }
-    }
-    if request.respond(response).is_err() {
-        // The function went away mid-poll: its outcome will never come.
-        if let Some(sender) = state.pending.remove(&invocation.id) {
-            let _ = sender.send(Outcome::Error(
-                b"the function closed its connection".to_vec(),
-            ));
-        }
-    }
+/// The whole answer in one write.
+fn respond(writer: &mut TcpStream, status: &str, headers: &str, body: &[u8]) -> std::io::Result<()> {
+    let mut message = format!("HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+    message.extend_from_slice(body);
+    writer.write_all(&message)?;
+    writer.flush()
 }
