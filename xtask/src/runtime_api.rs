@@ -33,7 +33,9 @@ pub enum Outcome {
 impl Outcome {
     pub fn body_text(&self) -> String {
         match self {
-            Outcome::Response(body) | Outcome::Error(body) => String::from_utf8_lossy(body).into_owned(),
+            Outcome::Response(body) | Outcome::Error(body) => {
+                String::from_utf8_lossy(body).into_owned()
+            }
         }
     }
 }
@@ -78,9 +80,12 @@ impl RuntimeApi {
     pub fn start(function_name: &str, region: &str) -> Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .context("starting a local Lambda Runtime API on 127.0.0.1")?;
-        let address = listener.local_addr().context("reading the Runtime API's address")?;
+        let address = listener
+            .local_addr()
+            .context("reading the Runtime API's address")?;
         let shared = Arc::new(Shared::default());
-        lock(&shared.state).function_arn = format!("arn:aws:lambda:{region}:000000000000:function:{function_name}");
+        lock(&shared.state).function_arn =
+            format!("arn:aws:lambda:{region}:000000000000:function:{function_name}");
         let for_loop = Arc::clone(&shared);
         thread::Builder::new()
             .name(format!("runtime-api-{function_name}"))
@@ -166,7 +171,9 @@ impl Drop for RuntimeApi {
 }
 
 fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn accept(listener: &TcpListener, shared: &Arc<Shared>) {
@@ -205,7 +212,9 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                     if respond(&mut writer, "200 OK", &headers, &invocation.payload).is_err() {
                         // The function went away mid-poll: its outcome will never come.
                         if let Some(sender) = lock(&shared.state).pending.remove(&invocation.id) {
-                            let _ = sender.send(Outcome::Error(b"the function closed its connection".to_vec()));
+                            let _ = sender.send(Outcome::Error(
+                                b"the function closed its connection".to_vec(),
+                            ));
                         }
                         return Ok(());
                     }
@@ -267,24 +276,33 @@ fn next_invocation(shared: &Shared) -> Option<(Invocation, String)> {
 
 /// Reads one request: method, path and body (by Content-Length, or chunked). `None` at the
 /// end of the connection.
-fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<(String, String, Vec<u8>)>> {
+fn read_request(
+    reader: &mut BufReader<TcpStream>,
+) -> std::io::Result<Option<(String, String, Vec<u8>)>> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {
         return Ok(None);
     }
     let mut parts = line.split_whitespace();
-    let (method, path) = (parts.next().unwrap_or_default().to_owned(), parts.next().unwrap_or_default().to_owned());
+    let (method, path) = (
+        parts.next().unwrap_or_default().to_owned(),
+        parts.next().unwrap_or_default().to_owned(),
+    );
     let (mut length, mut chunked) = (0usize, false);
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
             break;
         }
-        let Some((name, value)) = header.split_once(':') else { continue };
+        let Some((name, value)) = header.split_once(':') else {
+            continue;
+        };
         let (name, value) = (name.trim(), value.trim());
         if name.eq_ignore_ascii_case("content-length") {
             length = value.parse().unwrap_or(0);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked") {
+        } else if name.eq_ignore_ascii_case("transfer-encoding")
+            && value.eq_ignore_ascii_case("chunked")
+        {
             chunked = true;
         }
     }
@@ -293,7 +311,8 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<(St
         loop {
             let mut size = String::new();
             reader.read_line(&mut size)?;
-            let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+            let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
             let mut chunk = vec![0; size + 2]; // the chunk and its CRLF
             reader.read_exact(&mut chunk)?;
             if size == 0 {
@@ -309,8 +328,17 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<(St
 }
 
 /// The whole answer in one write.
-fn respond(writer: &mut TcpStream, status: &str, headers: &str, body: &[u8]) -> std::io::Result<()> {
-    let mut message = format!("HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\n\r\n", body.len()).into_bytes();
+fn respond(
+    writer: &mut TcpStream,
+    status: &str,
+    headers: &str,
+    body: &[u8],
+) -> std::io::Result<()> {
+    let mut message = format!(
+        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
     message.extend_from_slice(body);
     writer.write_all(&message)?;
     writer.flush()
