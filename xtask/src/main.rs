@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use pico_args::Arguments;
+use xtask::{bench, build, check, deploy, logs, remove, test};
 
 const HELP: &str = "\
 cargo xtask: the workshop's companion
@@ -49,67 +50,35 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
     }
     let help = args.contains(["-h", "--help"]);
     match command.as_deref() {
-        Some("bench") => {
-            if help {
-                return print(xtask::bench::HELP);
-            }
-            let options = xtask::bench::Options::parse(&mut args)?;
-            finish(args)?;
-            xtask::bench::run(options)
-        }
-        Some("build") => {
-            if help {
-                return print(xtask::build::HELP);
-            }
-            let options = xtask::build::Options::parse(&mut args)?;
-            finish(args)?;
-            xtask::build::run(options)
-        }
-        Some("check") => {
-            if help {
-                return print(xtask::check::HELP);
-            }
-            let options = xtask::check::Options::parse(&mut args)?;
-            finish(args)?;
-            xtask::check::run(options)
-        }
-        Some("deploy") => {
-            if help {
-                return print(xtask::deploy::HELP);
-            }
-            let options = xtask::deploy::Options::parse(&mut args)?;
-            finish(args)?;
-            xtask::deploy::run(options)
-        }
-        Some("logs") => {
-            if help {
-                return print(xtask::logs::HELP);
-            }
-            let options = xtask::logs::Options::parse(&mut args)?;
-            finish(args)?;
-            xtask::logs::run(options)
-        }
-        Some("remove") => {
-            if help {
-                return print(xtask::remove::HELP);
-            }
-            let options = xtask::remove::Options::parse(&mut args)?;
-            finish(args)?;
-            xtask::remove::run(options)
-        }
-        Some("test") => {
-            if help {
-                return print(xtask::test::HELP);
-            }
-            finish(args)?;
-            xtask::test::run()
-        }
+        Some("bench") => command_with(args, help, bench::HELP, bench::Options::parse, bench::run),
+        Some("build") => command_with(args, help, build::HELP, build::Options::parse, build::run),
+        Some("check") => command_with(args, help, check::HELP, check::Options::parse, check::run),
+        Some("deploy") => command_with(args, help, deploy::HELP, deploy::Options::parse, deploy::run),
+        Some("logs") => command_with(args, help, logs::HELP, logs::Options::parse, logs::run),
+        Some("remove") => command_with(args, help, remove::HELP, remove::Options::parse, remove::run),
+        Some("test") => command_with(args, help, test::HELP, |_| Ok(()), |()| test::run()),
         None | Some("help") => print(HELP),
         Some(other) => {
             eprint!("unknown command {other:?}\n\n{HELP}");
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// One command: its help, or its options parsed (all of them: none left over) and run.
+fn command_with<O>(
+    mut args: Arguments,
+    help: bool,
+    text: &str,
+    parse: fn(&mut Arguments) -> Result<O>,
+    run: fn(O) -> Result<ExitCode>,
+) -> Result<ExitCode> {
+    if help {
+        return print(text);
+    }
+    let options = parse(&mut args)?;
+    finish(args)?;
+    run(options)
 }
 
 fn print(text: &str) -> Result<ExitCode> {
