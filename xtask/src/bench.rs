@@ -60,8 +60,8 @@ impl Options {
 fn total_records(size: Size) -> usize {
     match size {
         Size::Smoke => 200,
-        Size::Quick => 20_000,
-        Size::Full => 200_000,
+        Size::Quick => 6_000,
+        Size::Full => 60_000,
     }
 }
 
@@ -360,12 +360,12 @@ fn table(rows: &[Row]) -> String {
     for row in rows {
         let _ = writeln!(
             out,
-            "{:<46} {:>14} {:>14}  {:>10}  {:.1}x",
+            "{:<46} {:>14} {:>14}  {:>10}  {}x",
             row.figure,
             format_figure(row.rust),
             format_figure(row.node),
             row.unit,
-            row.ratio
+            format_figure(row.ratio)
         );
     }
     out
