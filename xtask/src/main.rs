@@ -53,9 +53,21 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
         Some("bench") => command_with(args, help, bench::HELP, bench::Options::parse, bench::run),
         Some("build") => command_with(args, help, build::HELP, build::Options::parse, build::run),
         Some("check") => command_with(args, help, check::HELP, check::Options::parse, check::run),
-        Some("deploy") => command_with(args, help, deploy::HELP, deploy::Options::parse, deploy::run),
+        Some("deploy") => command_with(
+            args,
+            help,
+            deploy::HELP,
+            deploy::Options::parse,
+            deploy::run,
+        ),
         Some("logs") => command_with(args, help, logs::HELP, logs::Options::parse, logs::run),
-        Some("remove") => command_with(args, help, remove::HELP, remove::Options::parse, remove::run),
+        Some("remove") => command_with(
+            args,
+            help,
+            remove::HELP,
+            remove::Options::parse,
+            remove::run,
+        ),
         Some("test") => command_with(args, help, test::HELP, |_| Ok(()), |()| test::run()),
         None | Some("help") => print(HELP),
         Some(other) => {
