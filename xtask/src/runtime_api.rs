@@ -30,16 +30,6 @@ pub enum Outcome {
     Error(Vec<u8>),
 }
 
-impl Outcome {
-    pub fn body_text(&self) -> String {
-        match self {
-            Outcome::Response(body) | Outcome::Error(body) => {
-                String::from_utf8_lossy(body).into_owned()
-            }
-        }
-    }
-}
-
 /// A Runtime API endpoint for one function, on 127.0.0.1 only. Stops when dropped.
 #[derive(Debug)]
 pub struct RuntimeApi {

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use yaml_serde::{Mapping, Value};
+use yaml_serde::Value;
 
 #[derive(Debug, Clone)]
 pub struct ServerlessYml {
@@ -221,11 +221,6 @@ fn get_att(argument: &Value, long_form: bool) -> Option<Intrinsic> {
         }),
         _ => None,
     }
-}
-
-/// A mapping's value by key, for code that walks CloudFormation properties.
-pub fn get<'a>(mapping: &'a Value, key: &str) -> Option<&'a Value> {
-    mapping.as_mapping().and_then(|m: &Mapping| m.get(key))
 }
 
 #[cfg(test)]

@@ -134,11 +134,17 @@ impl Deployment {
 
     /// Stops it as Ctrl-C would, and checks that nothing it started survives.
     fn stop(&mut self) {
+        self.stop_with("-INT");
+    }
+
+    /// Stops it with a signal (`-INT`: Ctrl-C, `-TERM`: `kill`), and checks that nothing it
+    /// started survives.
+    fn stop_with(&mut self, signal: &str) {
         let running =
             state::running(self.step).expect("a running deployment leaves its state file");
         assert_eq!(running.pid, self.process.id());
         let status = Command::new("kill")
-            .args(["-INT", &self.process.id().to_string()])
+            .args([signal, &self.process.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
@@ -305,7 +311,7 @@ fn the_pristine_exercise_serves_the_api_without_a_stream() {
         deployment.request("GET", "/users/7", None),
         (200, r#"{"id":"7","name":"seven"}"#.into())
     );
-    deployment.stop();
+    deployment.stop_with("-TERM");
 }
 
 #[test]

@@ -107,7 +107,7 @@ pub fn check(binary: &Path, step_name: &str) -> Result<Finding> {
             Err(error) => {
                 return Ok(Finding::fail(
                     item,
-                    format!("on an {} event: {error:#}", change.event_name),
+                    format!("on the {} event: {error:#}", change.event_name),
                 ))
             }
         };
@@ -116,7 +116,7 @@ pub fn check(binary: &Path, step_name: &str) -> Result<Finding> {
                 return Ok(Finding::fail(
                     item,
                     format!(
-                        "the handler failed on an {} event: {}",
+                        "the handler failed on the {} event: {}",
                         change.event_name,
                         String::from_utf8_lossy(&body).trim()
                     ),
