@@ -20,7 +20,7 @@ use std::thread;
 use anyhow::{anyhow, Context, Result};
 use tiny_http::Server;
 
-pub use log_file::follow;
+pub use log_file::{append_line, follow};
 
 use crate::local_dynamodb::LocalDynamoDb;
 use crate::local_function::{FunctionSpec, LocalFunction};

@@ -39,12 +39,22 @@ pub struct LocalFunction {
     process: Child,
     api: RuntimeApi,
     log: PathBuf,
+    /// How to start the process again after it stopped.
+    command: Launch,
 }
 
-impl LocalFunction {
-    pub fn start(spec: FunctionSpec<'_>) -> Result<Self> {
-        let api = RuntimeApi::start(spec.name, spec.region)?;
-        if let Some(dir) = spec.log.parent() {
+/// Everything needed to start the function's process.
+#[derive(Debug, Clone)]
+struct Launch {
+    name: String,
+    program: PathBuf,
+    arguments: Vec<String>,
+    environment: Vec<(String, String)>,
+}
+
+impl Launch {
+    fn spawn(&self, log_path: &Path) -> Result<Child> {
+        if let Some(dir) = log_path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         // Appended to, never truncated: xtask adds its own lines about the function to the
@@ -52,17 +62,13 @@ impl LocalFunction {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&spec.log)
-            .with_context(|| format!("opening {}", spec.log.display()))?;
-        let process = Command::new(spec.binary)
-            .args(&spec.arguments)
+            .open(log_path)
+            .with_context(|| format!("opening {}", log_path.display()))?;
+        Command::new(&self.program)
+            .args(&self.arguments)
             // Only what Lambda would give it: nothing of the learner's shell, no AWS profile.
             .env_clear()
-            .envs(api.function_environment(spec.handler))
-            .envs(isolated_aws_environment(
-                spec.aws_endpoint.unwrap_or(NOWHERE),
-            )?)
-            .envs(spec.environment)
+            .envs(self.environment.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().context("sharing the function's log file")?)
             .stderr(log)
@@ -70,20 +76,59 @@ impl LocalFunction {
             .with_context(|| {
                 format!(
                     "starting {} for function {}",
-                    spec.binary.display(),
-                    spec.name
+                    self.program.display(),
+                    self.name
                 )
-            })?;
+            })
+    }
+}
+
+impl LocalFunction {
+    pub fn start(spec: FunctionSpec<'_>) -> Result<Self> {
+        let api = RuntimeApi::start(spec.name, spec.region)?;
+        let mut environment = api.function_environment(spec.handler);
+        environment.extend(
+            isolated_aws_environment(spec.aws_endpoint.unwrap_or(NOWHERE))?
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v)),
+        );
+        environment.extend(spec.environment);
+        let command = Launch {
+            name: spec.name.to_owned(),
+            program: spec.binary.to_owned(),
+            arguments: spec.arguments,
+            environment,
+        };
+        let process = command.spawn(&spec.log)?;
         Ok(Self {
             process,
             api,
             log: spec.log,
+            command,
         })
+    }
+
+    /// Starts the process again if it has stopped, as Lambda starts a new execution
+    /// environment after one crashed; says so in the function's log.
+    fn restart_if_stopped(&mut self) -> Result<()> {
+        if let Some(status) = self
+            .process
+            .try_wait()
+            .context("checking on the function")?
+        {
+            crate::local::append_line(
+                &self.log,
+                &format!("[xtask] the function had stopped ({status}): starting it again, as Lambda would"),
+            );
+            self.process = self.command.spawn(&self.log)?;
+        }
+        Ok(())
     }
 
     /// Sends one event and waits for the function's answer. A process that exits instead of
     /// answering is an error that carries the end of its log.
     pub fn invoke(&mut self, payload: &[u8], timeout: Duration) -> Result<Outcome> {
+        self.restart_if_stopped()?;
         let outcome = self.api.queue(payload, timeout)?;
         let started = Instant::now();
         while started.elapsed() < timeout {

@@ -187,7 +187,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     while let Some((method, path, body)) = read_request(&mut reader)? {
         let route = path.strip_prefix(API_PREFIX).unwrap_or_default();
         match (method.as_str(), route) {
-            ("GET", "/invocation/next") => match next_invocation(shared) {
+            ("GET", "/invocation/next") => match next_invocation(shared, &writer) {
                 Some((invocation, arn)) => {
                     let deadline_ms = invocation
                         .deadline
@@ -246,11 +246,12 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Waits for an event to hand out; `None` when the endpoint stops.
-fn next_invocation(shared: &Shared) -> Option<(Invocation, String)> {
+/// Waits for an event to hand out; `None` when the endpoint stops or the function went away
+/// (a killed process must not take the next event with it: a restarted one gets it).
+fn next_invocation(shared: &Shared, connection: &TcpStream) -> Option<(Invocation, String)> {
     let mut state = lock(&shared.state);
     loop {
-        if shared.stopping.load(Ordering::Relaxed) {
+        if shared.stopping.load(Ordering::Relaxed) || closed(connection) {
             return None;
         }
         if let Some(invocation) = state.queued.pop_front() {
@@ -258,10 +259,24 @@ fn next_invocation(shared: &Shared) -> Option<(Invocation, String)> {
         }
         state = shared
             .queued
-            .wait_timeout(state, Duration::from_millis(500))
+            .wait_timeout(state, Duration::from_millis(200))
             .map(|(guard, _)| guard)
             .unwrap_or_else(|poisoned| poisoned.into_inner().0);
     }
+}
+
+/// Whether the client has closed the connection (a peek that reads the end of the stream).
+fn closed(connection: &TcpStream) -> bool {
+    if connection.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut byte = [0u8; 1];
+    let closed = match connection.peek(&mut byte) {
+        Ok(read) => read == 0,
+        Err(error) => error.kind() != std::io::ErrorKind::WouldBlock,
+    };
+    let _ = connection.set_nonblocking(false);
+    closed
 }
 
 /// Reads one request: method, path and body (by Content-Length, or chunked). `None` at the

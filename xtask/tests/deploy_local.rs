@@ -235,6 +235,23 @@ fn the_finished_step_runs_end_to_end() {
     let log = deployment.wait_for_logs("stream", &[r#"INSERT {"id":"marker"}"#]);
     assert_eq!(log.matches(r#"{"id":"same"}: value"#).count(), 1, "{log}");
 
+    // A function process that dies is started again for the next event, as on Lambda.
+    let running = state::running("7-finish").unwrap();
+    let stream_pid = *running.children.last().unwrap(); // moto, then the functions in order
+    assert!(Command::new("kill")
+        .args(["-KILL", &stream_pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    deployment.request("PUT", "/users/phoenix", Some(r#"{"name": "phoenix"}"#));
+    deployment.wait_for_logs(
+        "stream",
+        &[
+            "[xtask] the function had stopped",
+            r#"INSERT {"id":"phoenix"}"#,
+        ],
+    );
+
     deployment.stop();
 }
 
