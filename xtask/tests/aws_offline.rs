@@ -354,7 +354,6 @@ fn deploy_without_credentials(user: &str, stage: Option<&str>) -> Output {
 
 #[test]
 fn deploy_without_credentials_stops_before_the_framework_and_names_local() {
-    let started = std::time::Instant::now();
     let output = deploy_without_credentials("john.doe", None);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
@@ -364,14 +363,12 @@ fn deploy_without_credentials_stops_before_the_framework_and_names_local() {
         "{stderr}"
     );
     assert!(stderr.contains("cargo xtask deploy --local"), "{stderr}");
+    // Fast means: it stopped before the minutes-long parts, the Lambda build and the framework.
     assert!(
-        !stderr.contains("building") && !stderr.contains("Serverless"),
+        !stderr.contains("building")
+            && !stderr.contains("Serverless")
+            && !stderr.contains("installing"),
         "{stderr}"
-    );
-    assert!(
-        started.elapsed().as_secs() < 120,
-        "not fast: {:?}",
-        started.elapsed()
     );
 }
 
