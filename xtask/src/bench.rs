@@ -121,9 +121,8 @@ pub fn run(options: Options) -> Result<ExitCode> {
         rust_label()
     );
     let mut rows = Vec::new();
-    let mut peaks = Vec::new();
-    for runtime_pair in [(&rust, &node)] {
-        let (rust, node) = runtime_pair;
+    // The warm processes live for the throughput runs only, not during the cold starts.
+    let peaks = {
         let mut rust_process = rust.start(&dir.join("rust-sink.log"))?;
         let mut node_process = node.start(&dir.join("node-sink.log"))?;
         for batch_size in [1, 100, 1000] {
@@ -150,7 +149,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
                 ));
             }
         }
-        same_values(&mut rust_process, &mut node_process, &dir)?;
+        same_values(&mut rust_process, &mut node_process)?;
         let batch = events(100, ItemSize::Small, 30);
         let rust_ms = median_invocation_ms(&mut rust_process, &batch)?;
         let node_ms = median_invocation_ms(&mut node_process, &batch)?;
@@ -160,8 +159,8 @@ pub fn run(options: Options) -> Result<ExitCode> {
             rust_ms,
             node_ms,
         ));
-        peaks.push((peak_rss(rust_process.pid()), peak_rss(node_process.pid())));
-    }
+        (peak_rss(rust_process.pid()), peak_rss(node_process.pid()))
+    };
 
     let one = events(1, ItemSize::Small, 1).remove(0);
     let mut rust_cold = Vec::new();
@@ -192,7 +191,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
         file_mb(&zip)?,
         file_mb(&node_zip)?,
     ));
-    if let Some((Some(rust_peak), Some(node_peak))) = peaks.first().copied() {
+    if let (Some(rust_peak), Some(node_peak)) = peaks {
         rows.push(Row::lower_is_better(
             "peak memory over the throughput runs".to_owned(),
             "MB",
@@ -286,9 +285,7 @@ fn median_ms(times: &mut [Duration]) -> f64 {
 fn same_values(
     rust: &mut crate::local_function::LocalFunction,
     node: &mut crate::local_function::LocalFunction,
-    dir: &Path,
 ) -> Result<()> {
-    let _ = dir;
     let event = events(100, ItemSize::Large, 1).remove(0);
     let (rust_before, node_before) = (rust.log_text().len(), node.log_text().len());
     invoke(rust, &event)?;
