@@ -1,10 +1,13 @@
 //! `cargo xtask check`: where a step stands, one line per thing the step asks for.
 
+mod compiler_hints;
 mod config_items;
 mod diff;
+mod failures_item;
 mod handler_item;
 mod report;
 mod step_tests;
+mod stream_events;
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -32,6 +35,7 @@ and exits with 0 only when every line passes. Writes nothing into the step.
 
 Options:
   --only config   check serverless.yml only (no build): items 1 to 3
+  --solution      under each ✗ in serverless.yml, the matching part of 7-finish too
   --diff          print the whole difference between the step and 7-finish
   --all           for authors: every solution passes, every exercise fails where it should
   --dir PATH      check the step in PATH (a copy of a step) instead of a workspace step
@@ -43,6 +47,7 @@ pub struct Options {
     step: Option<String>,
     dir: Option<PathBuf>,
     only_config: bool,
+    solution: bool,
     diff: bool,
     all: bool,
 }
@@ -57,6 +62,7 @@ impl Options {
         };
         Ok(Self {
             only_config,
+            solution: args.contains("--solution"),
             diff: args.contains("--diff"),
             all: args.contains("--all"),
             dir: args.opt_value_from_str("--dir")?,
@@ -141,7 +147,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
         Some((reference, _)) => println!("{}, checked against {reference}:", target.name),
         None => println!("{}:", target.name),
     }
-    let findings = check(&target, items, &mut |finding| {
+    let findings = check(&target, items, options.solution, &mut |finding| {
         print!("{}", finding.render());
         let _ = std::io::stdout().flush();
     })?;
@@ -171,14 +177,22 @@ pub fn run(options: Options) -> Result<ExitCode> {
         items.len()
     );
     if let Some((reference, _)) = &target.reference {
-        println!("`cargo xtask check --diff` shows the whole difference with {reference}.");
+        println!(
+            "Stuck? `cargo xtask check --solution` adds {reference}'s serverless.yml parts under \
+             the ✗; `cargo xtask check --diff` shows the whole difference."
+        );
     }
     Ok(ExitCode::FAILURE)
 }
 
 /// Checks `items` of the target, handing each finding to `show` as soon as it is known (a
 /// build can take minutes).
-fn check(target: &Target, items: &[Item], show: &mut dyn FnMut(&Finding)) -> Result<Vec<Finding>> {
+fn check(
+    target: &Target,
+    items: &[Item],
+    solution: bool,
+    show: &mut dyn FnMut(&Finding),
+) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     let mut emit = |finding: Finding, findings: &mut Vec<Finding>| {
         show(&finding);
@@ -200,12 +214,11 @@ fn check(target: &Target, items: &[Item], show: &mut dyn FnMut(&Finding)) -> Res
     if let Some(yml) = &yml {
         emit(Finding::pass(Item::Parses), &mut findings);
         let stream = config_items::stream(yml);
-        let stream_diff = stream
-            .fails()
+        let stream_diff = (solution && stream.fails())
             .then(|| target.reference_part("serverless.yml", "StreamSpecification"));
         emit(stream.with_diff(stream_diff.flatten()), &mut findings);
         for (index, finding) in config_items::function(yml).into_iter().enumerate() {
-            let diff = (index == 0 && finding.fails())
+            let diff = (solution && index == 0 && finding.fails())
                 .then(|| target.reference_part("serverless.yml", config_items::STREAM_HANDLER))
                 .flatten();
             emit(finding.with_diff(diff), &mut findings);
@@ -237,17 +250,19 @@ fn check(target: &Target, items: &[Item], show: &mut dyn FnMut(&Finding)) -> Res
         Ok(binary) => {
             emit(Finding::pass(Item::Builds), &mut findings);
             emit(handler_item::check(&binary, &target.name)?, &mut findings);
+            emit(failures_item::check(&binary, &target.name)?, &mut findings);
             emit(step_tests::check(&target.krate)?, &mut findings);
         }
         Err(BuildErrors(errors)) => {
-            emit(
-                Finding::fail(
-                    Item::Builds,
-                    format!("cargo's first errors:\n{}", errors.trim_end()),
-                ),
-                &mut findings,
+            let mut finding = Finding::fail(
+                Item::Builds,
+                format!("cargo's first errors:\n{}", errors.trim_end()),
             );
-            for item in [Item::Handler, Item::Tests] {
+            if let Some(hint) = compiler_hints::for_errors(&errors) {
+                finding.hint.insert(0, hint);
+            }
+            emit(finding, &mut findings);
+            for item in [Item::Handler, Item::Failures, Item::Tests] {
                 emit(
                     Finding::skipped(item, "the step must build first"),
                     &mut findings,
@@ -264,7 +279,7 @@ fn run_all() -> Result<ExitCode> {
     for step in STEPS {
         let target = Target::of_step(step);
         eprintln!("checking {}", step.name);
-        let findings = check(&target, &Item::ALL, &mut |_| {})?;
+        let findings = check(&target, &Item::ALL, false, &mut |_| {})?;
         let failing: Vec<&str> = findings
             .iter()
             .filter(|f| f.fails())

@@ -2,47 +2,20 @@
 //! truth for functions, handlers, events and the table. CloudFormation short tags
 //! (`!GetAtt Table.StreamArn`) arrive as tagged values; [`intrinsic`] reads every spelling.
 
-use std::fmt;
+mod yaml_error;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use yaml_serde::Value;
+
+pub use yaml_error::YamlError;
 
 #[derive(Debug, Clone)]
 pub struct ServerlessYml {
     pub path: PathBuf,
     root: Value,
 }
-
-/// serverless.yml that does not parse, with where and the offending line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct YamlError {
-    pub path: PathBuf,
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    pub message: String,
-    pub source_line: Option<String>,
-}
-
-impl fmt::Display for YamlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
-        if let (Some(line), Some(column)) = (self.line, self.column) {
-            write!(f, ":{line}:{column}")?;
-        }
-        write!(f, ": {}", self.message)?;
-        if let (Some(source), Some(column)) = (&self.source_line, self.column) {
-            write!(
-                f,
-                "\n    {source}\n    {}^",
-                " ".repeat(column.saturating_sub(1))
-            )?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for YamlError {}
 
 /// One entry of `functions:`.
 #[derive(Debug, Clone, Copy)]
@@ -85,33 +58,8 @@ impl ServerlessYml {
                 path: path.to_owned(),
                 root,
             }),
-            Ok(_) => Err(YamlError {
-                path: path.to_owned(),
-                line: None,
-                column: None,
-                message: "the file is not a YAML mapping (service:, provider:, functions: ...)"
-                    .to_owned(),
-                source_line: None,
-            }),
-            Err(error) => {
-                let location = error.location();
-                let line = location.as_ref().map(|l| l.line());
-                // The location is shown once, in front.
-                let message = error.to_string();
-                let message = match message.rfind(" at line ") {
-                    Some(at) if location.is_some() => message[..at].to_owned(),
-                    _ => message,
-                };
-                Err(YamlError {
-                    path: path.to_owned(),
-                    line,
-                    column: location.as_ref().map(|l| l.column()),
-                    message,
-                    source_line: line
-                        .and_then(|n| text.lines().nth(n.checked_sub(1)?))
-                        .map(str::to_owned),
-                })
-            }
+            Ok(_) => Err(YamlError::not_a_mapping(path)),
+            Err(error) => Err(YamlError::from_parser(path, text, &error)),
         }
     }
 
@@ -282,17 +230,5 @@ mod tests {
             None
         );
         assert_eq!(intrinsic(&value("Fn::Join: ['', [a, b]]")), None);
-    }
-
-    #[test]
-    fn a_yaml_error_names_line_column_and_the_line() {
-        let text = "service: x\nprovider:\n  name: aws\n   runtime: bad\n";
-        let error = ServerlessYml::parse(Path::new("serverless.yml"), text).unwrap_err();
-        assert_eq!(error.line, Some(4));
-        assert_eq!(error.source_line.as_deref(), Some("   runtime: bad"));
-        assert!(
-            error.to_string().starts_with("serverless.yml:4:"),
-            "{error}"
-        );
     }
 }

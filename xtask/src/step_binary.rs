@@ -1,7 +1,7 @@
 //! Host builds of a step crate: the same code Lambda runs, built to run on this machine, into
 //! the shared target directory (never into the step directory).
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -39,11 +39,14 @@ pub struct BuildErrors(pub String);
 /// without a compiler error.
 pub fn build_checked(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, BuildErrors>> {
     let mut command = project::cargo();
-    command.args([
-        "build",
-        "--bins",
-        "--message-format=json-diagnostic-rendered-ansi",
-    ]);
+    // The compiler's errors are shown as rustc renders them: in colour on a terminal only,
+    // so no escape codes reach a pipe or a file.
+    let format = if std::io::stdout().is_terminal() {
+        "--message-format=json-diagnostic-rendered-ansi"
+    } else {
+        "--message-format=json"
+    };
+    command.args(["build", "--bins", format]);
     krate.select(&mut command);
     command.stdin(Stdio::null()).stdout(Stdio::piped());
     command.stderr(if show_progress {

@@ -129,12 +129,11 @@ fn the_pristine_exercise_fails_on_both_configuration_items() {
     assert!(!verdict.success);
     assert!(verdict.stdout.contains(
         "  ✗ the table has a stream with new and old images\n      Table has no StreamSpecification: \
-         add one to its Properties (README, \"Turn on the stream\")\n      7-finish has:\n"
+         add one to its Properties (README, \"Turn on the stream\")\n"
     ), "{}", verdict.stdout);
+    // Hints first: the solution only with --solution.
     assert!(
-        verdict
-            .stdout
-            .contains("        +        StreamSpecification:\n"),
+        !verdict.stdout.contains("StreamSpecification:\n"),
         "{}",
         verdict.stdout
     );
@@ -143,9 +142,7 @@ fn the_pristine_exercise_fails_on_both_configuration_items() {
          (README, \"Add the stream function\")\n"
     ), "{}", verdict.stdout);
     assert!(
-        verdict
-            .stdout
-            .contains("        +    handler: stream.handler\n"),
+        !verdict.stdout.contains("handler: stream.handler\n"),
         "{}",
         verdict.stdout
     );
@@ -325,15 +322,21 @@ fn a_yaml_error_shows_file_line_column_and_the_line() {
     let yml = attempt(STREAM, &function);
     let verdict = check(&yml);
     assert!(!verdict.success, "{}", verdict.stdout);
-    // yaml_serde points at the first of the two keys, with the path to the mapping.
-    let line = yml
+    // The line to fix: the key's second occurrence.
+    let first = yml
         .lines()
         .position(|l| l == "    handler: stream.handler")
         .unwrap()
         + 1;
+    let line = yml
+        .lines()
+        .position(|l| l == "    handler: stream.main")
+        .unwrap()
+        + 1;
     let expected = format!(
-        "  ✗ serverless.yml parses\n      {}:{line}:5: functions.stream: duplicate entry with key \
-         \"handler\"\n              handler: stream.handler\n              ^\n",
+        "  ✗ serverless.yml parses\n      {}:{line}:5: `handler` appears a second time in the same \
+         mapping of functions.stream (first at line {first}): a key may appear once there; merge \
+         the two into one\n              handler: stream.main\n              ^\n",
         std::env::temp_dir().join("X").parent().unwrap().display()
     );
     let shown = verdict.stdout.replace(
@@ -348,6 +351,27 @@ fn a_yaml_error_shows_file_line_column_and_the_line() {
         ),
         "{}",
         verdict.stdout
+    );
+}
+
+#[test]
+fn a_functions_block_pasted_twice_is_shown_at_the_second_one() {
+    let exercise =
+        std::fs::read_to_string(xtask::project::root().join("6-streams/serverless.yml")).unwrap();
+    let yml = format!("{exercise}\nfunctions:\n{FUNCTION}");
+    let line = yml.lines().count() - FUNCTION.lines().count();
+    let verdict = check(&yml);
+    assert!(!verdict.success, "{}", verdict.stdout);
+    let shown = regex_free_dir(&verdict.stdout);
+    assert!(
+        shown.contains(&format!(
+            ":{line}:1: `functions` appears a second time in the same mapping (first at line "
+        )),
+        "line {line} in\n{shown}"
+    );
+    assert!(
+        shown.contains("\n          functions:\n          ^\n"),
+        "{shown}"
     );
 }
 

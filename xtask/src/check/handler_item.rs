@@ -11,8 +11,7 @@ use anyhow::Result;
 use serde_json::{json, Value};
 
 use super::report::{Finding, Item};
-use crate::local_function::{FunctionSpec, LocalFunction};
-use crate::project;
+use super::stream_events::{self, error_message, panic_in, record, typed};
 use crate::runtime_api::Outcome;
 
 const STEP_6: &str = "README, \"Handle the records in Rust\"";
@@ -26,103 +25,61 @@ struct Change {
     expected: Value,
 }
 
-fn typed(user: &Value) -> Value {
-    json!({"id": {"S": user["id"]}, "name": {"S": user["name"]}})
-}
-
-fn record(
-    sequence: u32,
-    event_name: &str,
-    id: &str,
+fn change(
+    n: u32,
+    event_name: &'static str,
+    image_shown: &'static str,
     new: Option<&str>,
     old: Option<&str>,
-) -> Value {
+) -> Change {
+    let id = format!("check-{n}");
     let image =
         |name: Option<&str>| name.map_or(json!({}), |name| typed(&json!({"id": id, "name": name})));
-    json!({
-        "eventID": format!("check-{sequence}"),
-        "eventName": event_name,
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "dynamodb": {
-            "ApproximateCreationDateTime": 1_764_000_000 + sequence,
-            "Keys": {"id": {"S": id}},
-            "NewImage": image(new),
-            "OldImage": image(old),
-            "SequenceNumber": format!("{sequence}00000000000000000001"),
-            "SizeBytes": 40,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/check/stream/2026-01-01T00:00:00.000",
-    })
+    let name = new.or(old).unwrap_or_default();
+    Change {
+        event_name,
+        image_shown,
+        record: record(n, event_name, &id, image(new), image(old)),
+        expected: json!({"id": id, "name": name}),
+    }
 }
 
 fn changes() -> Vec<Change> {
     vec![
-        Change {
-            event_name: "INSERT",
-            image_shown: "the INSERT record's new image",
-            record: record(1, "INSERT", "check-1", Some("Ada Lovelace"), None),
-            expected: json!({"id": "check-1", "name": "Ada Lovelace"}),
-        },
-        Change {
-            event_name: "MODIFY",
-            image_shown: "the MODIFY record's new image",
-            record: record(2, "MODIFY", "check-2", Some("Grace Hopper"), Some("Grace")),
-            expected: json!({"id": "check-2", "name": "Grace Hopper"}),
-        },
-        Change {
-            event_name: "REMOVE",
-            image_shown: "the REMOVE record's old image (a REMOVE has no new image)",
-            record: record(3, "REMOVE", "check-3", None, Some("Margaret Hamilton")),
-            expected: json!({"id": "check-3", "name": "Margaret Hamilton"}),
-        },
+        change(
+            1,
+            "INSERT",
+            "the INSERT record's new image",
+            Some("Ada Lovelace"),
+            None,
+        ),
+        change(
+            2,
+            "MODIFY",
+            "the MODIFY record's new image",
+            Some("Grace Hopper"),
+            Some("Grace"),
+        ),
+        change(
+            3,
+            "REMOVE",
+            "the REMOVE record's old image (a REMOVE has no new image)",
+            None,
+            Some("Margaret Hamilton"),
+        ),
     ]
 }
 
 /// Runs the check on a built binary.
 pub fn check(binary: &Path, step_name: &str) -> Result<Finding> {
     let item = Item::Handler;
-    let log = project::xtask_dir()
-        .join("check")
-        .join(format!("{step_name}-stream.log"));
-    // This run's lines only: an earlier run's output must not make this one pass.
-    let _ = std::fs::remove_file(&log);
-    let mut function = LocalFunction::start(FunctionSpec {
-        binary,
-        arguments: Vec::new(),
-        name: "stream",
-        handler: "stream.handler",
-        region: "us-east-1",
-        aws_endpoint: None,
-        environment: Vec::new(),
-        log,
-    })?;
+    let mut function = stream_events::start_function(binary, step_name, "stream")?;
     let changes = changes();
     for change in &changes {
         let event = json!({"Records": [change.record]});
-        let outcome = match function.invoke(event.to_string().as_bytes(), Duration::from_secs(10)) {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                return Ok(Finding::fail(
-                    item,
-                    format!("on the {} event: {error:#}", change.event_name),
-                ))
-            }
-        };
-        match outcome {
-            Outcome::Error(body) => {
-                return Ok(Finding::fail(
-                    item,
-                    format!(
-                        "the handler failed on the {} event: {}",
-                        change.event_name,
-                        String::from_utf8_lossy(&body).trim()
-                    ),
-                ))
-            }
-            Outcome::Response(body) => {
+        let outcome = function.invoke(event.to_string().as_bytes(), Duration::from_secs(10));
+        let error = match outcome {
+            Ok(Outcome::Response(body)) => {
                 let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                 let failures = answer["batchItemFailures"].as_array().map_or(0, Vec::len);
                 if failures > 0 {
@@ -135,8 +92,28 @@ pub fn check(binary: &Path, step_name: &str) -> Result<Finding> {
                         ),
                     ));
                 }
+                continue;
             }
-        }
+            Ok(Outcome::Error(body)) => error_message(&body),
+            Err(error) => format!("{error:#}"),
+        };
+        let log = function.log_text();
+        let what = match panic_in(&log) {
+            Some((place, message)) => format!("panicked at {place} ({message})"),
+            None => format!("failed ({})", error.lines().next().unwrap_or_default()),
+        };
+        let hint = if change.event_name == "REMOVE" {
+            format!(
+                "the handler {what} on a REMOVE record. A REMOVE has no new image: log its \
+                 `old_image` ({STEP_6})"
+            )
+        } else {
+            format!(
+                "the handler {what} on the {} record, whose new image is a user ({STEP_6})",
+                change.event_name
+            )
+        };
+        return Ok(Finding::fail(item, hint));
     }
     Ok(judge_log(&function.log_text(), &changes))
 }
@@ -156,6 +133,12 @@ fn judge_log(log: &str, changes: &[Change]) -> Finding {
                  plain value with serde_dynamo::from_item and log that ({STEP_6})",
                 change.image_shown
             )
+        } else if in_debug_form(log, &change.expected) {
+            format!(
+                "the log shows {} in Rust's debug form (`User {{ id: .. }}`, from `{{:?}}`): log \
+                 it as JSON, e.g. with serde_json::to_string ({STEP_6})",
+                change.image_shown
+            )
         } else {
             format!(
                 "the log does not show {}, {}, as JSON ({STEP_6})",
@@ -165,6 +148,20 @@ fn judge_log(log: &str, changes: &[Change]) -> Finding {
         return Finding::fail(Item::Handler, hint);
     }
     Finding::pass(Item::Handler)
+}
+
+/// Whether the log shows `user` as plain JSON among `values` (the log's JSON values).
+pub fn mentions_user(values: &[Value], user: &Value) -> bool {
+    values.iter().any(|value| contains(value, user))
+}
+
+/// `User { id: "1", name: "Ada" }`, or `{:#?}`'s multi-line form: the fields are there as
+/// `id: "1"` and `name: "Ada"`.
+fn in_debug_form(log: &str, user: &Value) -> bool {
+    ["id", "name"].iter().all(|field| {
+        let value = user[field].as_str().unwrap_or_default();
+        log.contains(&format!("{field}: {value:?}"))
+    })
 }
 
 /// Every JSON object or array that appears in the text, outermost first.
@@ -248,6 +245,21 @@ mod tests {
             finding.hint[0].starts_with(
                 "the log does not show the REMOVE record's old image (a REMOVE has no new image)"
             ),
+            "{:?}",
+            finding.hint
+        );
+    }
+
+    #[test]
+    fn a_debug_form_log_is_recognised() {
+        let log = PLAIN.replace(
+            r#"value is now {"id":"check-1","name":"Ada Lovelace"}"#,
+            r#"value is now User { id: "check-1", name: "Ada Lovelace" }"#,
+        );
+        let finding = verdict(&log);
+        assert!(
+            finding.hint[0]
+                .starts_with("the log shows the INSERT record's new image in Rust's debug form"),
             "{:?}",
             finding.hint
         );

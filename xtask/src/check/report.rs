@@ -10,16 +10,18 @@ pub enum Item {
     Function,
     Builds,
     Handler,
+    Failures,
     Tests,
 }
 
 impl Item {
-    pub const ALL: [Item; 6] = [
+    pub const ALL: [Item; 7] = [
         Item::Parses,
         Item::Stream,
         Item::Function,
         Item::Builds,
         Item::Handler,
+        Item::Failures,
         Item::Tests,
     ];
     /// The items that need no build: `--only config`.
@@ -33,6 +35,7 @@ impl Item {
             Item::Function => "function",
             Item::Builds => "builds",
             Item::Handler => "handler",
+            Item::Failures => "failures",
             Item::Tests => "tests",
         }
     }
@@ -45,6 +48,7 @@ impl Item {
             Item::Function => "a function runs stream.handler on the table's stream",
             Item::Builds => "the step builds",
             Item::Handler => "the stream handler logs each change as plain values",
+            Item::Failures => "the stream handler reports the records it cannot handle",
             Item::Tests => "the step's tests pass",
         }
     }
@@ -68,7 +72,8 @@ pub struct Finding {
     pub text: String,
     /// Lines under it: what is wrong and what to change where.
     pub hint: Vec<String>,
-    /// The matching part of the diff against the reference, if it helps.
+    /// The matching part of the reference, printed only on request (`--solution`): learners
+    /// try before they see the answer.
     pub diff: Option<String>,
 }
 
@@ -121,7 +126,7 @@ impl Finding {
             let _ = writeln!(out, "      {line}");
         }
         if let Some(diff) = &self.diff {
-            let _ = writeln!(out, "      7-finish has:");
+            let _ = writeln!(out, "      the solution (7-finish) has:");
             for line in diff.lines() {
                 let _ = writeln!(out, "        {line}");
             }

@@ -1,0 +1,105 @@
+//! What the integration tests share: running the real xtask binary, and a learner's attempt
+//! at the step as a crate outside the workspace (as `check --dir` sees a copy of a step).
+#![allow(dead_code)] // each test file uses part of it
+#![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use xtask::project;
+
+pub fn xtask(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The exercise's manifest as a crate of its own (outside the workspace), with the
+/// workspace's pinned versions, so the shared target directory's builds serve it. Each
+/// attempt has its own package name: attempts built side by side keep their own binaries.
+fn standalone_manifest(root: &Path, package: &str) -> String {
+    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let exercise = std::fs::read_to_string(root.join("6-streams/Cargo.toml")).unwrap();
+    let section = |text: &str, name: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| *l != name)
+            .skip(1)
+            .take_while(|l| !l.starts_with('['))
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let pinned = section(&workspace, "[workspace.dependencies]");
+    let dependencies: Vec<String> = section(&exercise, "[dependencies]")
+        .iter()
+        .map(|line| {
+            let name = line.trim_end_matches(".workspace = true");
+            let line = pinned
+                .iter()
+                .find(|p| p.starts_with(&format!("{name} =")))
+                .unwrap();
+            line.replace(
+                "path = \"shared\"",
+                &format!("path = {:?}", root.join("shared")),
+            )
+        })
+        .collect();
+    format!(
+        "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\n{}\n",
+        dependencies.join("\n")
+    )
+}
+
+/// A learner's attempt: the solution's serverless.yml, the exercise's main.rs and the given
+/// stream.rs, in a fresh directory. Removed when dropped.
+#[derive(Debug)]
+pub struct Attempt {
+    pub dir: PathBuf,
+}
+
+impl Attempt {
+    pub fn new(name: &str, stream_rs: &str) -> Self {
+        let root = project::root();
+        let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let package = format!("streams-{name}");
+        std::fs::write(dir.join("Cargo.toml"), standalone_manifest(root, &package)).unwrap();
+        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        std::fs::copy(
+            root.join("7-finish/serverless.yml"),
+            dir.join("serverless.yml"),
+        )
+        .unwrap();
+        std::fs::copy(root.join("6-streams/src/main.rs"), dir.join("src/main.rs")).unwrap();
+        std::fs::write(dir.join("src/stream.rs"), stream_rs).unwrap();
+        Self { dir }
+    }
+
+    /// `cargo xtask check --dir` on it: exit success and stdout.
+    pub fn check(&self) -> (bool, String) {
+        let output = xtask(
+            &["check", "--dir", self.dir.to_str().unwrap()],
+            project::root(),
+        );
+        let text = format!(
+            "{}{}",
+            stdout(&output),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (output.status.success(), text)
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
