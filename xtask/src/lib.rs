@@ -13,6 +13,7 @@ pub mod logs;
 pub mod moto;
 pub mod node_tools;
 pub mod project;
+pub mod put_item;
 pub mod python_tools;
 pub mod remove;
 pub mod runtime_api;

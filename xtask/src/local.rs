@@ -65,12 +65,7 @@ pub fn run(step: Step, port: u16) -> Result<ExitCode> {
     eprintln!("starting the local DynamoDB (moto)");
     let moto = MotoServer::start(dir.join("moto.log"))?;
     let region = yml.provider_str("region").unwrap_or("us-east-1").to_owned();
-    let service = yml
-        .root()
-        .get("service")
-        .and_then(|s| s.as_str())
-        .unwrap_or("service")
-        .to_owned();
+    let service = yml.service().unwrap_or("service").to_owned();
     let dynamodb = LocalDynamoDb::new(moto.endpoint(), &region);
     let table = table::create(&yml, &dynamodb, &service, STAGE)?;
     let names = LocalNames {
@@ -158,6 +153,8 @@ pub fn run(step: Step, port: u16) -> Result<ExitCode> {
             pid: std::process::id(),
             api_url: api_url.clone(),
             dynamodb_endpoint: moto.endpoint().to_owned(),
+            table: table.name.clone(),
+            region: region.clone(),
             children,
         },
     )?;

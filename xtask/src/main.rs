@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use pico_args::Arguments;
-use xtask::{bench, build, check, deploy, logs, remove, test};
+use xtask::{bench, build, check, deploy, logs, put_item, remove, test};
 
 const HELP: &str = "\
 cargo xtask: the workshop's companion
@@ -17,6 +17,7 @@ Commands:
   check    where your step stands, checked against the solution
   deploy   deploy the step to AWS, or run it on this machine with --local
   logs     a function's logs, local or on AWS
+  put-item write one raw item into the step's table (a record the stream function cannot handle)
   remove   remove the step's stack from AWS
   sls      the pinned Serverless Framework, for anything else (cargo xtask sls -- info)
   test     run every check of the repository (what CI runs)
@@ -61,6 +62,13 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
             deploy::run,
         ),
         Some("logs") => command_with(args, help, logs::HELP, logs::Options::parse, logs::run),
+        Some("put-item") => command_with(
+            args,
+            help,
+            put_item::HELP,
+            put_item::Options::parse,
+            put_item::run,
+        ),
         Some("remove") => command_with(
             args,
             help,

@@ -30,6 +30,16 @@ pub enum Outcome {
     Error(Vec<u8>),
 }
 
+/// What a reader wants of Lambda's error JSON: its `errorMessage`, without the Rust type name
+/// that `errorType` holds.
+pub fn error_message(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|error| error["errorMessage"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| text.trim().to_owned())
+}
+
 /// A Runtime API endpoint for one function, on 127.0.0.1 only. Stops when dropped.
 #[derive(Debug)]
 pub struct RuntimeApi {
@@ -347,4 +357,16 @@ fn respond(
     message.extend_from_slice(body);
     writer.write_all(&message)?;
     writer.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_error_message_drops_the_rust_type_name() {
+        let body = br#"{"errorType":"&alloc::boxed::Box<dyn core::error::Error + core::marker::Send + core::marker::Sync>","errorMessage":"missing field `id`"}"#;
+        assert_eq!(error_message(body), "missing field `id`");
+        assert_eq!(error_message(b"not json"), "not json");
+    }
 }

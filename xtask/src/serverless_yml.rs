@@ -67,6 +67,11 @@ impl ServerlessYml {
         &self.root
     }
 
+    /// `service:`, the stack's first name.
+    pub fn service(&self) -> Option<&str> {
+        self.root.get("service")?.as_str()
+    }
+
     /// `provider.KEY` as a string.
     pub fn provider_str(&self, key: &str) -> Option<&str> {
         self.root.get("provider")?.get(key)?.as_str()

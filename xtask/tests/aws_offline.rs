@@ -389,3 +389,59 @@ fn deploy_refuses_a_shared_login_without_a_stage() {
     );
     assert!(stderr.contains("--stage john-doe"), "{stderr}");
 }
+
+/// `put-item --aws` finds the stack's table by the name CloudFormation gives it and writes the
+/// item there. The "account" is a moto server: the AWS SDK honours `AWS_ENDPOINT_URL`.
+#[test]
+fn put_item_on_aws_writes_into_the_stacks_table() {
+    let moto = xtask::moto::MotoServer::start(
+        project::xtask_dir().join(format!("put-item-aws-moto-{}.log", std::process::id())),
+    )
+    .unwrap();
+    let dynamodb = xtask::local_dynamodb::LocalDynamoDb::new(moto.endpoint(), "us-east-1");
+    // Another stage's table must not be taken for ours.
+    for table in [
+        "user-management-service-tester-Table-1A2B3C4D5E6F",
+        "user-management-service-other-Table-9Z8Y7X",
+    ] {
+        dynamodb.create_users_table(table).unwrap();
+    }
+    let item = r#"{"id": {"S": "bad-1"}, "name": {"N": "42"}}"#;
+    let mut command = xtask();
+    command.args(["put-item", "--aws", "--stage", "tester", item, "7-finish"]);
+    without_aws(&mut command, &empty_home("put-item-aws"));
+    let output = command
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("put the item into user-management-service-tester-Table-1A2B3C4D5E6F"),
+        "{stderr}"
+    );
+    let got = dynamodb
+        .call(
+            "DynamoDB_20120810.GetItem",
+            &json!({"TableName": "user-management-service-tester-Table-1A2B3C4D5E6F",
+                    "Key": {"id": {"S": "bad-1"}}}),
+        )
+        .unwrap();
+    assert_eq!(got["Item"]["name"], json!({"N": "42"}));
+}
+
+#[test]
+fn put_item_with_a_bad_item_says_what_is_wrong() {
+    let output = xtask()
+        .args(["put-item", r#"{"name": {"S": "x"}}"#, "7-finish"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim_end(),
+        "error: the item has no `id`, the table's key: add one, e.g. \"id\": {\"S\": \"bad-1\"}"
+    );
+}

@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 
 use super::handler_item::{json_values, mentions_user};
 use super::report::{Finding, Item};
-use super::stream_events::{self, error_message, panic_in, record, sequence_number, typed};
-use crate::runtime_api::Outcome;
+use super::stream_events::{self, panic_in, record, sequence_number, typed};
+use crate::runtime_api::{error_message, Outcome};
 
 const SECTION: &str = "README, \"A record the function cannot handle\"";
 

@@ -11,8 +11,8 @@ use anyhow::Result;
 use serde_json::{json, Value};
 
 use super::report::{Finding, Item};
-use super::stream_events::{self, error_message, panic_in, record, typed};
-use crate::runtime_api::Outcome;
+use super::stream_events::{self, panic_in, record, typed};
+use crate::runtime_api::{error_message, Outcome};
 
 const STEP_6: &str = "README, \"Handle the records in Rust\"";
 

@@ -60,16 +60,6 @@ pub fn start_function(binary: &Path, step_name: &str, purpose: &str) -> Result<L
     })
 }
 
-/// What a learner should read of Lambda's error JSON: its `errorMessage`, without the Rust
-/// type name in `errorType`.
-pub fn error_message(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|error| error["errorMessage"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| text.trim().to_owned())
-}
-
 /// Where the handler panicked, from the log (`src/stream.rs:12:60`) and the panic message.
 pub fn panic_in(log: &str) -> Option<(String, String)> {
     let at = log.find("panicked at ")?;
@@ -82,13 +72,6 @@ pub fn panic_in(log: &str) -> Option<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_error_message_drops_the_rust_type_name() {
-        let body = br#"{"errorType":"&alloc::boxed::Box<dyn core::error::Error + core::marker::Send + core::marker::Sync>","errorMessage":"missing field `id`"}"#;
-        assert_eq!(error_message(body), "missing field `id`");
-        assert_eq!(error_message(b"not json"), "not json");
-    }
 
     #[test]
     fn a_panic_is_found_with_its_place_and_message() {

@@ -57,8 +57,10 @@ pub enum BatchResult {
 pub struct Delivery {
     settings: StreamSettings,
     pending: VecDeque<Value>,
-    /// Retries of the batch at the front so far.
+    /// Retries of the batch at the front so far (a split is not a retry).
     retries: u32,
+    /// Invocations that carried the record at the front, for the story line.
+    attempts: u32,
     /// The batch size for the next try: smaller after a bisection.
     limit: usize,
 }
@@ -70,6 +72,7 @@ impl Delivery {
             settings,
             pending: VecDeque::new(),
             retries: 0,
+            attempts: 0,
             limit,
         }
     }
@@ -86,40 +89,84 @@ impl Delivery {
         Some(self.pending.iter().take(self.limit).cloned().collect())
     }
 
-    /// Takes the function's answer to the batch [`next_batch`](Self::next_batch) gave; returns
-    /// what to log about it, if anything.
-    pub fn settle(&mut self, batch_len: usize, result: BatchResult) -> Option<String> {
-        let failed_from = match &result {
-            BatchResult::Answered(failures)
-                if failures.is_empty() || !self.settings.report_batch_item_failures =>
-            {
+    /// Takes the function's answer to the batch [`next_batch`](Self::next_batch) gave and
+    /// returns its story in one line: the records, the attempt, the answer, what comes next.
+    pub fn settle(&mut self, batch_len: usize, result: BatchResult) -> String {
+        self.attempts += 1;
+        let batch: Vec<String> = self
+            .pending
+            .iter()
+            .take(batch_len)
+            .map(|record| sequence_number(record).unwrap_or("?").to_owned())
+            .collect();
+        let told = format!(
+            "batch of {} ({}), attempt {}",
+            plural(batch_len, "record"),
+            range(&batch),
+            self.attempts
+        );
+        let (answer, next) = self.next_step(&batch, &result);
+        format!("{told}: {answer} -> {next}")
+    }
+
+    /// What the answer was, and what happens next (the queue moved on accordingly).
+    fn next_step(&mut self, batch: &[String], result: &BatchResult) -> (String, String) {
+        let batch_len = batch.len();
+        let reported = |failures: &[String]| match failures {
+            [only] if batch_len == 1 && batch[0] == *only => "reported as failed".to_owned(),
+            _ => format!(
+                "{} ({})",
+                plural(failures.len(), "reported failure"),
+                failures.join(", ")
+            ),
+        };
+        let failed_from = match result {
+            BatchResult::Answered(failures) if failures.is_empty() => {
                 self.done(batch_len);
-                return None;
+                return ("ok".to_owned(), "done".to_owned());
+            }
+            BatchResult::Answered(failures) if !self.settings.report_batch_item_failures => {
+                self.done(batch_len);
+                return (
+                    format!(
+                        "{}, ignored without functionResponseType: ReportBatchItemFailures",
+                        reported(failures)
+                    ),
+                    format!("done: {} lost", plural(failures.len(), "record")),
+                );
             }
             BatchResult::Answered(failures) => {
-                // An identifier Lambda does not know counts as a failure of the whole batch.
-                self.pending
+                // An identifier Lambda does not know (or none) fails the whole batch.
+                let known = failures.iter().all(|f| batch.contains(f));
+                let from = batch
                     .iter()
-                    .take(batch_len)
-                    .position(|record| {
-                        failures
-                            .iter()
-                            .any(|failed| Some(failed.as_str()) == sequence_number(record))
-                    })
-                    .unwrap_or(0)
+                    .position(|sequence| failures.iter().any(|f| f == sequence))
+                    .filter(|_| known)
+                    .unwrap_or(0);
+                (
+                    from,
+                    reported(failures)
+                        + if known {
+                            ""
+                        } else {
+                            ", not all of this batch: the whole batch failed"
+                        },
+                )
             }
-            BatchResult::Failed(_) => 0,
+            BatchResult::Failed(error) => (0, format!("failed ({error})")),
         };
-        // The records before the first failure are done.
+        let (failed_from, answer) = failed_from;
+        // The records before the first failure are done; the first failed one has had one try.
         self.done(failed_from);
+        self.attempts = self.attempts.max(1);
         let remaining = batch_len - failed_from;
         let function_failed = matches!(result, BatchResult::Failed(_));
         if function_failed && self.settings.bisect && remaining > 1 {
             self.limit = remaining.div_ceil(2);
-            return Some(format!(
-                "the function failed on a batch of {remaining} records: splitting it, {} records next",
-                self.limit
-            ));
+            return (
+                answer,
+                format!("split: the first {} again", plural(self.limit, "record")),
+            );
         }
         self.retries += 1;
         let first = self
@@ -128,6 +175,12 @@ impl Delivery {
             .and_then(sequence_number)
             .unwrap_or("?")
             .to_owned();
+        // Which records: all of the batch, or the part from the first failure on.
+        let which = if failed_from == 0 {
+            String::new()
+        } else {
+            format!(" {} from sequence {first}", plural(remaining, "record"))
+        };
         if self
             .settings
             .maximum_retry_attempts
@@ -135,31 +188,46 @@ impl Delivery {
         {
             let retries = self.retries - 1;
             self.done(remaining);
-            return Some(format!(
-                "skipped {remaining} records from sequence number {first} after {retries} retries \
-                 (maximumRetryAttempts): they are not delivered again"
-            ));
+            return (
+                answer,
+                format!(
+                    "skipped{which} after {} (maximumRetryAttempts): not delivered again",
+                    plural(retries as usize, "retry")
+                ),
+            );
         }
-        let why = match result {
-            BatchResult::Failed(error) => format!("the function failed ({error})"),
-            BatchResult::Answered(_) => "the function reported batchItemFailures".to_owned(),
-        };
-        Some(format!(
-            "{why}: retrying {remaining} records from sequence number {first} (retry {})",
-            self.retries
-        ))
+        let which = which.replacen(' ', ": ", 1);
+        (answer, format!("retry {}{which}", self.retries))
     }
 
     fn done(&mut self, count: usize) {
         self.pending.drain(..count.min(self.pending.len()));
         if count > 0 {
             self.retries = 0;
+            self.attempts = 0;
             self.limit = self.settings.batch_size;
         }
     }
 
     pub fn is_retrying(&self) -> bool {
         self.retries > 0 || self.limit < self.settings.batch_size
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    match (count, noun) {
+        (1, _) => format!("1 {noun}"),
+        (_, "retry") => format!("{count} retries"),
+        _ => format!("{count} {noun}s"),
+    }
+}
+
+/// `sequence 5` or `sequences 5..9`.
+fn range(batch: &[String]) -> String {
+    match batch {
+        [] => "none".to_owned(),
+        [one] => format!("sequence {one}"),
+        [first, .., last] => format!("sequences {first}..{last}"),
     }
 }
 
@@ -204,7 +272,10 @@ mod tests {
         let mut delivery = Delivery::new(settings());
         delivery.push(records(&[1, 2, 3, 4]));
         assert_eq!(batch(&delivery), [1, 2, 3]);
-        assert_eq!(delivery.settle(3, BatchResult::Answered(vec![])), None);
+        assert_eq!(
+            delivery.settle(3, BatchResult::Answered(vec![])),
+            "batch of 3 records (sequences 1..3), attempt 1: ok -> done"
+        );
         assert_eq!(batch(&delivery), [4]);
     }
 
@@ -214,10 +285,33 @@ mod tests {
         delivery.push(records(&[1, 2, 3, 4]));
         let note = delivery.settle(3, BatchResult::Answered(vec!["3".into(), "2".into()]));
         assert_eq!(
-            note.as_deref(),
-            Some("the function reported batchItemFailures: retrying 2 records from sequence number 2 (retry 1)")
+            note,
+            "batch of 3 records (sequences 1..3), attempt 1: 2 reported failures (3, 2) -> \
+             retry 1: 2 records from sequence 2"
         );
         assert_eq!(batch(&delivery), [2, 3, 4]);
+        let note = delivery.settle(3, BatchResult::Answered(vec![]));
+        assert_eq!(
+            note,
+            "batch of 3 records (sequences 2..4), attempt 2: ok -> done"
+        );
+    }
+
+    #[test]
+    fn an_unknown_or_empty_identifier_fails_the_whole_batch() {
+        for identifier in ["", "not-a-sequence-number"] {
+            let mut delivery = Delivery::new(settings());
+            delivery.push(records(&[1, 2, 3]));
+            let note = delivery.settle(
+                3,
+                BatchResult::Answered(vec!["2".into(), identifier.into()]),
+            );
+            assert!(
+                note.contains("not all of this batch: the whole batch failed -> retry 1"),
+                "{note}"
+            );
+            assert_eq!(batch(&delivery), [1, 2, 3]);
+        }
     }
 
     #[test]
@@ -230,8 +324,9 @@ mod tests {
         }
         let note = delivery.settle(3, BatchResult::Answered(vec!["1".into()]));
         assert_eq!(
-            note.as_deref(),
-            Some("skipped 3 records from sequence number 1 after 2 retries (maximumRetryAttempts): they are not delivered again")
+            note,
+            "batch of 3 records (sequences 1..3), attempt 3: 1 reported failure (1) -> skipped \
+             after 2 retries (maximumRetryAttempts): not delivered again"
         );
         assert_eq!(delivery.next_batch(), None);
     }
@@ -245,9 +340,32 @@ mod tests {
         delivery.push(records(&[1, 2]));
         assert_eq!(
             delivery.settle(2, BatchResult::Answered(vec!["1".into()])),
-            None
+            "batch of 2 records (sequences 1..2), attempt 1: 1 reported failure (1), ignored \
+             without functionResponseType: ReportBatchItemFailures -> done: 1 record lost"
         );
         assert_eq!(delivery.next_batch(), None);
+    }
+
+    /// README step 7 shows this line for a record reported without ReportBatchItemFailures.
+    #[test]
+    fn the_readme_shows_the_line_of_a_lost_record() {
+        let readme =
+            std::fs::read_to_string(crate::project::root().join("6-streams/README.md")).unwrap();
+        let shown = readme
+            .lines()
+            .find(|l| l.contains("ignored without functionResponseType"))
+            .unwrap();
+        let mut delivery = Delivery::new(StreamSettings {
+            report_batch_item_failures: false,
+            ..settings()
+        });
+        delivery.push(records(&[7]));
+        let line = format!(
+            "[xtask] {}",
+            delivery.settle(1, BatchResult::Answered(vec!["7".into()]))
+        );
+        let (before, after) = shown.split_once("...").unwrap();
+        assert_eq!(line, format!("{before}7{after}"));
     }
 
     #[test]
@@ -257,11 +375,18 @@ mod tests {
             ..settings()
         });
         delivery.push(records(&[1, 2, 3]));
-        delivery.settle(3, BatchResult::Failed("boom".into()));
+        assert_eq!(
+            delivery.settle(3, BatchResult::Failed("boom".into())),
+            "batch of 3 records (sequences 1..3), attempt 1: failed (boom) -> split: the first 2 \
+             records again"
+        );
         assert_eq!(batch(&delivery), [1, 2]);
         delivery.settle(2, BatchResult::Failed("boom".into()));
         assert_eq!(batch(&delivery), [1]);
-        delivery.settle(1, BatchResult::Answered(vec![]));
+        assert_eq!(
+            delivery.settle(1, BatchResult::Answered(vec![])),
+            "batch of 1 record (sequence 1), attempt 3: ok -> done"
+        );
         assert_eq!(batch(&delivery), [2, 3]);
     }
 

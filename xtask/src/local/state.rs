@@ -27,6 +27,9 @@ pub struct Running {
     pub pid: u32,
     pub api_url: String,
     pub dynamodb_endpoint: String,
+    /// The users table's name in the local DynamoDB, and its region.
+    pub table: String,
+    pub region: String,
     /// Every process it started (moto, the functions).
     pub children: Vec<u32>,
 }
@@ -36,6 +39,8 @@ pub fn write(step: &str, running: &Running) -> Result<()> {
         "pid": running.pid,
         "api_url": running.api_url,
         "dynamodb_endpoint": running.dynamodb_endpoint,
+        "table": running.table,
+        "region": running.region,
         "children": running.children,
     });
     let path = state_file(step);
@@ -58,6 +63,8 @@ pub fn running(step: &str) -> Option<Running> {
         pid,
         api_url: value["api_url"].as_str()?.to_owned(),
         dynamodb_endpoint: value["dynamodb_endpoint"].as_str()?.to_owned(),
+        table: value["table"].as_str()?.to_owned(),
+        region: value["region"].as_str()?.to_owned(),
         children: value["children"]
             .as_array()?
             .iter()

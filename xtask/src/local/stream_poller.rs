@@ -12,7 +12,7 @@ use super::delivery::{BatchResult, Delivery, StreamSettings};
 use super::log_file::append_line;
 use crate::local_dynamodb::LocalDynamoDb;
 use crate::local_function::LocalFunction;
-use crate::runtime_api::Outcome;
+use crate::runtime_api::{error_message, Outcome};
 
 const POLL_EVERY: Duration = Duration::from_millis(100);
 const RETRY_AFTER: Duration = Duration::from_millis(500);
@@ -53,9 +53,7 @@ impl StreamPoller {
                     return;
                 }
                 let result = self.invoke(&batch);
-                if let Some(note) = delivery.settle(batch.len(), result) {
-                    self.note(&note);
-                }
+                self.note(&delivery.settle(batch.len(), result));
                 if delivery.is_retrying() {
                     std::thread::sleep(RETRY_AFTER);
                 }
@@ -128,15 +126,28 @@ impl StreamPoller {
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .filter_map(|failure| failure["itemIdentifier"].as_str().map(str::to_owned))
+                    // A null or missing identifier is kept, as "": it fails the whole batch.
+                    .map(|failure| {
+                        failure["itemIdentifier"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned()
+                    })
                     .collect();
                 BatchResult::Answered(failures)
             }
-            Ok(Outcome::Error(body)) => {
-                BatchResult::Failed(String::from_utf8_lossy(&body).trim().to_owned())
-            }
-            Err(error) => BatchResult::Failed(format!("{error:#}")),
+            Ok(Outcome::Error(body)) => BatchResult::Failed(short(&error_message(&body))),
+            Err(error) => BatchResult::Failed(short(&format!("{error:#}"))),
         }
+    }
+}
+
+/// The first line, at most 120 characters: the story line stays one line.
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    match line.char_indices().nth(120) {
+        Some((end, _)) => format!("{}...", &line[..end]),
+        None => line.to_owned(),
     }
 }
 

@@ -1,0 +1,77 @@
+//! `cargo xtask put-item --aws` runs this: one item, in DynamoDB JSON, put into the step's
+//! table on AWS. Arguments: REGION TABLE ITEM, where TABLE is `=NAME` for a table named in
+//! serverless.yml, or the prefix CloudFormation gives the names it makes (`STACK-Table-`).
+//! The AWS SDK's default chain gives the credentials; `AWS_ENDPOINT_URL` is honoured.
+
+use std::collections::HashMap;
+use std::process::ExitCode;
+
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()).await {
+        Ok(table) => {
+            println!("put the item into {table}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Vec<String>) -> Result<String, String> {
+    let [region, table, item] = <[String; 3]>::try_from(args)
+        .map_err(|_| "usage: aws-put-item REGION TABLE ITEM".to_owned())?;
+    let item: serde_dynamo::Item =
+        serde_json::from_str(&item).map_err(|e| format!("the item is not DynamoDB JSON: {e}"))?;
+    let item: HashMap<String, AttributeValue> = item.into();
+    let config = aws_config::from_env()
+        .region(aws_config::Region::new(region))
+        .load()
+        .await;
+    let client = Client::new(&config);
+    let table = match table.strip_prefix('=') {
+        Some(name) => name.to_owned(),
+        None => find_table(&client, &table).await?,
+    };
+    client
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .map_err(|e| format!("PutItem on {table} failed: {}", DisplayErrorContext(e)))?;
+    Ok(table)
+}
+
+/// The one table whose name starts with `prefix`.
+async fn find_table(client: &Client, prefix: &str) -> Result<String, String> {
+    let mut found = Vec::new();
+    let mut pages = client.list_tables().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| format!("listing the tables failed: {}", DisplayErrorContext(e)))?;
+        found.extend(
+            page.table_names()
+                .iter()
+                .filter(|name| name.starts_with(prefix))
+                .cloned(),
+        );
+    }
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(format!(
+            "no table named {prefix}... in this account and region: is the stack deployed \
+             (`cargo xtask deploy`), with this stage?"
+        )),
+        many => Err(format!(
+            "several tables are named {prefix}...: {}",
+            many.join(", ")
+        )),
+    }
+}
