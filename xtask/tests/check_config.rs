@@ -16,6 +16,8 @@ const FUNCTION: &str = "  stream:
           type: dynamodb
           arn: !GetAtt Table.StreamArn
           functionResponseType: ReportBatchItemFailures
+          maximumRetryAttempts: 3
+          bisectBatchOnFunctionError: true
 ";
 
 /// The exercise's serverless.yml with each TODO block (the comment lines) replaced.
@@ -166,7 +168,7 @@ fn other_right_spellings_pass() {
     handler: stream.handler
     memorySize: 256
     events:
-      - stream: {type: dynamodb, arn: {'Fn::GetAtt': [Table, StreamArn]}, batchSize: 5, startingPosition: LATEST, enabled: true, functionResponseType: ReportBatchItemFailures}
+      - stream: {type: dynamodb, arn: {'Fn::GetAtt': [Table, StreamArn]}, batchSize: 5, startingPosition: LATEST, enabled: true, functionResponseType: ReportBatchItemFailures, maximumRetryAttempts: 1, bisectBatchOnFunctionError: true}
 ";
     assert_passes(&attempt(STREAM, function));
     // Block list and a flow-style view type mapping.
@@ -188,6 +190,20 @@ fn a_missing_function_response_type_passes_with_a_warning() {
     assert!(verdict.stdout.contains(
         "  ⚠ functionResponseType: ReportBatchItemFailures is missing\n      without it AWS ignores \
          the batchItemFailures your handler reports"
+    ), "{}", verdict.stdout);
+    assert!(!verdict.stdout.contains("not set"), "{}", verdict.stdout);
+}
+
+#[test]
+fn missing_retry_limits_pass_with_a_warning_naming_them() {
+    let function = FUNCTION
+        .replace("          maximumRetryAttempts: 3\n", "")
+        .replace("          bisectBatchOnFunctionError: true\n", "");
+    let verdict = assert_passes(&attempt(STREAM, &function));
+    assert!(verdict.stdout.contains(
+        "  ⚠ maximumRetryAttempts and bisectBatchOnFunctionError not set\n      without a retry \
+         limit (maximumRetryAttempts: 3) and the batch split (bisectBatchOnFunctionError: true) a \
+         record that keeps failing is retried until the stream drops it, 24 hours later"
     ), "{}", verdict.stdout);
 }
 
