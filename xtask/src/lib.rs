@@ -1,28 +1,21 @@
-//! The workshop's companion, `cargo xtask`: one module per command, and the parts they share.
+//! The workshop's companion, `cargo xtask`, on three floors; arrows only go down:
+//!
+//! - `commands`: one module per command (`check`, `deploy --local`, `logs`...); a command
+//!   never reaches into another one;
+//! - `lambda`: the Lambda emulation: the Runtime API, a function process, API Gateway events,
+//!   function logs and the JSON in them, the running local deployment;
+//! - `tools` (python, node, moto, cargo builds, child processes, AWS) and the knowledge of
+//!   the project (`project`, `serverless_yml`, `stage`).
+//!
+//! Public only where the integration tests need it.
 
-pub mod api_gateway;
-pub mod aws;
-pub mod bench;
-pub mod build;
-pub mod check;
-pub mod deploy;
-pub mod local;
-pub mod local_dynamodb;
-pub mod local_function;
-pub mod logs;
-pub mod moto;
-pub mod node_tools;
+pub mod cli;
+pub(crate) mod commands;
+pub mod lambda;
 pub mod project;
-pub mod put_item;
-pub mod python_tools;
-pub mod remove;
-pub mod runtime_api;
-pub mod serverless_yml;
-pub mod sls;
-pub mod stage;
-pub mod step_binary;
-
-pub mod test;
+pub(crate) mod serverless_yml;
+pub(crate) mod stage;
+pub mod tools;
 
 /// The handler names a step's binary knows: the same file the binary is built from.
 pub mod handler_names {

@@ -3,6 +3,7 @@
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use anyhow::{bail, Result};
 
@@ -65,10 +66,38 @@ impl Step {
     }
 }
 
-/// The workspace root (xtask lives one level below it).
+/// `cargo xtask test` gives its local DynamoDB's address to the tests in this variable.
+pub const TEST_DYNAMODB_ENDPOINT: &str = "WORKSHOP_DYNAMODB_ENDPOINT";
+
+/// The workspace root (xtask lives one level below it): the checkout being worked on.
+///
+/// cargo sets `CARGO_MANIFEST_DIR` for `cargo run` too, so it names this checkout even when
+/// the binary was built from another one that shares the target directory (cargo then takes
+/// that build as fresh). The path compiled in serves when xtask runs without cargo.
 pub fn root() -> &'static Path {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir)
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let at_run_time = env::var_os("CARGO_MANIFEST_DIR")
+            .map(PathBuf::from)
+            .filter(|dir| dir.ends_with("xtask") && dir.join("src/cli.rs").is_file());
+        let xtask_dir = at_run_time.unwrap_or_else(|| PathBuf::from(BUILT_FROM));
+        xtask_dir.parent().map_or(xtask_dir.clone(), Path::to_owned)
+    })
+}
+
+/// The xtask directory this binary was compiled from.
+const BUILT_FROM: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The checkout this binary was built from, when it is not the one being worked on.
+pub fn xtask_built_elsewhere() -> Option<PathBuf> {
+    let built_from = Path::new(BUILT_FROM).parent()?;
+    let same = |a: &Path, b: &Path| {
+        a == b
+            || a.canonicalize()
+                .ok()
+                .is_some_and(|a| b.canonicalize().ok() == Some(a))
+    };
+    (!same(built_from, root())).then(|| built_from.to_owned())
 }
 
 /// The workspace's one target directory, shared by every build xtask starts.

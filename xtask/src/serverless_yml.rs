@@ -2,45 +2,32 @@
 //! truth for functions, handlers, events and the table. CloudFormation short tags
 //! (`!GetAtt Table.StreamArn`) arrive as tagged values; [`intrinsic`] reads every spelling.
 
+mod functions;
+mod intrinsic;
 mod yaml_error;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use yaml_serde::Value;
 
+pub use functions::{Function, StreamSettings};
+pub use intrinsic::{intrinsic, Intrinsic};
 pub use yaml_error::YamlError;
+
+/// The region when serverless.yml names none: the framework's default.
+const DEFAULT_REGION: &str = "us-east-1";
+
+/// The Lambda architectures, as serverless.yml names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Architecture {
+    X86_64,
+    Arm64,
+}
 
 #[derive(Debug, Clone)]
 pub struct ServerlessYml {
-    pub path: PathBuf,
     root: Value,
-}
-
-/// One entry of `functions:`.
-#[derive(Debug, Clone, Copy)]
-pub struct Function<'a> {
-    pub name: &'a str,
-    pub definition: &'a Value,
-}
-
-impl<'a> Function<'a> {
-    pub fn handler(&self) -> Option<&'a str> {
-        self.definition.get("handler").and_then(Value::as_str)
-    }
-
-    /// The `events:` list; each event is a one-key mapping (`- http: ...`, `- stream: ...`).
-    pub fn events(&self) -> Vec<(&'a str, &'a Value)> {
-        self.definition
-            .get("events")
-            .and_then(Value::as_sequence)
-            .into_iter()
-            .flatten()
-            .filter_map(|event| event.as_mapping())
-            .flat_map(|event| event.iter())
-            .filter_map(|(kind, settings)| Some((kind.as_str()?, settings)))
-            .collect()
-    }
 }
 
 impl ServerlessYml {
@@ -54,22 +41,39 @@ impl ServerlessYml {
 
     pub fn parse(path: &Path, text: &str) -> Result<Self, YamlError> {
         match yaml_serde::from_str::<Value>(text) {
-            Ok(root) if root.is_mapping() => Ok(Self {
-                path: path.to_owned(),
-                root,
-            }),
+            Ok(root) if root.is_mapping() => Ok(Self { root }),
             Ok(_) => Err(YamlError::not_a_mapping(path)),
             Err(error) => Err(YamlError::from_parser(path, text, &error)),
         }
     }
 
-    pub fn root(&self) -> &Value {
-        &self.root
-    }
-
     /// `service:`, the stack's first name.
     pub fn service(&self) -> Option<&str> {
         self.root.get("service")?.as_str()
+    }
+
+    /// `provider.region`, or the framework's default.
+    pub fn region(&self) -> &str {
+        self.provider_str("region").unwrap_or(DEFAULT_REGION)
+    }
+
+    /// `provider.architecture`: x86_64 unless it says arm64.
+    pub fn architecture(&self) -> Result<Architecture> {
+        match self.provider_str("architecture") {
+            None | Some("x86_64") => Ok(Architecture::X86_64),
+            Some("arm64") => Ok(Architecture::Arm64),
+            Some(other) => bail!("provider.architecture is {other:?}: Lambda runs x86_64 or arm64"),
+        }
+    }
+
+    /// `package.artifact`: the zip to deploy, relative to the step directory.
+    pub fn artifact(&self) -> Option<&str> {
+        self.root.get("package")?.get("artifact")?.as_str()
+    }
+
+    /// `provider.environment`: what every function gets.
+    pub fn provider_environment(&self) -> Option<&Value> {
+        self.root.get("provider")?.get("environment")
     }
 
     /// `provider.KEY` as a string.
@@ -122,118 +126,5 @@ impl ServerlessYml {
                 resource.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table")
             })
             .collect()
-    }
-}
-
-/// A CloudFormation intrinsic function, however it is spelled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Intrinsic {
-    /// `!Ref X` or `Ref: X`.
-    Ref(String),
-    /// `!GetAtt X.Y`, `!GetAtt [X, Y]`, `Fn::GetAtt: [X, Y]`, or `Fn::GetAtt: X.Y`
-    /// (`dotted_long_form`: valid CloudFormation that the framework does not read as the list).
-    GetAtt {
-        resource: String,
-        attribute: String,
-        dotted_long_form: bool,
-    },
-}
-
-pub fn intrinsic(value: &Value) -> Option<Intrinsic> {
-    match value {
-        Value::Tagged(tagged) if tagged.tag == "Ref" => {
-            Some(Intrinsic::Ref(tagged.value.as_str()?.to_owned()))
-        }
-        Value::Tagged(tagged) if tagged.tag == "GetAtt" => get_att(&tagged.value, false),
-        Value::Mapping(mapping) if mapping.len() == 1 => {
-            let (key, argument) = mapping.iter().next()?;
-            match key.as_str()? {
-                "Ref" => Some(Intrinsic::Ref(argument.as_str()?.to_owned())),
-                "Fn::GetAtt" => get_att(argument, true),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-fn get_att(argument: &Value, long_form: bool) -> Option<Intrinsic> {
-    match argument {
-        Value::String(dotted) => {
-            let (resource, attribute) = dotted.split_once('.')?;
-            Some(Intrinsic::GetAtt {
-                resource: resource.to_owned(),
-                attribute: attribute.to_owned(),
-                dotted_long_form: long_form,
-            })
-        }
-        Value::Sequence(parts) if parts.len() == 2 => Some(Intrinsic::GetAtt {
-            resource: parts[0].as_str()?.to_owned(),
-            attribute: parts[1].as_str()?.to_owned(),
-            dotted_long_form: false,
-        }),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn value(yaml: &str) -> Value {
-        yaml_serde::from_str(yaml).unwrap()
-    }
-
-    fn get_att(resource: &str, attribute: &str, dotted_long_form: bool) -> Option<Intrinsic> {
-        Some(Intrinsic::GetAtt {
-            resource: resource.to_owned(),
-            attribute: attribute.to_owned(),
-            dotted_long_form,
-        })
-    }
-
-    #[test]
-    fn every_spelling_of_get_att_is_read() {
-        assert_eq!(
-            intrinsic(&value("!GetAtt Table.StreamArn")),
-            get_att("Table", "StreamArn", false)
-        );
-        assert_eq!(
-            intrinsic(&value("!GetAtt [Table, StreamArn]")),
-            get_att("Table", "StreamArn", false)
-        );
-        assert_eq!(
-            intrinsic(&value("Fn::GetAtt: [Table, StreamArn]")),
-            get_att("Table", "StreamArn", false)
-        );
-        assert_eq!(
-            intrinsic(&value("Fn::GetAtt:\n  - Table\n  - StreamArn")),
-            get_att("Table", "StreamArn", false)
-        );
-        assert_eq!(
-            intrinsic(&value("{'Fn::GetAtt': [Table, Arn]}")),
-            get_att("Table", "Arn", false)
-        );
-        assert_eq!(
-            intrinsic(&value("Fn::GetAtt: Table.StreamArn")),
-            get_att("Table", "StreamArn", true)
-        );
-    }
-
-    #[test]
-    fn ref_is_read_and_other_values_are_not_intrinsics() {
-        assert_eq!(
-            intrinsic(&value("!Ref Table")),
-            Some(Intrinsic::Ref("Table".to_owned()))
-        );
-        assert_eq!(
-            intrinsic(&value("Ref: Table")),
-            Some(Intrinsic::Ref("Table".to_owned()))
-        );
-        assert_eq!(
-            intrinsic(&value("arn:aws:dynamodb:us-east-1:1:table/t/stream/x")),
-            None
-        );
-        assert_eq!(intrinsic(&value("Fn::Join: ['', [a, b]]")), None);
     }
 }

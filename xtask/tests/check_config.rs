@@ -3,6 +3,8 @@
 //! The real binary runs on a copy in a temporary directory, as rustlings tests its checker.
 #![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
 
+mod support;
+
 use std::process::Command;
 
 const STREAM_TODO: &str = "        # TODO (README, \"Turn on the stream\")";
@@ -22,8 +24,7 @@ const FUNCTION: &str = "  stream:
 
 /// The exercise's serverless.yml with each TODO block (the comment lines) replaced.
 fn attempt(stream: &str, function: &str) -> String {
-    let exercise =
-        std::fs::read_to_string(xtask::project::root().join("6-streams/serverless.yml")).unwrap();
+    let exercise = support::committed("6-streams/serverless.yml");
     let mut out = String::new();
     let mut lines = exercise.lines().peekable();
     while let Some(line) = lines.next() {
@@ -125,8 +126,7 @@ const FUNCTION_LINE: &str = "a function runs stream.handler on the table's strea
 
 #[test]
 fn the_pristine_exercise_fails_on_both_configuration_items() {
-    let exercise =
-        std::fs::read_to_string(xtask::project::root().join("6-streams/serverless.yml")).unwrap();
+    let exercise = support::committed("6-streams/serverless.yml");
     let verdict = check(&exercise);
     assert!(!verdict.success);
     assert!(verdict.stdout.contains(
@@ -372,8 +372,7 @@ fn a_yaml_error_shows_file_line_column_and_the_line() {
 
 #[test]
 fn a_functions_block_pasted_twice_is_shown_at_the_second_one() {
-    let exercise =
-        std::fs::read_to_string(xtask::project::root().join("6-streams/serverless.yml")).unwrap();
+    let exercise = support::committed("6-streams/serverless.yml");
     let yml = format!("{exercise}\nfunctions:\n{FUNCTION}");
     let line = yml.lines().count() - FUNCTION.lines().count();
     let verdict = check(&yml);

@@ -316,3 +316,18 @@ fn correct_solutions_in_other_styles_pass() {
         assert!(text.contains("All done"), "{name}:\n{text}");
     }
 }
+
+/// A build that writes much to stderr (here 200 KB of build-script warnings) must not stall
+/// the check: cargo's stdout and stderr are read side by side.
+#[test]
+fn a_build_that_writes_200_kb_to_stderr_is_checked() {
+    let attempt = Attempt::new("noisy-build", ITERATOR_STYLE);
+    std::fs::write(
+        attempt.dir.join("build.rs"),
+        "fn main() {\n    for i in 0..2500 {\n        println!(\"cargo:warning=line {i:05} of a \
+         noisy build script, written to see that check reads stderr as it goes\");\n    }\n}\n",
+    )
+    .unwrap();
+    let (success, text) = attempt.check();
+    assert!(success, "{text}");
+}

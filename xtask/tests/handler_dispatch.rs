@@ -8,12 +8,12 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
-use xtask::api_gateway::{rest_proxy_event, ProxyResponse};
-use xtask::local_dynamodb::LocalDynamoDb;
-use xtask::local_function::{FunctionSpec, LocalFunction};
+use xtask::lambda::api_gateway::{rest_proxy_event, ProxyResponse};
+use xtask::lambda::function::{FunctionSpec, LocalFunction};
+use xtask::lambda::runtime_api::Outcome;
 use xtask::project::{self, Step};
-use xtask::runtime_api::Outcome;
-use xtask::step_binary;
+use xtask::tools::cargo_build;
+use xtask::tools::local_dynamodb::LocalDynamoDb;
 
 const REGION: &str = "us-east-1";
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -23,12 +23,12 @@ fn binary(step: &str) -> PathBuf {
     let step = Step::named(step).unwrap();
     let index = project::STEPS.iter().position(|s| *s == step).unwrap();
     BUILT[index]
-        .get_or_init(|| step_binary::build(step).unwrap())
+        .get_or_init(|| cargo_build::build(step).unwrap())
         .clone()
 }
 
 fn dynamodb_endpoint() -> String {
-    std::env::var(xtask::test::ENDPOINT_VARIABLE).unwrap_or_else(|_| {
+    std::env::var(xtask::project::TEST_DYNAMODB_ENDPOINT).unwrap_or_else(|_| {
         panic!("this test needs the local DynamoDB that `cargo xtask test` starts: run `cargo xtask test`")
     })
 }

@@ -20,6 +20,40 @@ pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// A file of the repository as committed (`git show HEAD:PATH`): the pristine exercise, even
+/// after a learner has done it in the working tree. Without git (a downloaded archive) the
+/// working tree's file, with a note.
+pub fn committed(path: &str) -> String {
+    let output = Command::new("git")
+        .args(["show", &format!("HEAD:{path}")])
+        .current_dir(project::root())
+        .output();
+    match output {
+        Ok(output) if output.status.success() => String::from_utf8(output.stdout).unwrap(),
+        _ => {
+            eprintln!("note: no git history here: {path} is read from the working tree");
+            std::fs::read_to_string(project::root().join(path)).unwrap()
+        }
+    }
+}
+
+/// Every file under `dir` and its bytes.
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
 /// The exercise's manifest as a crate of its own (outside the workspace), with the
 /// workspace's pinned versions, so the shared target directory's builds serve it. Each
 /// attempt has its own package name: attempts built side by side keep their own binaries.
@@ -66,6 +100,25 @@ pub struct Attempt {
 
 impl Attempt {
     pub fn new(name: &str, stream_rs: &str) -> Self {
+        Self::with_files(
+            name,
+            &committed("7-finish/serverless.yml"),
+            &committed("6-streams/src/main.rs"),
+            stream_rs,
+        )
+    }
+
+    /// The exercise as committed, untouched: what a learner starts from.
+    pub fn committed_exercise() -> Self {
+        Self::with_files(
+            "committed-exercise",
+            &committed("6-streams/serverless.yml"),
+            &committed("6-streams/src/main.rs"),
+            &committed("6-streams/src/stream.rs"),
+        )
+    }
+
+    pub fn with_files(name: &str, serverless_yml: &str, main_rs: &str, stream_rs: &str) -> Self {
         let root = project::root();
         let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -73,12 +126,8 @@ impl Attempt {
         let package = format!("streams-{name}");
         std::fs::write(dir.join("Cargo.toml"), standalone_manifest(root, &package)).unwrap();
         std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-        std::fs::copy(
-            root.join("7-finish/serverless.yml"),
-            dir.join("serverless.yml"),
-        )
-        .unwrap();
-        std::fs::copy(root.join("6-streams/src/main.rs"), dir.join("src/main.rs")).unwrap();
+        std::fs::write(dir.join("serverless.yml"), serverless_yml).unwrap();
+        std::fs::write(dir.join("src/main.rs"), main_rs).unwrap();
         std::fs::write(dir.join("src/stream.rs"), stream_rs).unwrap();
         Self { dir }
     }

@@ -1,0 +1,282 @@
+//! Item 6: records the handler cannot handle. The step's binary gets one batch that mixes
+//! users with records that are not users; it must answer, name the first bad record's
+//! sequence number in `batchItemFailures` (and no user before it), and log the users before
+//! it. Lambda retries from the lowest reported sequence number, so stopping at the first bad
+//! record is as correct as carrying on and reporting every one.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::{json, Value};
+
+use super::report::{Finding, Item};
+use super::stream_events::{self, panic_in, record, sequence_number, typed};
+use crate::lambda::json_in_logs::{contains, json_values};
+use crate::lambda::runtime_api::{error_message, Outcome};
+
+const SECTION: &str = "README, \"A record the function cannot handle\"";
+
+/// One record of the check's batch.
+struct Sent {
+    n: u32,
+    event_name: &'static str,
+    id: &'static str,
+    /// The user it carries, or what is wrong with it.
+    kind: Kind,
+}
+
+enum Kind {
+    User(&'static str),
+    NotAUser(&'static str),
+}
+
+fn batch() -> Vec<(Sent, Value)> {
+    let user = |id: &str, name: &str| typed(&json!({"id": id, "name": name}));
+    let sent = |n, event_name, id, kind| Sent {
+        n,
+        event_name,
+        id,
+        kind,
+    };
+    vec![
+        (
+            sent(1, "INSERT", "check-10", Kind::User("Ada Lovelace")),
+            record(
+                1,
+                "INSERT",
+                "check-10",
+                user("check-10", "Ada Lovelace"),
+                json!({}),
+            ),
+        ),
+        (
+            sent(2, "MODIFY", "check-11", Kind::User("Grace Hopper")),
+            record(
+                2,
+                "MODIFY",
+                "check-11",
+                user("check-11", "Grace Hopper"),
+                user("check-11", "Grace"),
+            ),
+        ),
+        (
+            sent(
+                3,
+                "INSERT",
+                "check-12",
+                Kind::NotAUser("its name is a number"),
+            ),
+            record(
+                3,
+                "INSERT",
+                "check-12",
+                json!({"id": {"S": "check-12"}, "name": {"N": "42"}}),
+                json!({}),
+            ),
+        ),
+        (
+            sent(4, "INSERT", "check-13", Kind::User("Katherine Johnson")),
+            record(
+                4,
+                "INSERT",
+                "check-13",
+                user("check-13", "Katherine Johnson"),
+                json!({}),
+            ),
+        ),
+        (
+            sent(
+                5,
+                "MODIFY",
+                "check-14",
+                Kind::NotAUser("its new image has no name"),
+            ),
+            record(
+                5,
+                "MODIFY",
+                "check-14",
+                json!({"id": {"S": "check-14"}}),
+                user("check-14", "Dorothy Vaughan"),
+            ),
+        ),
+        (
+            sent(
+                6,
+                "REMOVE",
+                "check-15",
+                Kind::NotAUser("its old image's name is true"),
+            ),
+            record(
+                6,
+                "REMOVE",
+                "check-15",
+                json!({}),
+                json!({"id": {"S": "check-15"}, "name": {"BOOL": true}}),
+            ),
+        ),
+        (
+            sent(7, "INSERT", "check-16", Kind::User("Mary Jackson")),
+            record(
+                7,
+                "INSERT",
+                "check-16",
+                user("check-16", "Mary Jackson"),
+                json!({}),
+            ),
+        ),
+    ]
+}
+
+/// Runs the check on a built binary.
+pub fn check(binary: &Path, step_name: &str) -> Result<Finding> {
+    let batch = batch();
+    let event = json!({"Records": batch.iter().map(|(_, record)| record).collect::<Vec<_>>()});
+    let mut function = stream_events::start_function(binary, step_name, "bad-records")?;
+    let outcome = function.invoke(event.to_string().as_bytes(), Duration::from_secs(10));
+    let log = function.log_text();
+    let sent: Vec<Sent> = batch.into_iter().map(|(sent, _)| sent).collect();
+    Ok(match outcome {
+        Ok(Outcome::Response(body)) => judge_answer(&body, &log, &sent),
+        Ok(Outcome::Error(body)) => failed(&log, &error_message(&body)),
+        Err(error) => failed(&log, &format!("{error:#}")),
+    })
+}
+
+/// The handler failed the whole batch: by a panic, or by returning an error.
+fn failed(log: &str, error: &str) -> Finding {
+    let item = Item::Failures;
+    if let Some((place, message)) = panic_in(log) {
+        return Finding::fail(
+            item,
+            format!(
+                "the handler panicked at {place} ({message}) on a record that is not a user. \
+                 Lambda then retries every record of the batch, and on Lambda (where a panic \
+                 ends the process) starts a new environment each time. An `unwrap()` or \
+                 `expect()` on the conversion does this: use `match` and put the record in \
+                 batch_item_failures ({SECTION})"
+            ),
+        );
+    }
+    let first_line = error.lines().next().unwrap_or_default();
+    Finding::fail(
+        item,
+        format!(
+            "the handler failed the whole batch ({first_line}) because one record is not a \
+             user: Lambda then retries every record of the batch, the users too. A `?` on one \
+             record's conversion does this: `match` on it, put that record in \
+             batch_item_failures and carry on ({SECTION})"
+        ),
+    )
+}
+
+fn judge_answer(body: &[u8], log: &str, sent: &[Sent]) -> Finding {
+    let item = Item::Failures;
+    let fail = |hint: String| Finding::fail(item, hint);
+    let answer: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let entries = answer["batchItemFailures"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut reported = Vec::new();
+    for entry in &entries {
+        let identifier = entry["itemIdentifier"].as_str().unwrap_or_default();
+        if identifier.is_empty() {
+            return fail(format!(
+                "batchItemFailures has an entry without an itemIdentifier: Lambda then fails the \
+                 whole batch and retries every record. Set it to the record's \
+                 `change.sequence_number` ({SECTION})"
+            ));
+        }
+        let Some(record) = sent.iter().find(|s| sequence_number(s.n) == identifier) else {
+            let what = match sent
+                .iter()
+                .find(|s| format!("check-event-{}", s.n) == identifier)
+            {
+                Some(_) => "a record's event id (`event_id`), not its sequence number".to_owned(),
+                None => "no sequence number of the batch".to_owned(),
+            };
+            return fail(format!(
+                "batchItemFailures names {identifier:?}, {what}: Lambda does not know it, fails \
+                 the whole batch and retries every record. Use the record's \
+                 `change.sequence_number` ({SECTION})"
+            ));
+        };
+        reported.push(record);
+    }
+    let Some(first_bad) = sent.iter().find(|s| matches!(s.kind, Kind::NotAUser(_))) else {
+        return Finding::pass(item);
+    };
+    if let Some(user) = reported
+        .iter()
+        .find(|s| s.n < first_bad.n && matches!(s.kind, Kind::User(_)))
+    {
+        return fail(format!(
+            "batchItemFailures names the {} record of user {} (sequence number {}), though it \
+             is a user: Lambda retries from the lowest sequence number reported, so that user and \
+             every record after it come again. Report only the records you cannot convert \
+             ({SECTION})",
+            user.event_name,
+            user.id,
+            sequence_number(user.n)
+        ));
+    }
+    if !reported.iter().any(|s| s.n == first_bad.n) {
+        let Kind::NotAUser(why) = first_bad.kind else {
+            return Finding::pass(item);
+        };
+        let logged = json_values(log)
+            .iter()
+            .any(|value| mentions_id(value, first_bad.id));
+        let what = if logged {
+            "was logged but not reported in batchItemFailures: Lambda counts it as handled. \
+             Convert each image into shared::User, so that a record which is not a user fails \
+             the conversion, and report it"
+        } else {
+            "was neither logged nor reported in batchItemFailures: Lambda counts it as handled, \
+             and the change is lost without a trace. Report each record you cannot convert"
+        };
+        return fail(format!(
+            "the {} record {} (sequence number {}) is not a user ({why}), and {what} ({SECTION})",
+            first_bad.event_name,
+            first_bad.id,
+            sequence_number(first_bad.n)
+        ));
+    }
+    let values = json_values(log);
+    let missing: Vec<&Sent> = sent
+        .iter()
+        .filter(|s| s.n < first_bad.n)
+        .filter(|s| match s.kind {
+            Kind::User(name) => {
+                let user = json!({"id": s.id, "name": name});
+                !values.iter().any(|value| contains(value, &user))
+            }
+            Kind::NotAUser(_) => false,
+        })
+        .collect();
+    if let Some(user) = missing.first() {
+        return fail(format!(
+            "the log does not show user {} of the {} record before the bad one: log every \
+             user of the batch as plain JSON, and stop (or report) only at a record you cannot \
+             convert ({SECTION})",
+            user.id, user.event_name
+        ));
+    }
+    Finding::pass(item)
+}
+
+/// Whether the value, or any value inside it, has the string `id` as its `id`.
+fn mentions_id(value: &Value, id: &str) -> bool {
+    match value {
+        Value::Object(fields) => {
+            fields.get("id").and_then(Value::as_str) == Some(id)
+                || fields.values().any(|field| mentions_id(field, id))
+        }
+        Value::Array(items) => items.iter().any(|item| mentions_id(item, id)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,55 @@
+//! What `check` works on: a workspace step, or a copy of one elsewhere (`--dir`), and the
+//! reference it is compared with.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::diff;
+use crate::project::{self, Step};
+use crate::tools::cargo_build::Crate;
+
+/// The step being checked.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub dir: PathBuf,
+    pub krate: Crate,
+    /// The reference's directory, for hints and `--diff`.
+    pub reference: Option<(String, PathBuf)>,
+}
+
+impl Target {
+    pub fn of_step(step: Step) -> Self {
+        Self {
+            name: step.name.to_owned(),
+            dir: step.dir(),
+            krate: Crate::Step(step),
+            reference: step
+                .reference
+                .map(|name| (name.to_owned(), project::root().join(name))),
+        }
+    }
+
+    pub fn of_dir(dir: PathBuf) -> Result<Self> {
+        let dir = dir
+            .canonicalize()
+            .with_context(|| format!("opening {}", dir.display()))?;
+        let name = dir
+            .file_name()
+            .map_or("step".into(), |n| n.to_string_lossy().into_owned());
+        let reference = "7-finish";
+        Ok(Self {
+            name,
+            krate: Crate::Dir(dir.clone()),
+            dir,
+            reference: Some((reference.to_owned(), project::root().join(reference))),
+        })
+    }
+
+    /// The matching part of the reference's version of `file`, for a hint.
+    pub fn reference_part(&self, file: &str, needle: &str) -> Option<String> {
+        let (_, reference_dir) = self.reference.as_ref()?;
+        diff::part(&self.dir, reference_dir, file, needle)
+    }
+}

@@ -1,0 +1,59 @@
+//! `cargo xtask deploy`: the step on AWS (`--local`: see `commands::local`).
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use pico_args::Arguments;
+
+use crate::project::Step;
+use crate::tools::{aws, lambda_zip};
+
+pub const HELP: &str = "\
+cargo xtask deploy: deploy a step's service
+
+Usage: cargo xtask deploy [STEP] [--local [--port N]] [--stage NAME]
+
+STEP is a step directory (6-streams, 7-finish); by default the one your shell is in,
+else 6-streams.
+
+  --local        run the whole service on this machine instead, no AWS account needed:
+                 the API on http://127.0.0.1:PORT, the table (and its stream, if
+                 serverless.yml turns it on) in a local DynamoDB, every function's log
+                 in this terminal. Ctrl-C stops everything.
+  --port N       the local API's port (default 3000)
+  --stage NAME   the AWS stage (default: your login name, made valid)
+  -h, --help     this text
+";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub step: Option<String>,
+    /// `--local`: `main` hands these options to `local::run` instead.
+    pub local: bool,
+    pub port: u16,
+    stage: Option<String>,
+}
+
+impl Options {
+    pub fn parse(args: &mut Arguments) -> Result<Self> {
+        Ok(Self {
+            local: args.contains("--local"),
+            port: args.opt_value_from_str("--port")?.unwrap_or(3000),
+            stage: args.opt_value_from_str("--stage")?,
+            step: args.opt_free_from_str()?,
+        })
+    }
+}
+
+/// The step on AWS: build, then `serverless deploy`.
+pub fn run(options: Options) -> Result<ExitCode> {
+    let step = Step::chosen(options.step.as_deref())?;
+    let stage = aws::stage(options.stage.as_deref())?;
+    aws::require_credentials()?;
+    lambda_zip::build(step)?;
+    eprintln!(
+        "deploying {} to AWS (stage {stage}) with the Serverless Framework",
+        step.name
+    );
+    aws::serverless(step, &["deploy", "--stage", &stage])
+}

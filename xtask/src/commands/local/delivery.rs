@@ -1,0 +1,204 @@
+//! What Lambda's event source mapping does with a shard's records, as pure logic: batches of
+//! `batchSize` in order; on a function error the batch again (halved with
+//! `bisectBatchOnFunctionError`); with `ReportBatchItemFailures`, again from the lowest failed
+//! sequence number (that record and every later one of the batch); after
+//! `maximumRetryAttempts`, the batch skipped.
+
+use std::collections::VecDeque;
+
+use crate::serverless_yml::StreamSettings;
+use serde_json::Value;
+
+/// How the function answered a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchResult {
+    /// Answered; the sequence numbers it listed in `batchItemFailures`.
+    Answered(Vec<String>),
+    /// Failed (error, crash, time-out).
+    Failed(String),
+}
+
+#[derive(Debug)]
+pub struct Delivery {
+    settings: StreamSettings,
+    pending: VecDeque<Value>,
+    /// Retries of the batch at the front so far (a split is not a retry).
+    retries: u32,
+    /// Invocations that carried the record at the front, for the story line.
+    attempts: u32,
+    /// The batch size for the next try: smaller after a bisection.
+    limit: usize,
+}
+
+impl Delivery {
+    pub fn new(settings: StreamSettings) -> Self {
+        let limit = settings.batch_size;
+        Self {
+            settings,
+            pending: VecDeque::new(),
+            retries: 0,
+            attempts: 0,
+            limit,
+        }
+    }
+
+    pub fn push(&mut self, records: impl IntoIterator<Item = Value>) {
+        self.pending.extend(records);
+    }
+
+    /// The records of the next invocation, oldest first.
+    pub fn next_batch(&self) -> Option<Vec<Value>> {
+        if self.pending.is_empty() {
+            return None;
+        }
+        Some(self.pending.iter().take(self.limit).cloned().collect())
+    }
+
+    /// Takes the function's answer to the batch [`next_batch`](Self::next_batch) gave and
+    /// returns its story in one line: the records, the attempt, the answer, what comes next.
+    pub fn settle(&mut self, batch_len: usize, result: BatchResult) -> String {
+        self.attempts += 1;
+        let batch: Vec<String> = self
+            .pending
+            .iter()
+            .take(batch_len)
+            .map(|record| sequence_number(record).unwrap_or("?").to_owned())
+            .collect();
+        let told = format!(
+            "batch of {} ({}), attempt {}",
+            plural(batch_len, "record"),
+            range(&batch),
+            self.attempts
+        );
+        let (answer, next) = self.next_step(&batch, &result);
+        format!("{told}: {answer} -> {next}")
+    }
+
+    /// What the answer was, and what happens next (the queue moved on accordingly).
+    fn next_step(&mut self, batch: &[String], result: &BatchResult) -> (String, String) {
+        let batch_len = batch.len();
+        let reported = |failures: &[String]| match failures {
+            [only] if batch_len == 1 && batch[0] == *only => "reported as failed".to_owned(),
+            _ => format!(
+                "{} ({})",
+                plural(failures.len(), "reported failure"),
+                failures.join(", ")
+            ),
+        };
+        let failed_from = match result {
+            BatchResult::Answered(failures) if failures.is_empty() => {
+                self.done(batch_len);
+                return ("ok".to_owned(), "done".to_owned());
+            }
+            BatchResult::Answered(failures) if !self.settings.report_batch_item_failures => {
+                self.done(batch_len);
+                return (
+                    format!(
+                        "{}, ignored without functionResponseType: ReportBatchItemFailures",
+                        reported(failures)
+                    ),
+                    format!("done: {} lost", plural(failures.len(), "record")),
+                );
+            }
+            BatchResult::Answered(failures) => {
+                // An identifier Lambda does not know (or none) fails the whole batch.
+                let known = failures.iter().all(|f| batch.contains(f));
+                let from = batch
+                    .iter()
+                    .position(|sequence| failures.iter().any(|f| f == sequence))
+                    .filter(|_| known)
+                    .unwrap_or(0);
+                (
+                    from,
+                    reported(failures)
+                        + if known {
+                            ""
+                        } else {
+                            ", not all of this batch: the whole batch failed"
+                        },
+                )
+            }
+            BatchResult::Failed(error) => (0, format!("failed ({error})")),
+        };
+        let (failed_from, answer) = failed_from;
+        // The records before the first failure are done; the first failed one has had one try.
+        self.done(failed_from);
+        self.attempts = self.attempts.max(1);
+        let remaining = batch_len - failed_from;
+        let function_failed = matches!(result, BatchResult::Failed(_));
+        if function_failed && self.settings.bisect && remaining > 1 {
+            self.limit = remaining.div_ceil(2);
+            return (
+                answer,
+                format!("split: the first {} again", plural(self.limit, "record")),
+            );
+        }
+        self.retries += 1;
+        let first = self
+            .pending
+            .front()
+            .and_then(sequence_number)
+            .unwrap_or("?")
+            .to_owned();
+        // Which records: all of the batch, or the part from the first failure on.
+        let which = if failed_from == 0 {
+            String::new()
+        } else {
+            format!(" {} from sequence {first}", plural(remaining, "record"))
+        };
+        if self
+            .settings
+            .maximum_retry_attempts
+            .is_some_and(|max| self.retries > max)
+        {
+            let retries = self.retries - 1;
+            self.done(remaining);
+            return (
+                answer,
+                format!(
+                    "skipped{which} after {} (maximumRetryAttempts): not delivered again",
+                    plural(retries as usize, "retry")
+                ),
+            );
+        }
+        let which = which.replacen(' ', ": ", 1);
+        (answer, format!("retry {}{which}", self.retries))
+    }
+
+    fn done(&mut self, count: usize) {
+        self.pending.drain(..count.min(self.pending.len()));
+        if count > 0 {
+            self.retries = 0;
+            self.attempts = 0;
+            self.limit = self.settings.batch_size;
+        }
+    }
+
+    pub fn is_retrying(&self) -> bool {
+        self.retries > 0 || self.limit < self.settings.batch_size
+    }
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    match (count, noun) {
+        (1, _) => format!("1 {noun}"),
+        (_, "retry") => format!("{count} retries"),
+        _ => format!("{count} {noun}s"),
+    }
+}
+
+/// `sequence 5` or `sequences 5..9`.
+fn range(batch: &[String]) -> String {
+    match batch {
+        [] => "none".to_owned(),
+        [one] => format!("sequence {one}"),
+        [first, .., last] => format!("sequences {first}..{last}"),
+    }
+}
+
+pub fn sequence_number(record: &Value) -> Option<&str> {
+    record["dynamodb"]["SequenceNumber"].as_str()
+}
+
+#[cfg(test)]
+mod tests;

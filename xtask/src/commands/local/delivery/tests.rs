@@ -1,0 +1,152 @@
+use super::*;
+use serde_json::json;
+
+fn settings() -> StreamSettings {
+    StreamSettings {
+        batch_size: 3,
+        from_latest: false,
+        report_batch_item_failures: true,
+        maximum_retry_attempts: Some(2),
+        bisect: false,
+        enabled: true,
+    }
+}
+
+fn records(sequence_numbers: &[u32]) -> Vec<Value> {
+    sequence_numbers
+        .iter()
+        .map(|n| json!({"dynamodb": {"SequenceNumber": n.to_string()}}))
+        .collect()
+}
+
+fn batch(delivery: &Delivery) -> Vec<u32> {
+    delivery
+        .next_batch()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| sequence_number(r).unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn batches_follow_batch_size_and_order() {
+    let mut delivery = Delivery::new(settings());
+    delivery.push(records(&[1, 2, 3, 4]));
+    assert_eq!(batch(&delivery), [1, 2, 3]);
+    assert_eq!(
+        delivery.settle(3, BatchResult::Answered(vec![])),
+        "batch of 3 records (sequences 1..3), attempt 1: ok -> done"
+    );
+    assert_eq!(batch(&delivery), [4]);
+}
+
+#[test]
+fn a_reported_failure_resumes_from_the_lowest_failed_record() {
+    let mut delivery = Delivery::new(settings());
+    delivery.push(records(&[1, 2, 3, 4]));
+    let note = delivery.settle(3, BatchResult::Answered(vec!["3".into(), "2".into()]));
+    assert_eq!(
+        note,
+        "batch of 3 records (sequences 1..3), attempt 1: 2 reported failures (3, 2) -> \
+         retry 1: 2 records from sequence 2"
+    );
+    assert_eq!(batch(&delivery), [2, 3, 4]);
+    let note = delivery.settle(3, BatchResult::Answered(vec![]));
+    assert_eq!(
+        note,
+        "batch of 3 records (sequences 2..4), attempt 2: ok -> done"
+    );
+}
+
+#[test]
+fn an_unknown_or_empty_identifier_fails_the_whole_batch() {
+    for identifier in ["", "not-a-sequence-number"] {
+        let mut delivery = Delivery::new(settings());
+        delivery.push(records(&[1, 2, 3]));
+        let note = delivery.settle(
+            3,
+            BatchResult::Answered(vec!["2".into(), identifier.into()]),
+        );
+        assert!(
+            note.contains("not all of this batch: the whole batch failed -> retry 1"),
+            "{note}"
+        );
+        assert_eq!(batch(&delivery), [1, 2, 3]);
+    }
+}
+
+#[test]
+fn after_the_retry_limit_the_batch_is_skipped() {
+    let mut delivery = Delivery::new(settings());
+    delivery.push(records(&[1, 2, 3]));
+    for _ in 0..2 {
+        delivery.settle(3, BatchResult::Answered(vec!["1".into()]));
+        assert_eq!(batch(&delivery), [1, 2, 3]);
+    }
+    let note = delivery.settle(3, BatchResult::Answered(vec!["1".into()]));
+    assert_eq!(
+        note,
+        "batch of 3 records (sequences 1..3), attempt 3: 1 reported failure (1) -> skipped \
+         after 2 retries (maximumRetryAttempts): not delivered again"
+    );
+    assert_eq!(delivery.next_batch(), None);
+}
+
+#[test]
+fn without_report_batch_item_failures_the_answer_counts_as_success() {
+    let mut delivery = Delivery::new(StreamSettings {
+        report_batch_item_failures: false,
+        ..settings()
+    });
+    delivery.push(records(&[1, 2]));
+    assert_eq!(
+        delivery.settle(2, BatchResult::Answered(vec!["1".into()])),
+        "batch of 2 records (sequences 1..2), attempt 1: 1 reported failure (1), ignored \
+         without functionResponseType: ReportBatchItemFailures -> done: 1 record lost"
+    );
+    assert_eq!(delivery.next_batch(), None);
+}
+
+/// README step 7 shows this line for a record reported without ReportBatchItemFailures.
+#[test]
+fn the_readme_shows_the_line_of_a_lost_record() {
+    let readme =
+        std::fs::read_to_string(crate::project::root().join("6-streams/README.md")).unwrap();
+    let shown = readme
+        .lines()
+        .find(|l| l.contains("ignored without functionResponseType"))
+        .unwrap();
+    let mut delivery = Delivery::new(StreamSettings {
+        report_batch_item_failures: false,
+        ..settings()
+    });
+    delivery.push(records(&[7]));
+    let line = format!(
+        "[xtask] {}",
+        delivery.settle(1, BatchResult::Answered(vec!["7".into()]))
+    );
+    let (before, after) = shown.split_once("...").unwrap();
+    assert_eq!(line, format!("{before}7{after}"));
+}
+
+#[test]
+fn a_function_error_bisects_the_batch_when_asked() {
+    let mut delivery = Delivery::new(StreamSettings {
+        bisect: true,
+        ..settings()
+    });
+    delivery.push(records(&[1, 2, 3]));
+    assert_eq!(
+        delivery.settle(3, BatchResult::Failed("boom".into())),
+        "batch of 3 records (sequences 1..3), attempt 1: failed (boom) -> split: the first 2 \
+         records again"
+    );
+    assert_eq!(batch(&delivery), [1, 2]);
+    delivery.settle(2, BatchResult::Failed("boom".into()));
+    assert_eq!(batch(&delivery), [1]);
+    assert_eq!(
+        delivery.settle(1, BatchResult::Answered(vec![])),
+        "batch of 1 record (sequence 1), attempt 3: ok -> done"
+    );
+    assert_eq!(batch(&delivery), [2, 3]);
+}

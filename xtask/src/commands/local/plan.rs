@@ -1,0 +1,134 @@
+//! What a local deployment of a step will run, read from its serverless.yml alone: the
+//! functions, the API's routes, which functions the table's stream feeds and with which
+//! settings, and the notes a learner should read. Pure: no process, no port, no table.
+
+use super::api_server::RouteSpec;
+use crate::serverless_yml::{Intrinsic, ServerlessYml, StreamSettings};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Every function, with its handler (`""` when serverless.yml gives none).
+    pub functions: Vec<(String, String)>,
+    pub routes: Vec<RouteSpec>,
+    /// The functions the table's stream feeds, with their event's settings.
+    pub pollers: Vec<(String, StreamSettings)>,
+    /// Whether the table has a stream (`StreamSpecification`).
+    pub stream: bool,
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn of(yml: &ServerlessYml) -> Self {
+        let table = yml.users_table();
+        let table_id = table.map_or("Table", |(id, _)| id);
+        let stream = table.is_some_and(|(_, resource)| {
+            resource
+                .get("Properties")
+                .and_then(|p| p.get("StreamSpecification"))
+                .is_some()
+        });
+        let mut plan = Plan {
+            functions: Vec::new(),
+            routes: Vec::new(),
+            pollers: Vec::new(),
+            stream,
+            notes: Vec::new(),
+        };
+        for function in yml.functions() {
+            let name = function.name;
+            plan.functions.push((
+                name.to_owned(),
+                function.handler().unwrap_or_default().to_owned(),
+            ));
+            plan.routes.extend(RouteSpec::of_function(&function));
+            for event in function.dynamodb_streams() {
+                let on_table_stream = matches!(
+                    &event.arn,
+                    Some(Intrinsic::GetAtt { resource, attribute, .. })
+                        if resource == table_id && attribute == "StreamArn"
+                );
+                let note = match (stream, on_table_stream, event.settings.enabled) {
+                    (true, true, true) => {
+                        plan.pollers.push((name.to_owned(), event.settings));
+                        continue;
+                    }
+                    (false, _, _) => format!(
+                        "function {name} reads the table's stream, but the table has no stream \
+                         yet: see README step 1 (StreamSpecification)"
+                    ),
+                    (_, false, _) => format!(
+                        "function {name}'s stream event is not on {table_id}.StreamArn: it gets \
+                         no records here"
+                    ),
+                    (_, _, false) => format!("function {name}'s stream event is disabled"),
+                };
+                plan.notes.push(note);
+            }
+        }
+        plan
+    }
+
+    /// The stream's line of the summary.
+    pub fn stream_summary(&self) -> String {
+        match (self.stream, self.pollers.as_slice()) {
+            (false, _) => {
+                "off: the table has no stream yet (README step 1: StreamSpecification)".to_owned()
+            }
+            (true, []) => "on: no function reads it yet (README step 2)".to_owned(),
+            (true, pollers) => format!(
+                "on: its records go to {}",
+                pollers
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn plan_of(step: &str) -> Plan {
+        let dir = crate::project::root().join(step);
+        Plan::of(&ServerlessYml::load(&dir).unwrap())
+    }
+
+    #[test]
+    fn the_solution_feeds_its_stream_function_with_its_settings() {
+        let plan = plan_of("7-finish");
+        assert_eq!(plan.functions.len(), 4);
+        assert_eq!(plan.routes.len(), 3);
+        assert_eq!(plan.pollers.len(), 1);
+        let (name, settings) = &plan.pollers[0];
+        assert_eq!(name, "stream");
+        assert_eq!(settings.maximum_retry_attempts, Some(3));
+        assert!(settings.bisect && settings.report_batch_item_failures);
+        assert_eq!(plan.stream_summary(), "on: its records go to stream");
+        assert!(plan.notes.is_empty());
+    }
+
+    #[test]
+    fn a_stream_function_without_a_table_stream_gets_a_note() {
+        let text = "service: s\nfunctions:\n  s:\n    handler: stream.handler\n    events:\n      - stream:\n          type: dynamodb\n          arn: !GetAtt Table.StreamArn\nresources:\n  Resources:\n    Table:\n      Type: AWS::DynamoDB::Table\n";
+        let plan = Plan::of(&ServerlessYml::parse(Path::new("serverless.yml"), text).unwrap());
+        assert_eq!(
+            plan.notes,
+            [
+                "function s reads the table's stream, but the table has no stream yet: see README \
+              step 1 (StreamSpecification)"
+            ]
+        );
+        let disabled = text.replace("type: dynamodb", "type: dynamodb\n          enabled: false")
+            .replace("      Type: AWS::DynamoDB::Table\n", "      Type: AWS::DynamoDB::Table\n      Properties:\n        StreamSpecification: {StreamViewType: NEW_AND_OLD_IMAGES}\n");
+        let plan = Plan::of(&ServerlessYml::parse(Path::new("serverless.yml"), &disabled).unwrap());
+        assert_eq!(plan.notes, ["function s's stream event is disabled"]);
+        assert_eq!(
+            plan.stream_summary(),
+            "on: no function reads it yet (README step 2)"
+        );
+    }
+}

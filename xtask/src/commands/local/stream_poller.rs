@@ -1,0 +1,208 @@
+//! Reads the table's stream from the local DynamoDB, several times a second, and invokes the
+//! stream function with its records the way Lambda's event source mapping does.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+
+use super::delivery::{BatchResult, Delivery};
+use crate::lambda::function::LocalFunction;
+use crate::lambda::log_file::append_line;
+use crate::lambda::runtime_api::{error_message, Outcome};
+use crate::serverless_yml::StreamSettings;
+use crate::tools::local_dynamodb::LocalDynamoDb;
+
+const POLL_EVERY: Duration = Duration::from_millis(100);
+const RETRY_AFTER: Duration = Duration::from_millis(500);
+const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub struct StreamPoller {
+    pub dynamodb: LocalDynamoDb,
+    pub stream_arn: String,
+    pub region: String,
+    pub function: Arc<Mutex<LocalFunction>>,
+    pub log: std::path::PathBuf,
+    pub settings: StreamSettings,
+    pub stop: Arc<AtomicBool>,
+}
+
+impl StreamPoller {
+    /// Runs until `stop` is set; problems go to the function's log, and polling goes on.
+    pub fn run(self) {
+        let mut iterators = Vec::new();
+        let mut delivery = Delivery::new(self.settings.clone());
+        while !self.stop.load(Ordering::Relaxed) {
+            if iterators.is_empty() {
+                match self.shard_iterators() {
+                    Ok(found) => iterators = found,
+                    Err(error) => self.note(&format!("cannot read the stream yet: {error:#}")),
+                }
+            }
+            for iterator in &mut iterators {
+                match self.records(iterator) {
+                    Ok(records) => delivery.push(records),
+                    Err(error) => self.note(&format!("reading the stream failed: {error:#}")),
+                }
+            }
+            while let Some(batch) = delivery.next_batch() {
+                if self.stop.load(Ordering::Relaxed) {
+                    return;
+                }
+                let result = self.invoke(&batch);
+                self.note(&delivery.settle(batch.len(), result));
+                if delivery.is_retrying() {
+                    std::thread::sleep(RETRY_AFTER);
+                }
+            }
+            std::thread::sleep(POLL_EVERY);
+        }
+    }
+
+    /// xtask's own lines about the stream go into the function's log, marked as such.
+    fn note(&self, line: &str) {
+        append_line(&self.log, &format!("[xtask] {line}"));
+    }
+
+    fn shard_iterators(&self) -> Result<Vec<String>> {
+        let description = self.dynamodb.call(
+            "DynamoDBStreams_20120810.DescribeStream",
+            &json!({"StreamArn": self.stream_arn}),
+        )?;
+        let shards = description["StreamDescription"]["Shards"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let position = if self.settings.from_latest {
+            "LATEST"
+        } else {
+            "TRIM_HORIZON"
+        };
+        shards
+            .iter()
+            .filter_map(|shard| shard["ShardId"].as_str())
+            .map(|shard| {
+                let answer = self.dynamodb.call(
+                    "DynamoDBStreams_20120810.GetShardIterator",
+                    &json!({"StreamArn": self.stream_arn, "ShardId": shard, "ShardIteratorType": position}),
+                )?;
+                answer["ShardIterator"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .context("GetShardIterator gave no iterator")
+            })
+            .collect()
+    }
+
+    /// New records since the iterator, in Lambda's event format; moves the iterator on.
+    fn records(&self, iterator: &mut String) -> Result<Vec<Value>> {
+        let answer = self.dynamodb.call(
+            "DynamoDBStreams_20120810.GetRecords",
+            &json!({"ShardIterator": iterator}),
+        )?;
+        if let Some(next) = answer["NextShardIterator"].as_str() {
+            *iterator = next.to_owned();
+        }
+        let records = answer["Records"].as_array().cloned().unwrap_or_default();
+        Ok(records
+            .into_iter()
+            .filter_map(|record| as_lambda_record(record, &self.stream_arn, &self.region))
+            .collect())
+    }
+
+    fn invoke(&self, batch: &[Value]) -> BatchResult {
+        let event = json!({"Records": batch}).to_string();
+        let outcome = match self.function.lock() {
+            Ok(mut function) => function.invoke(event.as_bytes(), INVOKE_TIMEOUT),
+            Err(_) => return BatchResult::Failed("the function is gone".to_owned()),
+        };
+        match outcome {
+            Ok(Outcome::Response(body)) => {
+                let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let failures = answer["batchItemFailures"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    // A null or missing identifier is kept, as "": it fails the whole batch.
+                    .map(|failure| {
+                        failure["itemIdentifier"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned()
+                    })
+                    .collect();
+                BatchResult::Answered(failures)
+            }
+            Ok(Outcome::Error(body)) => BatchResult::Failed(short(&error_message(&body))),
+            Err(error) => BatchResult::Failed(short(&format!("{error:#}"))),
+        }
+    }
+}
+
+/// The first line, at most 120 characters: the story line stays one line.
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    match line.char_indices().nth(120) {
+        Some((end, _)) => format!("{}...", &line[..end]),
+        None => line.to_owned(),
+    }
+}
+
+/// A record as AWS Lambda delivers it, from moto's GetRecords record: Lambda adds the
+/// stream's ARN and the region, DynamoDB sends whole seconds and event version 1.1, and a
+/// write that changed nothing makes no record at all (moto sends a MODIFY with equal images).
+pub fn as_lambda_record(mut record: Value, stream_arn: &str, region: &str) -> Option<Value> {
+    let change = &record["dynamodb"];
+    if record["eventName"] == "MODIFY" && change["NewImage"] == change["OldImage"] {
+        return None;
+    }
+    let seconds = change["ApproximateCreationDateTime"]
+        .as_f64()
+        .map(|s| s.floor() as i64);
+    let object = record.as_object_mut()?;
+    object.insert("eventSourceARN".to_owned(), Value::from(stream_arn));
+    object.insert("awsRegion".to_owned(), Value::from(region));
+    object.insert("eventVersion".to_owned(), Value::from("1.1"));
+    if let (Some(seconds), Some(change)) = (
+        seconds,
+        object.get_mut("dynamodb").and_then(Value::as_object_mut),
+    ) {
+        change.insert(
+            "ApproximateCreationDateTime".to_owned(),
+            Value::from(seconds),
+        );
+    }
+    Some(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moto_records_become_lambda_records() {
+        let moto = json!({"eventID": "e", "eventName": "INSERT", "eventVersion": "1.0", "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1", "dynamodb": {"ApproximateCreationDateTime": 1795615468.947,
+            "Keys": {"id": {"S": "1"}}, "NewImage": {"id": {"S": "1"}}, "SequenceNumber": "11", "SizeBytes": 2,
+            "StreamViewType": "NEW_AND_OLD_IMAGES"}});
+        let record = as_lambda_record(moto, "arn:stream", "eu-west-1").unwrap();
+        assert_eq!(record["eventSourceARN"], "arn:stream");
+        assert_eq!(record["awsRegion"], "eu-west-1");
+        assert_eq!(record["eventVersion"], "1.1");
+        assert_eq!(
+            record["dynamodb"]["ApproximateCreationDateTime"],
+            1795615468
+        );
+    }
+
+    #[test]
+    fn a_modify_that_changed_nothing_is_no_record() {
+        let image = json!({"id": {"S": "1"}, "name": {"S": "a"}});
+        let moto =
+            json!({"eventName": "MODIFY", "dynamodb": {"NewImage": image, "OldImage": image}});
+        assert_eq!(as_lambda_record(moto, "arn", "us-east-1"), None);
+    }
+}

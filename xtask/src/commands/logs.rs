@@ -1,0 +1,105 @@
+//! `cargo xtask logs FUNCTION`: a function's logs, from the local deployment or from AWS.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use pico_args::Arguments;
+
+use crate::lambda::log_file;
+use crate::lambda::running as state;
+use crate::project::Step;
+use crate::tools::aws;
+
+pub const HELP: &str = "\
+cargo xtask logs: a function's logs (like `serverless logs -f FUNCTION`)
+
+Usage: cargo xtask logs FUNCTION [STEP] [--local] [--tail] [--stage NAME]
+
+FUNCTION is a function of serverless.yml (stream, putUser...). STEP is a step directory;
+by default the one your shell is in, else 6-streams.
+
+While `cargo xtask deploy --local` runs the step, or with --local, the local logs are
+shown; otherwise the logs of the AWS deployment (stage: your login name, or --stage).
+
+  --local        the local deployment's log (target/xtask/local/STEP/FUNCTION.log)
+  --tail         keep following the log (Ctrl-C stops)
+  --stage NAME   the AWS stage
+  -h, --help     this text
+";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    function: String,
+    step: Option<String>,
+    local: bool,
+    tail: bool,
+    stage: Option<String>,
+}
+
+impl Options {
+    pub fn parse(args: &mut Arguments) -> Result<Self> {
+        let local = args.contains("--local");
+        let tail = args.contains("--tail");
+        let stage = args.opt_value_from_str("--stage")?;
+        let Some(function) = args.opt_free_from_str()? else {
+            bail!("which function? `cargo xtask logs stream`, for example (see --help)");
+        };
+        Ok(Self {
+            function,
+            step: args.opt_free_from_str()?,
+            local,
+            tail,
+            stage,
+        })
+    }
+}
+
+pub fn run(options: Options) -> Result<ExitCode> {
+    let step = Step::chosen(options.step.as_deref())?;
+    if options.local || state::running(step.name).is_some() {
+        return local_logs(step, &options.function, options.tail);
+    }
+    let stage = aws::stage(options.stage.as_deref())?;
+    aws::require_credentials()?;
+    let mut args = vec!["logs", "--function", &options.function, "--stage", &stage];
+    if options.tail {
+        args.push("--tail");
+    }
+    aws::serverless(step, &args)
+}
+
+fn local_logs(step: Step, function: &str, tail: bool) -> Result<ExitCode> {
+    let path = state::function_log(step.name, function);
+    if !path.exists() {
+        let known = crate::serverless_yml::ServerlessYml::load(&step.dir())
+            .map(|yml| {
+                yml.functions()
+                    .iter()
+                    .map(|f| f.name.to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        bail!(
+            "no local log for function {function:?} of {}: start the service with \
+             `cargo xtask deploy --local` first (its functions: {known})",
+            step.name
+        );
+    }
+    if tail {
+        let stop = Arc::new(AtomicBool::new(false));
+        let for_handler = Arc::clone(&stop);
+        ctrlc::set_handler(move || for_handler.store(true, std::sync::atomic::Ordering::Relaxed))
+            .context("listening for Ctrl-C")?;
+        log_file::follow(vec![(function.to_owned(), path)], true, stop);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).context("printing the log")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,219 @@
+//! `cargo xtask put-item`: one raw item written into the step's table, past the API's checks,
+//! so a learner can watch a record that is not a user go through the stream.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use pico_args::Arguments;
+use serde_json::{json, Map, Value};
+
+use crate::lambda::running as state;
+use crate::project::{self, Step};
+use crate::serverless_yml::ServerlessYml;
+use crate::tools::local_dynamodb::LocalDynamoDb;
+use crate::tools::{aws, process};
+
+pub const HELP: &str = "\
+cargo xtask put-item: write one raw item into the step's table
+
+Usage: cargo xtask put-item ITEM [STEP] [--aws [--stage NAME]]
+
+ITEM is the item in DynamoDB JSON, each value with its type, e.g.
+  '{\"id\": {\"S\": \"bad-1\"}, \"name\": {\"N\": \"42\"}}'
+It goes straight into the table, without the API's checks: a way to make a record the
+stream function cannot handle. STEP is a step directory; by default the one your shell
+is in, else 6-streams.
+
+By default the item goes into the table of the running `cargo xtask deploy --local`.
+  --aws          into the table of the step's stack on AWS instead
+  --stage NAME   the AWS stage (default: your login name, as for deploy)
+  -h, --help     this text
+";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    item: String,
+    step: Option<String>,
+    aws: bool,
+    stage: Option<String>,
+}
+
+impl Options {
+    pub fn parse(args: &mut Arguments) -> Result<Self> {
+        let aws = args.contains("--aws");
+        let stage = args.opt_value_from_str("--stage")?;
+        let Some(item) = args.opt_free_from_str()? else {
+            bail!(
+                "which item? e.g. cargo xtask put-item '{{\"id\": {{\"S\": \"bad-1\"}}, \"name\": \
+                 {{\"N\": \"42\"}}}}' (see --help)"
+            );
+        };
+        Ok(Self {
+            item,
+            step: args.opt_free_from_str()?,
+            aws,
+            stage,
+        })
+    }
+}
+
+pub fn run(options: Options) -> Result<ExitCode> {
+    let step = Step::chosen(options.step.as_deref())?;
+    let item = parse_item(&options.item)?;
+    let yml = ServerlessYml::load(&step.dir())?;
+    if options.aws {
+        return put_on_aws(step, &yml, &item, options.stage.as_deref());
+    }
+    let Some(running) = state::running(step.name) else {
+        bail!(
+            "no local deployment of {} is running: start one with `cargo xtask deploy --local \
+             {}` in another terminal (or write to AWS with --aws)",
+            step.name,
+            step.name
+        );
+    };
+    let dynamodb = LocalDynamoDb::new(&running.dynamodb_endpoint, &running.region);
+    dynamodb
+        .call(
+            "DynamoDB_20120810.PutItem",
+            &json!({"TableName": running.table, "Item": item}),
+        )
+        .with_context(|| format!("writing the item into {}", running.table))?;
+    println!(
+        "written into {} (local). Its stream record reaches the stream function within a \
+         second: watch the deploy --local terminal, or `cargo xtask logs stream`.",
+        running.table
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn put_on_aws(
+    step: Step,
+    yml: &ServerlessYml,
+    item: &Value,
+    stage: Option<&str>,
+) -> Result<ExitCode> {
+    let stage = aws::stage(stage)?;
+    let Some((logical_id, resource)) = yml.users_table() else {
+        bail!("{} has no table in serverless.yml", step.name);
+    };
+    let service = yml.service().context("serverless.yml has no `service`")?;
+    let region = yml.provider_str("region").unwrap_or("us-east-1");
+    // CloudFormation names a table it names itself STACK-LOGICALID-SUFFIX; the framework's
+    // stack is SERVICE-STAGE.
+    let table = match resource
+        .get("Properties")
+        .and_then(|p| p.get("TableName"))
+        .and_then(|n| n.as_str())
+    {
+        Some(name) => format!("={name}"),
+        None => format!("{service}-{stage}-{logical_id}-"),
+    };
+    aws::require_credentials()?;
+    eprintln!("writing the item into the {logical_id} table of stage {stage} on AWS");
+    let status = process::status(
+        project::cargo()
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "shared",
+                "--bin",
+                "aws-put-item",
+                "--",
+            ])
+            .args([region, &table, &item.to_string()]),
+        "running the AWS put-item helper",
+    )?;
+    Ok(if status.success() {
+        println!("written. `cargo xtask logs stream` shows what the stream function made of it.");
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+const TYPES: [&str; 10] = ["S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"];
+
+/// The item, checked: a JSON object of typed values with a string `id` (the table's key).
+fn parse_item(text: &str) -> Result<Value> {
+    let item: Value = serde_json::from_str(text).with_context(|| {
+        format!("ITEM is not JSON: {text}\n(quote it for the shell: put-item '{{\"id\": {{\"S\": \"bad-1\"}}}}')")
+    })?;
+    let Some(fields) = item.as_object() else {
+        bail!("ITEM must be a JSON object of attributes, e.g. {{\"id\": {{\"S\": \"bad-1\"}}}}");
+    };
+    for (name, value) in fields {
+        check_typed(name, value)?;
+    }
+    match fields.get("id") {
+        Some(id)
+            if id
+                .get("S")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty()) => {}
+        Some(_) => {
+            bail!("`id` is the table's key, a string: write it as {{\"id\": {{\"S\": \"bad-1\"}}}}")
+        }
+        None => bail!(
+            "the item has no `id`, the table's key: add one, e.g. \"id\": {{\"S\": \"bad-1\"}}"
+        ),
+    }
+    Ok(item)
+}
+
+/// `{"S": "x"}` and the other one-key forms of DynamoDB JSON, nested ones too.
+fn check_typed(name: &str, value: &Value) -> Result<()> {
+    let typed: Option<(&String, &Value)> = value
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .and_then(|o: &Map<String, Value>| o.iter().next())
+        .filter(|(kind, _)| TYPES.contains(&kind.as_str()));
+    let Some((kind, inner)) = typed else {
+        bail!(
+            "`{name}` is {value}: in DynamoDB JSON each value names its type, e.g. \
+             {{\"S\": \"text\"}}, {{\"N\": \"42\"}}, {{\"BOOL\": true}} ({} ...)",
+            TYPES.join(", ")
+        );
+    };
+    match (kind.as_str(), inner) {
+        ("M", Value::Object(fields)) => fields
+            .iter()
+            .try_for_each(|(key, value)| check_typed(&format!("{name}.{key}"), value)),
+        ("L", Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, value)| check_typed(&format!("{name}[{i}]"), value)),
+        ("S" | "N" | "B", Value::String(_)) | ("BOOL" | "NULL", Value::Bool(_)) => Ok(()),
+        ("SS" | "NS" | "BS", Value::Array(items)) if items.iter().all(Value::is_string) => Ok(()),
+        (kind, inner) => bail!("`{name}`: {{\"{kind}\": {inner}}} is not a valid {kind} value"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(text: &str) -> String {
+        format!("{:#}", parse_item(text).unwrap_err())
+    }
+
+    #[test]
+    fn a_typed_item_with_an_id_is_taken() {
+        let item = r#"{"id": {"S": "bad-1"}, "name": {"N": "42"}, "tags": {"L": [{"M": {"a": {"BOOL": true}}}]}}"#;
+        assert!(parse_item(item).is_ok());
+    }
+
+    #[test]
+    fn each_mistake_is_named() {
+        assert!(error("{id: 1}").starts_with("ITEM is not JSON"));
+        assert!(error("[1]").starts_with("ITEM must be a JSON object"));
+        assert!(error(r#"{"name": {"S": "x"}}"#).starts_with("the item has no `id`"));
+        assert!(error(r#"{"id": {"N": "1"}}"#).starts_with("`id` is the table's key, a string"));
+        assert!(error(r#"{"id": "1"}"#)
+            .starts_with("`id` is \"1\": in DynamoDB JSON each value names its type"));
+        assert!(error(r#"{"id": {"S": "1"}, "name": {"N": 42}}"#)
+            .starts_with("`name`: {\"N\": 42} is not a valid N value"));
+        assert!(error(r#"{"id": {"S": "1"}, "m": {"M": {"x": 1}}}"#).starts_with("`m.x` is 1"));
+    }
+}

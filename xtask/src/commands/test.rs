@@ -1,0 +1,72 @@
+//! `cargo xtask test`: every check of the repository, as CI runs it.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::project::{self, TEST_DYNAMODB_ENDPOINT};
+use crate::tools::moto::MotoServer;
+use crate::tools::process;
+
+pub const HELP: &str = "\
+cargo xtask test: run every check of the repository (what CI runs)
+
+Starts a local DynamoDB (moto, installed into target/ the first time), then runs
+  cargo fmt --all -- --check
+  cargo clippy --workspace --all-targets -- -D warnings
+  cargo test --workspace
+with the local DynamoDB's address in WORKSHOP_DYNAMODB_ENDPOINT, and stops it at the end.
+Some tests build Lambda zips or install tools for minutes: a line every 10 s says so.
+
+Usage: cargo xtask test
+";
+
+pub fn run() -> Result<ExitCode> {
+    eprintln!("starting the local DynamoDB (moto)");
+    let moto = MotoServer::start(project::xtask_dir().join("test-moto.log"))?;
+    eprintln!("local DynamoDB listening on {}", moto.endpoint());
+
+    let stages: [(&str, &[&str]); 3] = [
+        ("formatting", &["fmt", "--all", "--", "--check"]),
+        (
+            "clippy",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        ("tests", &["test", "--workspace"]),
+    ];
+    let mut failed = Vec::new();
+    for (stage, args) in stages {
+        eprintln!("\n==> cargo {}", args.join(" "));
+        let status = process::run_with_heartbeat(
+            project::cargo()
+                .args(args)
+                .env(TEST_DYNAMODB_ENDPOINT, moto.endpoint()),
+            &format!("running cargo {}", args[0]),
+            Duration::from_secs(10),
+        )?;
+        if !status.success() {
+            eprintln!("==> {stage}: failed");
+            failed.push(stage);
+        }
+    }
+    drop(moto);
+
+    if failed.is_empty() {
+        eprintln!("\nxtask test: formatting, clippy and tests all pass");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("\nxtask test: failed: {} (see above)", failed.join(", "));
+        if failed.contains(&"formatting") {
+            eprintln!("run `cargo fmt --all` to fix the formatting");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}

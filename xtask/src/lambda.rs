@@ -1,0 +1,8 @@
+//! The Lambda emulation that `check`, `deploy --local` and `bench` run functions on.
+
+pub mod api_gateway;
+pub mod function;
+pub(crate) mod json_in_logs;
+pub(crate) mod log_file;
+pub mod running;
+pub mod runtime_api;

@@ -1,0 +1,191 @@
+//! A function of a step running on this machine: the step's host binary, started as Lambda
+//! starts it (its `_HANDLER`, Lambda's variables, its own Runtime API endpoint), and fenced off
+//! from any real AWS account.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::lambda::runtime_api::{Outcome, RuntimeApi};
+use crate::project;
+use crate::tools::process::Owned;
+
+/// Where a local function's AWS SDK goes when nothing local is given: the discard port, so a
+/// call fails at once instead of reaching AWS.
+const NOWHERE: &str = "http://127.0.0.1:9";
+
+/// How to start one local function.
+#[derive(Debug, Clone)]
+pub struct FunctionSpec<'a> {
+    pub binary: &'a Path,
+    /// Its arguments: none for a step's binary (`node` gets its script).
+    pub arguments: Vec<String>,
+    /// The function's name in serverless.yml (`stream`).
+    pub name: &'a str,
+    /// Its `handler` (`stream.handler`).
+    pub handler: &'a str,
+    pub region: &'a str,
+    /// The local DynamoDB (and DynamoDB Streams) endpoint, if the function may use one.
+    pub aws_endpoint: Option<&'a str>,
+    /// The function's own `environment` from serverless.yml, resolved.
+    pub environment: Vec<(String, String)>,
+    /// Where its stdout and stderr go.
+    pub log: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct LocalFunction {
+    process: Owned,
+    api: RuntimeApi,
+    log: PathBuf,
+    /// How to start the process again after it stopped.
+    command: Launch,
+}
+
+/// Everything needed to start the function's process.
+#[derive(Debug, Clone)]
+struct Launch {
+    name: String,
+    program: PathBuf,
+    arguments: Vec<String>,
+    environment: Vec<(String, String)>,
+}
+
+impl Launch {
+    fn spawn(&self, log_path: &Path) -> Result<Owned> {
+        if let Some(dir) = log_path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        // Appended to, never truncated: xtask adds its own lines about the function to the
+        // same file. A caller that wants a fresh log removes the file first.
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log_path)
+            .with_context(|| format!("opening {}", log_path.display()))?;
+        Owned::spawn(
+            Command::new(&self.program)
+                .args(&self.arguments)
+                // Only what Lambda would give it: nothing of the learner's shell, no AWS profile.
+                .env_clear()
+                .envs(self.environment.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().context("sharing the function's log file")?)
+                .stderr(log),
+            &format!("starting function {}", self.name),
+        )
+    }
+}
+
+impl LocalFunction {
+    pub fn start(spec: FunctionSpec<'_>) -> Result<Self> {
+        let api = RuntimeApi::start(spec.name, spec.region)?;
+        let mut environment = api.function_environment(spec.handler);
+        environment.extend(
+            isolated_aws_environment(spec.aws_endpoint.unwrap_or(NOWHERE))?
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v)),
+        );
+        environment.extend(spec.environment);
+        let command = Launch {
+            name: spec.name.to_owned(),
+            program: spec.binary.to_owned(),
+            arguments: spec.arguments,
+            environment,
+        };
+        let process = command.spawn(&spec.log)?;
+        Ok(Self {
+            process,
+            api,
+            log: spec.log,
+            command,
+        })
+    }
+
+    /// Starts the process again if it has stopped, as Lambda starts a new execution
+    /// environment after one crashed; says so in the function's log.
+    fn restart_if_stopped(&mut self) -> Result<()> {
+        if let Some(status) = self.process.try_wait()? {
+            crate::lambda::log_file::append_line(
+                &self.log,
+                &format!("[xtask] the function had stopped ({status}): starting it again, as Lambda would"),
+            );
+            self.process = self.command.spawn(&self.log)?;
+        }
+        Ok(())
+    }
+
+    /// Sends one event and waits for the function's answer. A process that exits instead of
+    /// answering is an error that carries the end of its log.
+    pub fn invoke(&mut self, payload: &[u8], timeout: Duration) -> Result<Outcome> {
+        self.restart_if_stopped()?;
+        let outcome = self.api.queue(payload, timeout)?;
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Ok(outcome) = outcome.recv_timeout(Duration::from_millis(20)) {
+                return Ok(outcome);
+            }
+            if let Some(status) = self
+                .process
+                .try_wait()
+                .context("checking on the function")?
+            {
+                anyhow::bail!(
+                    "the function stopped ({status}) instead of answering; its log ends with:\n{}",
+                    crate::tools::process::last_lines(&self.log_text(), 20)
+                );
+            }
+        }
+        anyhow::bail!(
+            "the function did not answer within {} s; its log ends with:\n{}",
+            timeout.as_secs_f32(),
+            crate::tools::process::last_lines(&self.log_text(), 20)
+        )
+    }
+
+    /// Waits for the process to end by itself (it failed at start, say).
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Result<Option<ExitStatus>> {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Some(status) = self
+                .process
+                .try_wait()
+                .context("checking on the function")?
+            {
+                return Ok(Some(status));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(None)
+    }
+
+    /// Everything the function has printed so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+}
+
+/// Dummy keys, no profile, no instance metadata, and every AWS endpoint local: a local
+/// function cannot reach a real account whatever the learner's shell holds.
+fn isolated_aws_environment(endpoint: &str) -> Result<Vec<(&'static str, String)>> {
+    let empty = project::xtask_dir().join("empty-aws-config");
+    if !empty.exists() {
+        std::fs::create_dir_all(project::xtask_dir()).context("creating target/xtask")?;
+        std::fs::write(&empty, "").with_context(|| format!("writing {}", empty.display()))?;
+    }
+    let empty = empty.to_string_lossy().into_owned();
+    Ok(vec![
+        ("AWS_ACCESS_KEY_ID", "local".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+        ("AWS_CONFIG_FILE", empty.clone()),
+        ("AWS_SHARED_CREDENTIALS_FILE", empty),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+    ])
+}

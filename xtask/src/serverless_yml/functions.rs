@@ -1,0 +1,172 @@
+//! The entries of `functions:` and their events, with the Serverless Framework's defaults.
+
+use yaml_serde::Value;
+
+use super::intrinsic::{intrinsic, Intrinsic};
+
+/// One entry of `functions:`.
+#[derive(Debug, Clone, Copy)]
+pub struct Function<'a> {
+    pub name: &'a str,
+    pub definition: &'a Value,
+}
+
+/// An `http` event: `method` and `path` (without its slashes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRoute {
+    pub method: String,
+    pub path: String,
+}
+
+/// A `stream` event of `type: dynamodb`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEvent {
+    /// Its `arn`, if it is an intrinsic (`!GetAtt Table.StreamArn`).
+    pub arn: Option<Intrinsic>,
+    pub settings: StreamSettings,
+}
+
+/// A `stream` event's settings, with the Serverless Framework's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamSettings {
+    pub batch_size: usize,
+    pub from_latest: bool,
+    pub report_batch_item_failures: bool,
+    /// `None`: retry until the record expires, as AWS does by default.
+    pub maximum_retry_attempts: Option<u32>,
+    pub bisect: bool,
+    pub enabled: bool,
+}
+
+impl StreamSettings {
+    fn of(event: &Value) -> Self {
+        let number = |key: &str| event.get(key).and_then(Value::as_i64);
+        Self {
+            batch_size: number("batchSize")
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(10),
+            from_latest: event.get("startingPosition").and_then(Value::as_str) == Some("LATEST"),
+            report_batch_item_failures: event.get("functionResponseType").and_then(Value::as_str)
+                == Some("ReportBatchItemFailures"),
+            maximum_retry_attempts: number("maximumRetryAttempts")
+                .filter(|n| *n >= 0)
+                .and_then(|n| u32::try_from(n).ok()),
+            bisect: event
+                .get("bisectBatchOnFunctionError")
+                .and_then(Value::as_bool)
+                == Some(true),
+            enabled: event.get("enabled").and_then(Value::as_bool) != Some(false),
+        }
+    }
+}
+
+impl<'a> Function<'a> {
+    pub fn handler(&self) -> Option<&'a str> {
+        self.definition.get("handler").and_then(Value::as_str)
+    }
+
+    /// The function's own `environment`.
+    pub fn environment(&self) -> Option<&'a Value> {
+        self.definition.get("environment")
+    }
+
+    /// The `events:` list as written; each event is a one-key mapping (`- http: ...`).
+    pub fn events(&self) -> Vec<(&'a str, &'a Value)> {
+        self.definition
+            .get("events")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(|event| event.as_mapping())
+            .flat_map(|event| event.iter())
+            .filter_map(|(kind, settings)| Some((kind.as_str()?, settings)))
+            .collect()
+    }
+
+    /// The `http` events, long form or short (`- http: GET users/{id}`).
+    pub fn http_routes(&self) -> Vec<HttpRoute> {
+        self.events()
+            .into_iter()
+            .filter(|(kind, _)| *kind == "http")
+            .filter_map(|(_, event)| {
+                let (method, path) = match event {
+                    Value::String(short) => short.split_once(' ')?,
+                    _ => (event.get("method")?.as_str()?, event.get("path")?.as_str()?),
+                };
+                Some(HttpRoute {
+                    method: method.trim().to_uppercase(),
+                    path: path.trim().trim_matches('/').to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// The `stream` events on a DynamoDB stream.
+    pub fn dynamodb_streams(&self) -> Vec<StreamEvent> {
+        self.events()
+            .into_iter()
+            .filter(|(kind, event)| {
+                *kind == "stream" && event.get("type").and_then(Value::as_str) == Some("dynamodb")
+            })
+            .map(|(_, event)| StreamEvent {
+                arn: event.get("arn").and_then(intrinsic),
+                settings: StreamSettings::of(event),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn function(yaml: &str) -> Value {
+        yaml_serde::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn stream_settings_have_the_framework_defaults() {
+        let definition = function(
+            "events:\n  - stream:\n      type: dynamodb\n      arn: !GetAtt Table.StreamArn\n",
+        );
+        let streams = Function {
+            name: "f",
+            definition: &definition,
+        }
+        .dynamodb_streams();
+        assert_eq!(
+            streams,
+            [StreamEvent {
+                arn: Some(Intrinsic::GetAtt {
+                    resource: "Table".into(),
+                    attribute: "StreamArn".into(),
+                    dotted_long_form: false
+                }),
+                settings: StreamSettings {
+                    batch_size: 10,
+                    from_latest: false,
+                    report_batch_item_failures: false,
+                    maximum_retry_attempts: None,
+                    bisect: false,
+                    enabled: true,
+                }
+            }]
+        );
+    }
+
+    #[test]
+    fn http_routes_in_both_forms() {
+        let definition = function("events:\n  - http: get users/{id}\n  - http:\n      path: /users/{id}/\n      method: put\n  - stream: x\n");
+        let routes = Function {
+            name: "f",
+            definition: &definition,
+        }
+        .http_routes();
+        let route = |method: &str| HttpRoute {
+            method: method.into(),
+            path: "users/{id}".into(),
+        };
+        assert_eq!(routes, [route("GET"), route("PUT")]);
+    }
+}

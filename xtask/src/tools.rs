@@ -1,0 +1,10 @@
+//! The tools xtask installs and runs, and the one place child processes are started.
+
+pub(crate) mod aws;
+pub mod cargo_build;
+pub(crate) mod lambda_zip;
+pub mod local_dynamodb;
+pub mod moto;
+pub mod node;
+pub mod process;
+pub mod python;

@@ -1,0 +1,261 @@
+//! Host builds of a step crate: the same code Lambda runs, built to run on this machine, into
+//! the shared target directory (never into the step directory).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::project::{self, Step};
+use crate::tools::process;
+
+/// What to build: a workspace step, or a copy of one elsewhere (`check --dir`).
+#[derive(Debug, Clone)]
+pub enum Crate {
+    Step(Step),
+    Dir(PathBuf),
+}
+
+impl Crate {
+    /// Points a cargo command at the crate; builds go to the shared target directory either
+    /// way. A directory outside the workspace is built from a mirror under target/, so that
+    /// cargo writes nothing into it (not even its Cargo.lock).
+    pub fn select(&self, command: &mut Command) -> Result<()> {
+        match self {
+            Crate::Step(step) => command.args(["--package", step.package]),
+            Crate::Dir(dir) => command
+                .arg("--manifest-path")
+                .arg(mirror(dir)?.join("Cargo.toml"))
+                .env("CARGO_TARGET_DIR", project::target_dir()),
+        };
+        Ok(())
+    }
+
+    /// Where its sources are, as cargo's dep-info files name them.
+    fn source_dir(&self) -> Result<PathBuf> {
+        Ok(match self {
+            Crate::Step(step) => step.dir(),
+            Crate::Dir(dir) => mirror_dir(dir),
+        })
+    }
+
+    fn package(&self) -> Option<&'static str> {
+        match self {
+            Crate::Step(step) => Some(step.package),
+            Crate::Dir(_) => None,
+        }
+    }
+}
+
+/// A build that failed: the first compiler errors, or what cargo said.
+#[derive(Debug, Clone)]
+pub struct BuildErrors(pub String);
+
+/// Builds the crate's binary and returns its path. `show_progress`: cargo's progress goes to
+/// the terminal (a first build takes minutes); otherwise it is shown only if the build fails
+/// without a compiler error.
+pub fn build_checked(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, BuildErrors>> {
+    let built = build_once(krate, show_progress)?;
+    let Ok(binary) = &built else {
+        return Ok(built);
+    };
+    let sources = krate.source_dir()?;
+    if built_from(binary, &sources) {
+        return Ok(built);
+    }
+    // cargo hashes a path dependency by its path inside the workspace: with a target
+    // directory shared by two checkouts, the other checkout's build counts as fresh here.
+    eprintln!(
+        "the binary in {} was built from another checkout (they share this target directory): \
+         building it again from {}",
+        binary.display(),
+        sources.display()
+    );
+    if let Some(package) = krate.package() {
+        let mut clean = project::cargo();
+        clean.args(["clean", "--package", package]);
+        process::run(&mut clean, &format!("cargo clean --package {package}"))?;
+    }
+    build_once(krate, show_progress)
+}
+
+fn build_once(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, BuildErrors>> {
+    let mut command = project::cargo();
+    // The compiler's errors are shown as rustc renders them: in colour on a terminal only,
+    // so no escape codes reach a pipe or a file.
+    let format = if std::io::stdout().is_terminal() {
+        "--message-format=json-diagnostic-rendered-ansi"
+    } else {
+        "--message-format=json"
+    };
+    command.args(["build", "--bins", format]);
+    krate.select(&mut command)?;
+    command.stdout(Stdio::piped()).stderr(if show_progress {
+        Stdio::inherit()
+    } else {
+        Stdio::piped()
+    });
+    // Both pipes read side by side: a build that writes much to stderr cannot stall it.
+    let output = process::output(&mut command, "running cargo build")?;
+    let messages: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    if output.status.success() {
+        let executable = messages
+            .iter()
+            .filter(|m| m["reason"] == "compiler-artifact")
+            .filter_map(|m| m["executable"].as_str())
+            .next_back();
+        return match executable {
+            Some(path) => Ok(Ok(PathBuf::from(path))),
+            None => bail!("cargo built no binary for {krate:?}"),
+        };
+    }
+    let errors: Vec<&str> = messages
+        .iter()
+        .filter(|m| m["reason"] == "compiler-message" && m["message"]["level"] == "error")
+        .filter_map(|m| m["message"]["rendered"].as_str())
+        .collect();
+    const SHOWN: usize = 3;
+    let mut text: String = errors.iter().take(SHOWN).copied().collect();
+    if errors.len() > SHOWN {
+        text.push_str(&format!("... and {} more errors\n", errors.len() - SHOWN));
+    }
+    if text.is_empty() {
+        text = process::last_lines(&String::from_utf8_lossy(&output.stderr), 30);
+    }
+    Ok(Err(BuildErrors(text)))
+}
+
+/// Whether cargo's dep-info for `binary` (`name.d` beside it) names sources in `sources`.
+fn built_from(binary: &Path, sources: &Path) -> bool {
+    let dep_info = binary.with_extension("d");
+    let Ok(text) = std::fs::read_to_string(&dep_info) else {
+        return true; // nothing to tell by: trust cargo
+    };
+    let sources = sources
+        .canonicalize()
+        .unwrap_or_else(|_| sources.to_owned());
+    text.contains(&*sources.join("src").to_string_lossy())
+}
+
+/// Builds a workspace step's binary, cargo's output on the terminal; a failed build is an error.
+pub fn build(step: Step) -> Result<PathBuf> {
+    match build_checked(&Crate::Step(step), true)? {
+        Ok(path) => Ok(path),
+        Err(BuildErrors(errors)) => bail!("{} does not build:\n{errors}", step.name),
+    }
+}
+
+/// Whether the step was built before: if not, the next build compiles the AWS SDK.
+pub fn built_before(package: &str) -> bool {
+    let exe = if cfg!(windows) {
+        format!("{package}.exe")
+    } else {
+        package.to_owned()
+    };
+    Path::exists(&project::target_dir().join("debug").join(exe))
+}
+
+/// `target/xtask/check-dirs/<the directory's path, flattened>`.
+fn mirror_dir(dir: &Path) -> PathBuf {
+    let flat: String = dir
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    project::xtask_dir()
+        .join("check-dirs")
+        .join(flat.trim_start_matches('_'))
+}
+
+/// Copies the crate's files (not target/, .git, node_modules) to its mirror; a file whose
+/// bytes are unchanged keeps its time, so cargo rebuilds only what changed.
+fn mirror(dir: &Path) -> Result<PathBuf> {
+    let to = mirror_dir(dir);
+    copy_changed(dir, &to)
+        .with_context(|| format!("copying {} to {}", dir.display(), to.display()))?;
+    Ok(to)
+}
+
+fn copy_changed(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if [".git", "target", "node_modules", ".serverless"].contains(&&*name.to_string_lossy()) {
+            continue;
+        }
+        let (source, copy) = (entry.path(), to.join(&name));
+        if entry.file_type()?.is_dir() {
+            copy_changed(&source, &copy)?;
+        } else if std::fs::read(&copy).ok() != Some(std::fs::read(&source)?) {
+            std::fs::copy(&source, &copy)?;
+        }
+    }
+    Ok(())
+}
+
+/// This xtask was built from `built_from`, another checkout that shares the target directory:
+/// builds this checkout's xtask and runs it with the same arguments instead.
+pub fn rerun_xtask_built_here(built_from: &Path) -> Result<std::process::ExitCode> {
+    const AGAIN: &str = "XTASK_REBUILT_FOR_THIS_CHECKOUT";
+    if std::env::var_os(AGAIN).is_some() {
+        bail!(
+            "cargo keeps running the xtask built from {}: give each checkout its own target \
+             directory (unset CARGO_TARGET_DIR, or set it per checkout)",
+            built_from.display()
+        );
+    }
+    eprintln!(
+        "this xtask was built from {}, which shares the target directory with this checkout: \
+         building this checkout's xtask",
+        built_from.display()
+    );
+    process::run(
+        project::cargo().args(["clean", "--package", "xtask"]),
+        "cargo clean --package xtask",
+    )?;
+    process::run(
+        project::cargo().args(["build", "--package", "xtask", "--bin", "xtask"]),
+        "building xtask",
+    )?;
+    let binary = project::target_dir()
+        .join("debug")
+        .join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    let status = process::status(
+        Command::new(&binary)
+            .args(std::env::args_os().skip(1))
+            .env(AGAIN, "1")
+            .env("CARGO_MANIFEST_DIR", project::root().join("xtask")),
+        "running this checkout's xtask",
+    )?;
+    Ok(match status.code() {
+        Some(0) => std::process::ExitCode::SUCCESS,
+        Some(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => std::process::ExitCode::FAILURE,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_binary_is_known_by_the_sources_its_dep_info_names() {
+        let dir = project::xtask_dir().join(format!("dep-info-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let binary = dir.join("streams-exercise");
+        std::fs::write(
+            binary.with_extension("d"),
+            "/b/target/debug/streams-exercise: /b/6-streams/src/main.rs /b/6-streams/src/stream.rs\n",
+        )
+        .unwrap();
+        assert!(built_from(&binary, Path::new("/b/6-streams")));
+        assert!(!built_from(&binary, Path::new("/a/6-streams")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

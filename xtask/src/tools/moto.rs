@@ -1,0 +1,86 @@
+//! The local DynamoDB: a moto server on a free port of 127.0.0.1, stopped when dropped.
+
+use std::fs::File;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::tools::process::{last_lines, Owned};
+use crate::tools::python::{self, MOTO};
+
+#[derive(Debug)]
+pub struct MotoServer {
+    child: Owned,
+    endpoint: String,
+}
+
+impl MotoServer {
+    /// Installs moto if needed and starts it; its output goes to `log`.
+    pub fn start(log: PathBuf) -> Result<Self> {
+        let moto_server = python::ensure(MOTO)?;
+        let port = free_port()?;
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let output = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        let child = Owned::spawn(
+            Command::new(&moto_server)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(output.try_clone().context("sharing moto's log file")?)
+                .stderr(output),
+            "starting the local DynamoDB (moto)",
+        )?;
+        let mut server = MotoServer {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        server.wait_until_ready(port, &log)?;
+        Ok(server)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL_DYNAMODB` and friends.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    fn wait_until_ready(&mut self, port: u16, log: &PathBuf) -> Result<()> {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if let Some(status) = self.child.try_wait()? {
+                let output = std::fs::read_to_string(log).unwrap_or_default();
+                bail!(
+                    "moto stopped at start ({status}):\n{}",
+                    last_lines(&output, 15)
+                );
+            }
+            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        bail!(
+            "moto did not listen on port {port} within 30 s; its log: {}",
+            log.display()
+        )
+    }
+}
+
+/// A port nobody listens on now (the OS picks it).
+pub fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .context("looking for a free port on 127.0.0.1")?;
+    Ok(listener
+        .local_addr()
+        .context("reading the free port")?
+        .port())
+}

@@ -1,0 +1,94 @@
+//! The Serverless Framework, pinned: osls (the open-source v3 fork, no login, works offline for
+//! `package`) from the root package.json and package-lock.json, installed with `npm ci` into
+//! the root node_modules/ on first need. A global `serverless` (v4) is never used.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::project::{self, Step};
+use crate::tools::process;
+
+const NODE_AT_LEAST: (u32, u32) = (20, 19);
+
+/// `serverless` (osls) run in the step's directory, telemetry and notifications off.
+pub fn serverless(step: Step) -> Result<Command> {
+    let bin = ensure_osls()?;
+    let mut command = Command::new(bin);
+    command
+        .current_dir(step.dir())
+        .env("SLS_TELEMETRY_DISABLED", "1")
+        .env("SLS_NOTIFICATIONS_MODE", "off");
+    Ok(command)
+}
+
+fn serverless_bin() -> PathBuf {
+    let name = if cfg!(windows) {
+        "serverless.cmd"
+    } else {
+        "serverless"
+    };
+    project::root().join("node_modules").join(".bin").join(name)
+}
+
+/// Installs the pinned packages if node_modules/ lacks them or the lock file changed since.
+pub fn ensure_osls() -> Result<PathBuf> {
+    let lock = std::fs::read(project::root().join("package-lock.json"))
+        .context("reading package-lock.json")?;
+    let marker = project::root()
+        .join("node_modules")
+        .join(".xtask-installed");
+    let fingerprint = format!(
+        "{}-{}",
+        lock.len(),
+        lock.iter().map(|b| u64::from(*b)).sum::<u64>()
+    );
+    let bin = serverless_bin();
+    if bin.exists() && std::fs::read_to_string(&marker).is_ok_and(|m| m == fingerprint) {
+        return Ok(bin);
+    }
+    check_node()?;
+    eprintln!("installing the Serverless Framework (osls 4.3.1) into node_modules/ with npm ci (first time only)");
+    let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
+    let status = process::status(
+        Command::new(npm)
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(project::root()),
+        "running npm ci (npm comes with Node.js)",
+    )?;
+    if !status.success() {
+        bail!("npm ci failed ({status}): check your network and run the command again");
+    }
+    std::fs::write(&marker, fingerprint)
+        .with_context(|| format!("writing {}", marker.display()))?;
+    Ok(bin)
+}
+
+fn check_node() -> Result<()> {
+    let output = process::output(Command::new("node").arg("--version"), "running node");
+    let version = match output {
+        Ok(output) if output.status.success() => {
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        }
+        _ => bail!(
+            "node was not found: deploying to AWS needs Node.js {}.{} or newer \
+             (https://nodejs.org); without an AWS account use `cargo xtask deploy --local`",
+            NODE_AT_LEAST.0,
+            NODE_AT_LEAST.1
+        ),
+    };
+    let mut parts = version
+        .trim_start_matches('v')
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if found < NODE_AT_LEAST {
+        bail!(
+            "Node.js {version} is too old for the Serverless Framework: install {}.{} or newer",
+            NODE_AT_LEAST.0,
+            NODE_AT_LEAST.1
+        );
+    }
+    Ok(())
+}

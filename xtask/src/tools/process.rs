@@ -1,0 +1,199 @@
+//! The one owner of child processes. Commands that run to completion go through [`run`] or
+//! [`output`] (both streams read together, failures with what was being done); processes that
+//! live as long as a deployment (moto, functions) are [`Owned`]: killed when dropped, and
+//! killed by a watchdog if xtask itself dies, even by SIGKILL, which no handler can catch.
+//!
+//! The watchdog is a `sh` that xtask starts once and tells each owned child's pid on its
+//! stdin. When xtask ends, however it ends, the kernel closes that pipe; the watchdog reads
+//! end-of-file and kills whatever it was told of and not told was gone. (Linux's
+//! `PR_SET_PDEATHSIG` would need `unsafe` in `pre_exec`; this works on every Unix.)
+
+use std::io::{Read, Write};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// Runs a command with its output on the terminal; an error if it fails.
+pub fn run(command: &mut Command, doing: &str) -> Result<()> {
+    let status = status(command, doing)?;
+    if !status.success() {
+        bail!("{doing} failed ({status}); its output is above");
+    }
+    Ok(())
+}
+
+/// Runs a command with its output on the terminal; its exit status.
+pub fn status(command: &mut Command, doing: &str) -> Result<ExitStatus> {
+    command
+        .stdin(Stdio::null())
+        .status()
+        .with_context(|| format!("{doing}: could not start {:?}", command.get_program()))
+}
+
+/// Runs a command and captures stdout and stderr, read side by side: a child that fills one
+/// pipe while xtask waits on the other cannot hang. Fails only if it cannot be started.
+pub fn output(command: &mut Command, doing: &str) -> Result<Output> {
+    command
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("{doing}: could not start {:?}", command.get_program()))
+}
+
+/// The last `count` lines of what a process printed: enough to say why it failed.
+pub fn last_lines(text: &str, count: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(count)..].join("\n")
+}
+
+/// A child that lives until it is dropped, and no longer than xtask.
+#[derive(Debug)]
+pub struct Owned {
+    child: Child,
+}
+
+impl Owned {
+    pub fn spawn(command: &mut Command, doing: &str) -> Result<Self> {
+        let child = command
+            .spawn()
+            .with_context(|| format!("{doing}: could not start {:?}", command.get_program()))?;
+        watchdog_says(&format!("{}\n", child.id()));
+        Ok(Self { child })
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its exit status, if it has ended.
+    pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
+        self.child.try_wait().context("checking on a child process")
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Reaped: its pid may be reused, so the watchdog must forget it.
+        watchdog_says(&format!("-{}\n", self.child.id()));
+    }
+}
+
+/// The watchdog's script: collect pids (`-PID` forgets one), and on end-of-file kill the rest.
+/// It ignores Ctrl-C and TERM: those reach xtask, which stops its children itself.
+const WATCHDOG: &str = r#"trap '' INT TERM HUP
+pids=" "
+while read -r line; do
+  case "$line" in
+    -*) pids=$(printf '%s' "$pids" | sed "s/ ${line#-} / /") ;;
+    *) pids="$pids$line " ;;
+  esac
+done
+[ -n "${pids# }" ] || exit 0
+kill -TERM $pids 2>/dev/null
+sleep 1
+kill -KILL $pids 2>/dev/null
+exit 0
+"#;
+
+fn watchdog_says(line: &str) {
+    static WATCHDOG_STDIN: OnceLock<Option<Mutex<ChildStdin>>> = OnceLock::new();
+    let stdin = WATCHDOG_STDIN.get_or_init(|| {
+        if cfg!(windows) {
+            return None; // no sh: children end with xtask's job object at best
+        }
+        let mut watchdog = Command::new("sh")
+            .args(["-c", WATCHDOG])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        // Never waited for: it outlives xtask by design, and init reaps it.
+        watchdog.stdin.take().map(Mutex::new)
+    });
+    if let Some(stdin) = stdin {
+        if let Ok(mut stdin) = stdin.lock() {
+            let _ = stdin.write_all(line.as_bytes());
+            let _ = stdin.flush();
+        }
+    }
+}
+
+/// Runs a long command with its output passed through line by line, and a line of our own
+/// after every `quiet` without output, so the terminal is never silent for long (cargo test
+/// prints nothing while a test builds a Lambda zip for minutes). Returns its exit status.
+pub fn run_with_heartbeat(
+    command: &mut Command,
+    doing: &str,
+    quiet: Duration,
+) -> Result<ExitStatus> {
+    use std::io::{BufRead, BufReader};
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("{doing}: could not start {:?}", command.get_program()))?;
+    let last_output = Arc::new(Mutex::new(Instant::now()));
+    let mut readers = Vec::new();
+    for (stream, to_stderr) in [
+        (
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            false,
+        ),
+        (
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn Read + Send>),
+            true,
+        ),
+    ] {
+        let Some(stream) = stream else { continue };
+        let last_output = Arc::clone(&last_output);
+        readers.push(thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                if to_stderr {
+                    eprintln!("{line}");
+                } else {
+                    println!("{line}");
+                }
+                if let Ok(mut last) = last_output.lock() {
+                    *last = Instant::now();
+                }
+            }
+        }));
+    }
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child
+            .try_wait()
+            .with_context(|| format!("{doing}: waiting"))?
+        {
+            break status;
+        }
+        thread::sleep(Duration::from_millis(200));
+        if let Ok(mut last) = last_output.lock() {
+            if last.elapsed() >= quiet {
+                let seconds = started.elapsed().as_secs();
+                eprintln!(
+                    "    ... still {doing} ({} min {:02} s so far)",
+                    seconds / 60,
+                    seconds % 60
+                );
+                *last = Instant::now();
+            }
+        }
+    };
+    for reader in readers {
+        let _ = reader.join();
+    }
+    Ok(status)
+}

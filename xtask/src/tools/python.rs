@@ -1,0 +1,128 @@
+//! Python tools (moto, and later cargo-lambda and cfn-lint), pinned and installed into a
+//! virtual environment under `target/`, never into the learner's own Python.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::project;
+use crate::tools::process;
+
+/// A pinned PyPI package and the command it provides.
+#[derive(Debug, Clone, Copy)]
+pub struct PythonTool {
+    /// What pip installs: `moto[server]==5.2.5`.
+    pub requirement: &'static str,
+    /// The console script it brings.
+    pub command: &'static str,
+    /// Said while installing: `moto (the local DynamoDB), about 20 s`.
+    pub what: &'static str,
+}
+
+pub const MOTO: PythonTool = PythonTool {
+    requirement: "moto[server]==5.2.5",
+    command: "moto_server",
+    what: "moto 5.2.5, the local DynamoDB (about 20 s)",
+};
+
+pub const CARGO_LAMBDA: PythonTool = PythonTool {
+    requirement: "cargo-lambda==1.9.2",
+    command: "cargo-lambda",
+    what: "cargo-lambda 1.9.2 with Zig, the Lambda cross-compiler (about 400 MB, a minute or two)",
+};
+
+pub const CFN_LINT: PythonTool = PythonTool {
+    requirement: "cfn-lint==1.58.0",
+    command: "cfn-lint",
+    what: "cfn-lint 1.58.0, the CloudFormation linter",
+};
+
+/// The venv's `bin`, to put first on a tool's PATH (cargo-lambda finds Zig through it).
+pub fn venv_bin_dir() -> PathBuf {
+    venv_bin("python")
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(venv_dir)
+}
+
+fn venv_dir() -> PathBuf {
+    project::xtask_dir().join("venv")
+}
+
+fn venv_bin(name: &str) -> PathBuf {
+    let bin = if cfg!(windows) { "Scripts" } else { "bin" };
+    let exe = if cfg!(windows) {
+        format!("{name}.exe")
+    } else {
+        name.to_owned()
+    };
+    venv_dir().join(bin).join(exe)
+}
+
+/// The path of the tool's command, installing it first if this machine does not have it yet.
+pub fn ensure(tool: PythonTool) -> Result<PathBuf> {
+    let marker = venv_dir().join(format!(
+        ".installed-{}",
+        tool.requirement.replace(['[', ']', '='], "_")
+    ));
+    let command = venv_bin(tool.command);
+    if marker.exists() && command.exists() {
+        return Ok(command);
+    }
+    let python = venv_bin("python");
+    if !python.exists() {
+        create_venv()?;
+    }
+    eprintln!(
+        "installing {} into {} (first time only)",
+        tool.what,
+        venv_dir().display()
+    );
+    let status = process::status(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+            ])
+            .arg(tool.requirement),
+        "running pip",
+    )?;
+    if !status.success() {
+        bail!(
+            "pip could not install {} ({status}); check your network and run the command again",
+            tool.requirement
+        );
+    }
+    std::fs::write(&marker, tool.requirement)
+        .with_context(|| format!("writing {}", marker.display()))?;
+    Ok(command)
+}
+
+fn create_venv() -> Result<()> {
+    let python3 = if cfg!(windows) { "python" } else { "python3" };
+    let version = process::output(Command::new(python3).arg("--version"), "running python3");
+    if !version.is_ok_and(|output| output.status.success()) {
+        bail!(
+            "{python3} was not found: install Python 3.9 or newer (https://www.python.org/downloads/), \
+             then run the command again"
+        );
+    }
+    let dir = venv_dir();
+    let status = process::status(
+        Command::new(python3).args(["-m", "venv"]).arg(&dir),
+        "creating a Python virtual environment",
+    )?;
+    if !status.success() {
+        // Debian and Ubuntu ship venv separately.
+        bail!(
+            "{python3} -m venv {} failed ({status}); on Debian or Ubuntu install it with \
+             `sudo apt install python3-venv`",
+            dir.display()
+        );
+    }
+    Ok(())
+}
