@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use crate::commands::{bench, build, check, deploy, local, logs, put_item, remove, sls, test};
+use crate::commands::{
+    bench, build, check, deploy, local, logs, put_item, remove, setup, sls, test,
+};
 use anyhow::Result;
 use pico_args::Arguments;
 
@@ -12,6 +14,7 @@ cargo xtask: the workshop's companion
 Usage: cargo xtask COMMAND [ARGS]
 
 Commands:
+  setup    get this machine ready before the workshop (then no network is needed)
   bench    Rust against the original Node.js step: throughput, cold start, size, memory
   build    the step's Lambda zip
   check    where your step stands, checked against the solution
@@ -77,6 +80,7 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
             put_item::Options::parse,
             put_item::run,
         ),
+        Some("setup") => command_with(args, help, setup::HELP, setup::Options::parse, setup::run),
         Some("remove") => command_with(
             args,
             help,

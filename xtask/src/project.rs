@@ -51,14 +51,18 @@ impl Step {
     /// The step given on the command line, else the step directory the shell is in,
     /// else the exercise.
     pub fn chosen(name: Option<&str>) -> Result<Step> {
-        if let Some(name) = name {
-            return Step::named(name);
+        match name {
+            Some(name) => Step::named(name),
+            None => Ok(Step::here().unwrap_or(STEPS[0])),
         }
-        let here = env::current_dir().unwrap_or_default();
-        Ok(STEPS
+    }
+
+    /// The step directory the shell is in, if it is in one.
+    pub fn here() -> Option<Step> {
+        let here = env::current_dir().ok()?;
+        STEPS
             .into_iter()
             .find(|step| here.starts_with(root().join(step.name)))
-            .unwrap_or(STEPS[0]))
     }
 
     pub fn dir(&self) -> PathBuf {

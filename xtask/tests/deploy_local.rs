@@ -561,3 +561,53 @@ fn a_sigkilled_deployment_leaves_no_process_behind() {
     let mut again = Deployment::start("7-finish");
     again.stop();
 }
+
+/// `logs` from the repository's root reads the step that runs locally (not the exercise);
+/// once it has stopped, `logs` says where its last log is before it asks AWS.
+#[test]
+fn logs_follow_the_running_step_and_point_at_a_stopped_one() {
+    let mut deployment = Deployment::start("7-finish");
+    deployment.request(
+        "PUT",
+        "/users/root-logs",
+        Some(r#"{"name": "from the root"}"#),
+    );
+    let started = Instant::now();
+    loop {
+        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["logs", "stream"])
+            .current_dir(project::root())
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&output.stdout).contains(r#"{"id":"root-logs"}"#) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    deployment.stop();
+    let mut logs = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    logs.args(["logs", "stream", "7-finish"])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
+    for (name, _) in std::env::vars().filter(|(name, _)| {
+        name.starts_with("AWS_ACCESS") || name.starts_with("AWS_SECRET") || name == "AWS_PROFILE"
+    }) {
+        logs.env_remove(name);
+    }
+    let output = logs.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(
+            "no local deployment of 7-finish is running; the last one's log: cargo xtask logs \
+             stream --local\n"
+        ),
+        "{stderr}"
+    );
+}

@@ -5,7 +5,6 @@
 use std::process::ExitCode;
 
 use aws_sdk_dynamodb::config::ProvideCredentials;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -22,8 +21,19 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("{}", DisplayErrorContext(error));
+            // The top-level message and its first cause only: the whole chain behind it is a
+            // page of Debug output (the instance metadata service's, on a laptop).
+            match std::error::Error::source(&error) {
+                Some(cause) => eprintln!("{error}: {}", first_line(&cause.to_string())),
+                None => eprintln!("{error}"),
+            }
             ExitCode::FAILURE
         }
     }
+}
+
+/// At most one line of 120 characters.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    line.chars().take(120).collect()
 }

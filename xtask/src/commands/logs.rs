@@ -58,12 +58,21 @@ impl Options {
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {
-    let step = Step::chosen(options.step.as_deref())?;
+    let step = state::chosen_step(options.step.as_deref())?;
     if options.local || state::running(step.name).is_some() {
         return local_logs(step, &options.function, options.tail);
     }
-    let stage = aws::stage(options.stage.as_deref())?;
+    // A local deployment that has stopped leaves its logs: say where, before AWS is asked.
+    let local_log = state::function_log(step.name, &options.function);
+    if local_log.exists() {
+        eprintln!(
+            "no local deployment of {} is running; the last one's log: cargo xtask logs {} --local",
+            step.name, options.function
+        );
+    }
+    // Credentials first: without them, nothing else matters (a stage name neither).
     aws::require_credentials()?;
+    let stage = aws::stage(options.stage.as_deref())?;
     let mut args = vec!["logs", "--function", &options.function, "--stage", &stage];
     if options.tail {
         args.push("--tail");

@@ -58,7 +58,7 @@ impl Options {
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {
-    let step = Step::chosen(options.step.as_deref())?;
+    let step = state::chosen_step(options.step.as_deref())?;
     let item = parse_item(&options.item)?;
     let yml = ServerlessYml::load(&step.dir())?;
     if options.aws {
@@ -93,6 +93,7 @@ fn put_on_aws(
     item: &Value,
     stage: Option<&str>,
 ) -> Result<ExitCode> {
+    aws::require_credentials()?;
     let stage = aws::stage(stage)?;
     let Some((logical_id, resource)) = yml.users_table() else {
         bail!("{} has no table in serverless.yml", step.name);
@@ -109,7 +110,6 @@ fn put_on_aws(
         Some(name) => format!("={name}"),
         None => format!("{service}-{stage}-{logical_id}-"),
     };
-    aws::require_credentials()?;
     eprintln!("writing the item into the {logical_id} table of stage {stage} on AWS");
     let status = process::status(
         project::cargo()

@@ -7,7 +7,7 @@ use std::process::Command;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
-use crate::project;
+use crate::project::{self, Step, STEPS};
 use crate::tools::process;
 
 pub fn dir(step: &str) -> PathBuf {
@@ -74,6 +74,17 @@ pub fn running(step: &str) -> Option<Running> {
             .filter_map(|pid| u32::try_from(pid.as_u64()?).ok())
             .collect(),
     })
+}
+
+/// The step of a command that reads the local deployment (`logs`, `put-item`): the one given,
+/// else the step directory the shell is in, else the step running locally, else the exercise.
+pub fn chosen_step(name: Option<&str>) -> Result<Step> {
+    if name.is_some() {
+        return Step::chosen(name);
+    }
+    Ok(Step::here()
+        .or_else(|| STEPS.into_iter().find(|step| running(step.name).is_some()))
+        .unwrap_or(STEPS[0]))
 }
 
 /// Whether the process is an xtask, where that can be told (Linux): a pid of a process that

@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
@@ -92,13 +93,14 @@ fn build_once(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, Buil
     };
     command.args(["build", "--bins", format]);
     krate.select(&mut command)?;
-    command.stdout(Stdio::piped()).stderr(if show_progress {
-        Stdio::inherit()
+    // cargo's own progress on the terminal, or a line every few seconds; either way both
+    // pipes are read side by side, so a build that writes much to stderr cannot stall.
+    let output = if show_progress {
+        command.stdout(Stdio::piped()).stderr(Stdio::inherit());
+        process::output(&mut command, "running cargo build")?
     } else {
-        Stdio::piped()
-    });
-    // Both pipes read side by side: a build that writes much to stderr cannot stall it.
-    let output = process::output(&mut command, "running cargo build")?;
+        process::output_with_heartbeat(&mut command, "building the step", Duration::from_secs(5))?
+    };
     let messages: Vec<Value> = String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str(line).ok())

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
@@ -51,11 +52,12 @@ pub fn ensure_osls() -> Result<PathBuf> {
     check_node()?;
     eprintln!("installing the Serverless Framework (osls 4.3.1) into node_modules/ with npm ci (first time only)");
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    let status = process::status(
+    let status = process::run_with_heartbeat(
         Command::new(npm)
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(project::root()),
-        "running npm ci (npm comes with Node.js)",
+        "installing the Serverless Framework with npm ci",
+        Duration::from_secs(5),
     )?;
     if !status.success() {
         bail!("npm ci failed ({status}): check your network and run the command again");
@@ -65,7 +67,8 @@ pub fn ensure_osls() -> Result<PathBuf> {
     Ok(bin)
 }
 
-fn check_node() -> Result<()> {
+/// Node.js, new enough for the Serverless Framework: its version.
+pub fn check_node() -> Result<String> {
     let output = process::output(Command::new("node").arg("--version"), "running node");
     let version = match output {
         Ok(output) if output.status.success() => {
@@ -90,5 +93,5 @@ fn check_node() -> Result<()> {
             NODE_AT_LEAST.1
         );
     }
-    Ok(())
+    Ok(version)
 }

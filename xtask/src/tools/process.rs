@@ -131,6 +131,25 @@ pub fn run_with_heartbeat(
     doing: &str,
     quiet: Duration,
 ) -> Result<ExitStatus> {
+    Ok(watched(command, doing, quiet, true)?.status)
+}
+
+/// Runs a command with its output captured (both pipes read side by side), saying every
+/// `quiet` that it is still at work: `... still building the step (25 s)`.
+pub fn output_with_heartbeat(
+    command: &mut Command,
+    doing: &str,
+    quiet: Duration,
+) -> Result<Output> {
+    watched(command, doing, quiet, false)
+}
+
+fn watched(
+    command: &mut Command,
+    doing: &str,
+    quiet: Duration,
+    pass_through: bool,
+) -> Result<Output> {
     use std::io::{BufRead, BufReader};
     let mut child = command
         .stdin(Stdio::null())
@@ -156,20 +175,33 @@ pub fn run_with_heartbeat(
             true,
         ),
     ] {
-        let Some(stream) = stream else { continue };
+        let Some(stream) = stream else {
+            readers.push(None);
+            continue;
+        };
         let last_output = Arc::clone(&last_output);
-        readers.push(thread::spawn(move || {
-            for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                if to_stderr {
-                    eprintln!("{line}");
+        readers.push(Some(thread::spawn(move || {
+            let mut kept = Vec::new();
+            let mut reader = BufReader::new(stream);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+                if pass_through {
+                    let text = String::from_utf8_lossy(&line);
+                    if to_stderr {
+                        eprint!("{text}");
+                    } else {
+                        print!("{text}");
+                    }
+                    if let Ok(mut last) = last_output.lock() {
+                        *last = Instant::now();
+                    }
                 } else {
-                    println!("{line}");
+                    kept.extend_from_slice(&line);
                 }
-                if let Ok(mut last) = last_output.lock() {
-                    *last = Instant::now();
-                }
+                line.clear();
             }
-        }));
+            kept
+        })));
     }
     let started = Instant::now();
     let status = loop {
@@ -179,21 +211,25 @@ pub fn run_with_heartbeat(
         {
             break status;
         }
-        thread::sleep(Duration::from_millis(200));
+        thread::sleep(Duration::from_millis(100));
         if let Ok(mut last) = last_output.lock() {
             if last.elapsed() >= quiet {
                 let seconds = started.elapsed().as_secs();
-                eprintln!(
-                    "    ... still {doing} ({} min {:02} s so far)",
-                    seconds / 60,
-                    seconds % 60
-                );
+                let time = match seconds {
+                    0..60 => format!("{seconds} s"),
+                    _ => format!("{} min {:02} s", seconds / 60, seconds % 60),
+                };
+                eprintln!("    ... still {doing} ({time})");
                 *last = Instant::now();
             }
         }
     };
-    for reader in readers {
-        let _ = reader.join();
-    }
-    Ok(status)
+    let mut kept = readers
+        .into_iter()
+        .map(|reader| reader.and_then(|r| r.join().ok()).unwrap_or_default());
+    Ok(Output {
+        status,
+        stdout: kept.next().unwrap_or_default(),
+        stderr: kept.next().unwrap_or_default(),
+    })
 }

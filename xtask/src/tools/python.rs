@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
@@ -79,7 +80,7 @@ pub fn ensure(tool: PythonTool) -> Result<PathBuf> {
         tool.what,
         venv_dir().display()
     );
-    let status = process::status(
+    let status = process::run_with_heartbeat(
         Command::new(&python)
             .args([
                 "-m",
@@ -89,7 +90,8 @@ pub fn ensure(tool: PythonTool) -> Result<PathBuf> {
                 "--quiet",
             ])
             .arg(tool.requirement),
-        "running pip",
+        &format!("installing {} with pip", tool.requirement),
+        Duration::from_secs(5),
     )?;
     if !status.success() {
         bail!(

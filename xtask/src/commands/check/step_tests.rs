@@ -1,5 +1,7 @@
 //! Item 6: the step's own tests (`cargo test` on the step's crate).
 
+use std::time::Duration;
+
 use anyhow::Result;
 
 use super::report::{Finding, Item};
@@ -11,7 +13,12 @@ pub fn check(krate: &Crate) -> Result<Finding> {
     let mut command = project::cargo();
     command.arg("test");
     krate.select(&mut command)?;
-    let output = process::output(&mut command, "running the step's tests with cargo test")?;
+    // Building the tests the first time takes a while: say so, every few seconds.
+    let output = process::output_with_heartbeat(
+        &mut command,
+        "building and running the step's tests",
+        Duration::from_secs(5),
+    )?;
     if output.status.success() {
         return Ok(Finding::pass(Item::Tests));
     }

@@ -1,0 +1,205 @@
+//! `cargo xtask setup`: everything the workshop needs, checked, installed and built before
+//! the room fills up, so that the step then works with no network at all.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use pico_args::Arguments;
+
+use crate::project::{self, STEPS};
+use crate::tools::python::{self, CARGO_LAMBDA, MOTO};
+use crate::tools::{aws, lambda_zip, node, process};
+
+pub const HELP: &str = "\
+cargo xtask setup: get this machine ready for the workshop (run it before, with network)
+
+Usage: cargo xtask setup [--aws]
+
+Checks Rust, Python 3 with venv and the local API's port, saying how to fix each gap;
+then installs the local DynamoDB (moto) and builds both steps and their tests. After it,
+`check`, `deploy --local`, `logs` and the steps' tests need no network. A second run
+takes seconds.
+
+  --aws        also for deploying to AWS: checks Node.js and your AWS credentials,
+               installs cargo-lambda (with Zig) and the pinned Serverless Framework,
+               and builds the Lambda zips
+  -h, --help   this text
+";
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    aws: bool,
+}
+
+impl Options {
+    pub fn parse(args: &mut Arguments) -> Result<Self> {
+        Ok(Self {
+            aws: args.contains("--aws"),
+        })
+    }
+}
+
+/// One line of the final table.
+struct Ready {
+    what: String,
+    result: Result<String>,
+}
+
+pub fn run(options: Options) -> Result<ExitCode> {
+    let started = Instant::now();
+    println!("Checking this machine:");
+    let mut gaps = 0;
+    for (what, check) in checks(options.aws) {
+        match check {
+            Ok(found) => println!("  ✓ {what}: {found}"),
+            Err(fix) => {
+                gaps += 1;
+                println!("  ✗ {what}: {fix:#}");
+            }
+        }
+    }
+    println!("\nInstalling and building (cargo's progress follows):");
+    let mut ready = vec![
+        step("moto, the local DynamoDB", || {
+            python::ensure(MOTO).map(|_| "installed".to_owned())
+        }),
+        step("both steps and xtask, debug builds", || {
+            cargo(&["build", "--workspace", "--bins"]).map(|()| "built".to_owned())
+        }),
+        step("the steps' tests", || {
+            let mut args = vec!["test", "--no-run"];
+            for step in STEPS {
+                args.extend(["--package", step.package]);
+            }
+            cargo(&args).map(|()| "built".to_owned())
+        }),
+    ];
+    if options.aws {
+        ready.push(step("cargo-lambda with Zig", || {
+            python::ensure(CARGO_LAMBDA).map(|_| "installed".to_owned())
+        }));
+        ready.push(step("the Serverless Framework (osls)", || {
+            node::ensure_osls().map(|_| "installed".to_owned())
+        }));
+        for step_ in STEPS {
+            ready.push(step(&format!("{}'s Lambda zip", step_.name), || {
+                lambda_zip::build(step_).map(|zip| zip.display().to_string())
+            }));
+        }
+    }
+    println!("\nReady ({} s):", started.elapsed().as_secs());
+    for line in &ready {
+        match &line.result {
+            Ok(how) => println!("  ✓ {}: {how}", line.what),
+            Err(error) => {
+                gaps += 1;
+                println!("  ✗ {}: {error:#}", line.what);
+            }
+        }
+    }
+    if gaps > 0 {
+        println!("\n{gaps} thing(s) to fix above; then run `cargo xtask setup` again.");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "\nAll set: `cd 6-streams` and follow its README. `cargo xtask check` and \
+         `cargo xtask deploy --local` now work without a network."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn step(what: &str, work: impl FnOnce() -> Result<String>) -> Ready {
+    println!("- {what}");
+    Ready {
+        what: what.to_owned(),
+        result: work(),
+    }
+}
+
+/// cargo with its own progress on the terminal, and a line of ours when it is quiet.
+fn cargo(args: &[&str]) -> Result<()> {
+    let status = process::run_with_heartbeat(
+        project::cargo().args(args),
+        &format!("running cargo {}", args[0]),
+        Duration::from_secs(10),
+    )?;
+    anyhow::ensure!(
+        status.success(),
+        "cargo {} failed ({status}): see above",
+        args.join(" ")
+    );
+    Ok(())
+}
+
+/// What the workshop needs of this machine: each found, or what to do.
+fn checks(aws: bool) -> Vec<(&'static str, Result<String>)> {
+    let mut checks = vec![
+        ("Rust", rust()),
+        ("Python 3 with venv", python_with_venv()),
+        ("port 3000 on 127.0.0.1", port(3000)),
+    ];
+    if aws {
+        checks.push(("Node.js", node::check_node()));
+        checks.push((
+            "AWS credentials",
+            aws::require_credentials().map(|()| "found".to_owned()),
+        ));
+    }
+    checks
+}
+
+fn rust() -> Result<String> {
+    let manifest = std::fs::read_to_string(project::root().join("Cargo.toml"))
+        .context("reading the workspace's Cargo.toml")?;
+    let wanted = manifest
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("rust-version = "))
+        .map(|v| v.trim_matches('"').to_owned())
+        .context("the workspace's Cargo.toml has no rust-version")?;
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = process::output(Command::new(rustc).arg("--version"), "running rustc")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let found = text
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    let number = |v: &str| -> Vec<u32> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    if number(&found) < number(&wanted) {
+        anyhow::bail!("{found} is older than the {wanted} the workshop needs: run `rustup update`");
+    }
+    Ok(format!("{found} (the workshop needs {wanted} or newer)"))
+}
+
+fn python_with_venv() -> Result<String> {
+    let python3 = if cfg!(windows) { "python" } else { "python3" };
+    let output = process::output(
+        Command::new(python3).args([
+            "-c",
+            "import venv, ensurepip, sys; print(sys.version.split()[0])",
+        ]),
+        "running python3",
+    );
+    match output {
+        Ok(output) if output.status.success() => {
+            Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        }
+        Ok(_) => anyhow::bail!(
+            "{python3} has no venv module: on Debian or Ubuntu `sudo apt install python3-venv`"
+        ),
+        Err(_) => anyhow::bail!(
+            "{python3} was not found: install Python 3.9 or newer (https://www.python.org/downloads/)"
+        ),
+    }
+}
+
+fn port(port: u16) -> Result<String> {
+    match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+        Ok(_) => Ok("free for `cargo xtask deploy --local`".to_owned()),
+        Err(_) => anyhow::bail!(
+            "taken by another program: `cargo xtask deploy --local --port 3001` picks another"
+        ),
+    }
+}

@@ -1,0 +1,84 @@
+//! `cargo xtask setup`, then the step with no network at all: `check` and `deploy --local`
+//! (a PUT through the API, its change in the stream function's log) inside a network
+//! namespace that has only loopback (`unshare -n`, root on Linux).
+#![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
+
+use std::process::Command;
+
+use xtask::project;
+
+/// The learner's commands, run inside the namespace; xtask is this test's binary.
+const OFFLINE: &str = r#"
+set -u
+ip link set lo up
+"$XTASK" check 7-finish > check.out 2>&1; echo "check exit $?"
+"$XTASK" deploy --local 7-finish --port "$PORT" > deploy.out 2>&1 &
+deploy=$!
+for _ in $(seq 1 600); do grep -q '^Ready' deploy.out && break; sleep 0.2; done
+python3 - "$PORT" <<'PY'
+import sys, urllib.request
+request = urllib.request.Request(
+    f"http://127.0.0.1:{sys.argv[1]}/users/offline", data=b'{"name": "no network"}', method="PUT")
+print("PUT", urllib.request.urlopen(request, timeout=30).read().decode())
+PY
+for _ in $(seq 1 100); do
+  "$XTASK" logs stream 7-finish --local 2>/dev/null | grep -q '"id":"offline"' && break
+  sleep 0.2
+done
+"$XTASK" logs stream 7-finish --local
+kill -INT "$deploy"; wait "$deploy"; echo "deploy exit $?"
+"#;
+
+#[test]
+fn after_setup_the_step_works_with_no_network() {
+    let setup = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("setup")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&setup.stdout);
+    assert!(
+        setup.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    assert!(
+        said.contains("  ✓ moto, the local DynamoDB: installed\n"),
+        "{said}"
+    );
+    assert!(said.contains("All set"), "{said}");
+
+    let namespace = Command::new("unshare").args(["-n", "true"]).status();
+    if !namespace.is_ok_and(|status| status.success()) {
+        // Visible, not silent: this part needs what only root on Linux has.
+        eprintln!(
+            "NOTE: the offline half of this test did not run: it needs `unshare -n` \
+             (util-linux, as root on Linux)"
+        );
+        return;
+    }
+    let work = project::xtask_dir().join(format!("offline-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let port = xtask::tools::moto::free_port().unwrap();
+    let output = Command::new("unshare")
+        .args(["-n", "sh", "-c", OFFLINE])
+        .current_dir(&work)
+        .env("XTASK", env!("CARGO_BIN_EXE_xtask"))
+        .env("PORT", port.to_string())
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    let files = |name: &str| std::fs::read_to_string(work.join(name)).unwrap_or_default();
+    let (check, deploy) = (files("check.out"), files("deploy.out"));
+    let _ = std::fs::remove_dir_all(&work);
+    let context = format!("{printed}\n--- check:\n{check}\n--- deploy:\n{deploy}");
+    assert!(printed.contains("check exit 0\n"), "{context}");
+    assert!(check.contains("All done"), "{context}");
+    assert!(printed.contains("PUT Saved!\n"), "{context}");
+    assert!(
+        printed.contains(
+            r#"INSERT {"id":"offline"}: value is now {"id":"offline","name":"no network"}"#
+        ),
+        "{context}"
+    );
+    assert!(printed.contains("deploy exit 0\n"), "{context}");
+}
