@@ -7,6 +7,7 @@ mod intrinsic;
 mod yaml_error;
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use yaml_serde::Value;
@@ -14,6 +15,9 @@ use yaml_serde::Value;
 pub use functions::{Function, StreamSettings};
 pub use intrinsic::{intrinsic, Intrinsic};
 pub use yaml_error::YamlError;
+
+/// A function's timeout when serverless.yml gives none: the framework's default.
+const DEFAULT_TIMEOUT_SECONDS: f64 = 6.0;
 
 /// The region when serverless.yml names none: the framework's default.
 const DEFAULT_REGION: &str = "us-east-1";
@@ -74,6 +78,17 @@ impl ServerlessYml {
     /// `provider.environment`: what every function gets.
     pub fn provider_environment(&self) -> Option<&Value> {
         self.root.get("provider")?.get("environment")
+    }
+
+    /// How long Lambda lets the function run: its `timeout`, else `provider.timeout`, else
+    /// the framework's 6 seconds.
+    pub fn timeout(&self, function: &Function<'_>) -> Duration {
+        let seconds = |value: Option<&Value>| value.and_then(Value::as_f64).filter(|s| *s > 0.0);
+        let provider = self.root.get("provider").and_then(|p| p.get("timeout"));
+        let seconds = seconds(function.definition.get("timeout"))
+            .or(seconds(provider))
+            .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
+        Duration::from_secs_f64(seconds.min(900.0))
     }
 
     /// `provider.KEY` as a string.

@@ -191,7 +191,7 @@ fn a_missing_function_response_type_passes_with_a_warning() {
         "  ⚠ functionResponseType: ReportBatchItemFailures is missing\n      without it AWS ignores \
          the batchItemFailures your handler reports"
     ), "{}", verdict.stdout);
-    assert!(!verdict.stdout.contains("not set"), "{}", verdict.stdout);
+    assert!(!verdict.stdout.contains("is not set"), "{}", verdict.stdout);
 }
 
 #[test]
@@ -201,9 +201,12 @@ fn missing_retry_limits_pass_with_a_warning_naming_them() {
         .replace("          bisectBatchOnFunctionError: true\n", "");
     let verdict = assert_passes(&attempt(STREAM, &function));
     assert!(verdict.stdout.contains(
-        "  ⚠ maximumRetryAttempts and bisectBatchOnFunctionError not set\n      without a retry \
-         limit (maximumRetryAttempts: 3) and the batch split (bisectBatchOnFunctionError: true) a \
-         record that keeps failing is retried until the stream drops it, 24 hours later"
+        "  ⚠ maximumRetryAttempts is not set\n      without a retry limit (maximumRetryAttempts: 3) \
+         a record that keeps failing is retried until the stream drops it, 24 hours later"
+    ), "{}", verdict.stdout);
+    assert!(verdict.stdout.contains(
+        "  ⚠ bisectBatchOnFunctionError is not set\n      with bisectBatchOnFunctionError: true \
+         Lambda splits a batch whose invocation fails"
     ), "{}", verdict.stdout);
 }
 

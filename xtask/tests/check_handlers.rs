@@ -331,3 +331,30 @@ fn a_build_that_writes_200_kb_to_stderr_is_checked() {
     let (success, text) = attempt.check();
     assert!(success, "{text}");
 }
+
+#[test]
+fn a_remove_reported_as_a_failure_gets_the_old_image_hint() {
+    let stream_rs = format!(
+        "{HEAD}
+pub async fn handler(event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, Error> {{
+    let mut response = DynamoDbEventResponse::default();
+    for record in event.payload.records {{
+        match serde_dynamo::from_item::<_, User>(record.change.new_image) {{
+            Ok(user) => tracing::info!(\"value is now {{}}\", serde_json::to_string(&user)?),
+            Err(_) => {{
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = record.change.sequence_number.clone();
+                response.batch_item_failures.push(failure);
+            }}
+        }}
+    }}
+    Ok(response)
+}}
+"
+    );
+    let hint = hint_under("remove-reported", &stream_rs, HANDLER);
+    assert!(
+        hint.contains("reported the REMOVE record in batchItemFailures. A REMOVE has no new image: log its `old_image`"),
+        "{hint}"
+    );
+}

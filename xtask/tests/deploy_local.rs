@@ -611,3 +611,77 @@ fn logs_follow_the_running_step_and_point_at_a_stopped_one() {
         "{stderr}"
     );
 }
+
+/// Lambda stops an invocation at the function's `timeout` (the framework's 6 s here) and
+/// replaces its environment; API Gateway answers the failed integration with 502.
+#[test]
+fn a_hung_function_is_stopped_at_its_timeout() {
+    let mut deployment = Deployment::start("7-finish");
+    let running = state::running("7-finish").unwrap();
+    let put_user = running.children[1]; // moto, then the functions in serverless.yml's order
+    assert!(Command::new("kill")
+        .args(["-STOP", &put_user.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let asked = Instant::now();
+    let answer = deployment.request("PUT", "/users/hung", Some(r#"{"name": "hung"}"#));
+    let waited = asked.elapsed();
+    assert_eq!(
+        answer,
+        (502, r#"{"message":"Internal server error"}"#.to_owned())
+    );
+    assert!(
+        waited >= Duration::from_secs(6) && waited < Duration::from_secs(12),
+        "{waited:?}"
+    );
+    assert!(
+        deployment
+            .logs("putUser")
+            .contains("Task timed out after 6.00 seconds"),
+        "{}",
+        deployment.logs("putUser")
+    );
+    // A new environment serves the next request.
+    assert_eq!(
+        deployment.request("PUT", "/users/after", Some(r#"{"name": "after"}"#)),
+        (200, "Saved!".to_owned())
+    );
+    assert!(
+        !state::process_alive(put_user),
+        "the hung process was left running"
+    );
+    deployment.stop();
+}
+
+/// API Gateway's limits: 414 for a long URL, 413 for a large body, and a declared length
+/// that never comes can neither allocate it nor stop the deployment.
+#[test]
+fn oversized_requests_get_api_gateways_answers_and_break_nothing() {
+    use std::io::{Read, Write};
+    let mut deployment = Deployment::start("7-finish");
+    let long = format!("/users/{}", "x".repeat(9000));
+    assert_eq!(deployment.request("GET", &long, None).0, 414);
+    let large = format!(r#"{{"name": "{}"}}"#, "x".repeat(11 * 1024 * 1024));
+    assert_eq!(
+        deployment.request("PUT", "/users/large", Some(&large)).0,
+        413
+    );
+    let address = deployment.api.trim_start_matches("http://").to_owned();
+    let mut lying = std::net::TcpStream::connect(&address).unwrap();
+    lying
+        .write_all(b"PUT /users/liar HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999\r\n\r\n{\"na")
+        .unwrap();
+    lying
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = [0u8; 12];
+    lying.read_exact(&mut answer).unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 413");
+    drop(lying);
+    assert_eq!(
+        deployment.request("PUT", "/users/fine", Some(r#"{"name": "fine"}"#)),
+        (200, "Saved!".to_owned())
+    );
+    deployment.stop();
+}

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 
@@ -45,7 +44,7 @@ async fn run(args: Vec<String>) -> Result<String, String> {
         .set_item(Some(item))
         .send()
         .await
-        .map_err(|e| format!("PutItem on {table} failed: {}", DisplayErrorContext(e)))?;
+        .map_err(|e| format!("PutItem on {table} failed: {}", short(&e)))?;
     Ok(table)
 }
 
@@ -54,8 +53,7 @@ async fn find_table(client: &Client, prefix: &str) -> Result<String, String> {
     let mut found = Vec::new();
     let mut pages = client.list_tables().into_paginator().send();
     while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| format!("listing the tables failed: {}", DisplayErrorContext(e)))?;
+        let page = page.map_err(|e| format!("listing the tables failed: {}", short(&e)))?;
         found.extend(
             page.table_names()
                 .iter()
@@ -74,4 +72,22 @@ async fn find_table(client: &Client, prefix: &str) -> Result<String, String> {
             many.join(", ")
         )),
     }
+}
+
+/// An SDK error in one line: the error and its first two causes (the service's own message
+/// is among them), not the whole chain.
+fn short(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut cause = error.source();
+    while let (Some(next), true) = (cause, parts.len() < 3) {
+        parts.push(next.to_string());
+        cause = next.source();
+    }
+    let line = parts.join(": ");
+    line.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
 }

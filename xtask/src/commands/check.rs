@@ -134,10 +134,15 @@ pub fn run(options: Options) -> Result<ExitCode> {
         items.len()
     );
     if let Some((reference, _)) = &target.reference {
-        println!(
-            "Stuck? `cargo xtask check --solution` adds {reference}'s serverless.yml parts under \
-             the ✗; `cargo xtask check --diff` shows the whole difference."
-        );
+        // --solution covers serverless.yml; the handler's answer is in the whole diff.
+        if failing.contains(&Item::Stream) || failing.contains(&Item::Function) {
+            println!(
+                "Stuck? `cargo xtask check --solution` adds {reference}'s serverless.yml parts \
+                 under the ✗; `cargo xtask check --diff` shows the whole difference."
+            );
+        } else {
+            println!("Stuck? `cargo xtask check --diff` shows how {reference} does it.");
+        }
     }
     Ok(ExitCode::FAILURE)
 }

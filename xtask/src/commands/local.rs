@@ -186,6 +186,7 @@ impl Started {
             .iter()
             .filter_map(|spec| {
                 Some(Route {
+                    timeout: plan.timeout(&spec.function),
                     spec: spec.clone(),
                     function: self.function(&spec.function)?,
                 })
@@ -201,6 +202,7 @@ impl Started {
             .iter()
             .filter_map(|(name, settings)| {
                 Some(StreamPoller {
+                    timeout: plan.timeout(name),
                     dynamodb: self.dynamodb.clone(),
                     stream_arn: stream_arn.clone(),
                     region: self.region.clone(),

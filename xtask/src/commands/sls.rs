@@ -12,10 +12,11 @@ cargo xtask sls: the workshop's pinned Serverless Framework (osls), in a step's 
 
 Usage: cargo xtask sls [STEP] -- ARGS...
 
-For example: cargo xtask sls -- info --stage alice
+For example: cargo xtask sls -- info
              cargo xtask sls 7-finish -- package --package /tmp/out
-`npx serverless ARGS` from a step directory runs the same pinned framework once
-installed. Do not install `serverless` globally: version 4 needs a licence login.
+Without --stage, the stage is the one `cargo xtask deploy` uses (your login name, made
+valid), so `sls -- info` describes the stack you deployed. Do not install `serverless`
+globally: version 4 needs a licence login.
 ";
 
 /// `sls` takes everything after `--` as the framework's own arguments.
@@ -29,5 +30,18 @@ pub fn run(args: Vec<String>) -> Result<ExitCode> {
         [step] => Step::named(step)?,
         _ => bail!("sls takes at most one STEP before `--`; see --help"),
     };
+    let mut after = after;
+    let has_stage = after
+        .iter()
+        .any(|a| a == "--stage" || a == "-s" || a.starts_with("--stage="));
+    // A command (not --help or --version) works on a stage: the same one as deploy's.
+    if !has_stage
+        && after
+            .first()
+            .is_some_and(|command| !command.starts_with('-'))
+    {
+        let stage = aws::stage(None)?;
+        after.extend(["--stage".to_owned(), stage]);
+    }
     aws::serverless(step, &after)
 }

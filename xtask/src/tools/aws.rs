@@ -2,6 +2,7 @@
 //! running the pinned Serverless Framework in the step's directory.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{bail, Result};
 
@@ -18,7 +19,8 @@ pub fn stage(given: Option<&str>) -> Result<String> {
 
 /// Stops before anything slow when the AWS SDK's default chain finds no credentials.
 pub fn require_credentials() -> Result<()> {
-    let output = process::output(
+    // The first run compiles the AWS SDK for the check: say so while it does.
+    let output = process::output_with_heartbeat(
         project::cargo().args([
             "run",
             "--quiet",
@@ -27,7 +29,8 @@ pub fn require_credentials() -> Result<()> {
             "--bin",
             "aws-credentials",
         ]),
-        "looking for AWS credentials",
+        "looking for AWS credentials (the first time compiles the AWS SDK)",
+        Duration::from_secs(5),
     )?;
     if output.status.success() {
         eprint!("{}", String::from_utf8_lossy(&output.stdout));

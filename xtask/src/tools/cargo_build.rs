@@ -198,6 +198,19 @@ fn copy_changed(from: &Path, to: &Path) -> std::io::Result<()> {
             std::fs::copy(&source, &copy)?;
         }
     }
+    // What the learner deleted goes from the mirror too (cargo's own Cargo.lock stays).
+    for entry in std::fs::read_dir(to)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if from.join(&name).exists() || name == "Cargo.lock" {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+        } else {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
     Ok(())
 }
 

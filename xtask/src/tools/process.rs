@@ -67,6 +67,12 @@ impl Owned {
         self.child.id()
     }
 
+    /// Stops it now (a timed-out function); dropping it later is harmless.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Its exit status, if it has ended.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
         self.child.try_wait().context("checking on a child process")

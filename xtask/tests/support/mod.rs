@@ -110,8 +110,11 @@ impl Attempt {
 
     /// The exercise as committed, untouched: what a learner starts from.
     pub fn committed_exercise() -> Self {
+        // Tests of one binary run side by side: each gets its own directory.
+        static COPIES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let copy = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Self::with_files(
-            "committed-exercise",
+            &format!("committed-exercise-{copy}"),
             &committed("6-streams/serverless.yml"),
             &committed("6-streams/src/main.rs"),
             &committed("6-streams/src/stream.rs"),

@@ -9,8 +9,8 @@ pub fn for_errors(errors: &str) -> Option<String> {
              fields in later versions of aws_lambda_events, so they cannot be built with \
              `Type { field: .. }`: start from `::default()` and set the fields, e.g. \
              `let mut failure = DynamoDbBatchItemFailure::default(); \
-             failure.item_identifier = record.change.sequence_number;` (README, \"A record the \
-             function cannot handle\")"
+             failure.item_identifier = record.change.sequence_number.clone();` (README, \"Handle \
+             the records in Rust\")"
                 .to_owned(),
         );
     }

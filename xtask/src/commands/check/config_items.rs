@@ -229,18 +229,22 @@ fn stream_event(function: &Function<'_>, table: &str) -> Result<Vec<Finding>, Fi
              as done and those records are lost (README, \"Add the stream function\")",
         ));
     }
-    let missing: Vec<&str> = ["maximumRetryAttempts", "bisectBatchOnFunctionError"]
-        .into_iter()
-        .filter(|key| event.get(key).is_none())
-        .collect();
-    if !missing.is_empty() {
+    if event.get("maximumRetryAttempts").is_none() {
         advice.push(Finding::warn(
             item,
-            format!("{} not set", missing.join(" and ")),
-            "without a retry limit (maximumRetryAttempts: 3) and the batch split \
-             (bisectBatchOnFunctionError: true) a record that keeps failing is retried until the \
-             stream drops it, 24 hours later, holding up every change behind it (README, \"Add \
-             the stream function\")",
+            "maximumRetryAttempts is not set",
+            "without a retry limit (maximumRetryAttempts: 3) a record that keeps failing is \
+             retried until the stream drops it, 24 hours later, holding up every change behind \
+             it (README, \"Add the stream function\")",
+        ));
+    }
+    if event.get("bisectBatchOnFunctionError").is_none() {
+        advice.push(Finding::warn(
+            item,
+            "bisectBatchOnFunctionError is not set",
+            "with bisectBatchOnFunctionError: true Lambda splits a batch whose invocation fails, \
+             so the records before a bad one get through instead of being retried with it \
+             (README, \"Add the stream function\")",
         ));
     }
     Ok(advice)

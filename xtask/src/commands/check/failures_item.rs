@@ -15,7 +15,8 @@ use super::stream_events::{self, panic_in, record, sequence_number, typed};
 use crate::lambda::json_in_logs::{contains, json_values};
 use crate::lambda::runtime_api::{error_message, Outcome};
 
-const SECTION: &str = "README, \"A record the function cannot handle\"";
+/// Where the README explains the code; its next section shows the lesson in a running service.
+const SECTION: &str = "README, \"Handle the records in Rust\"";
 
 /// One record of the check's batch.
 struct Sent {
@@ -139,7 +140,17 @@ pub fn check(binary: &Path, step_name: &str) -> Result<Finding> {
     Ok(match outcome {
         Ok(Outcome::Response(body)) => judge_answer(&body, &log, &sent),
         Ok(Outcome::Error(body)) => failed(&log, &error_message(&body)),
-        Err(error) => failed(&log, &format!("{error:#}")),
+        Err(error) => match panic_in(&log) {
+            Some(_) => failed(&log, &format!("{error:#}")),
+            None => Finding::fail(
+                Item::Failures,
+                format!(
+                    "the handler did not answer the batch: {}. Lambda would count the whole \
+                     batch as failed and retry every record of it ({SECTION})",
+                    error.to_string().lines().next().unwrap_or_default()
+                ),
+            ),
+        },
     })
 }
 
@@ -266,11 +277,14 @@ fn judge_answer(body: &[u8], log: &str, sent: &[Sent]) -> Finding {
     Finding::pass(item)
 }
 
-/// Whether the value, or any value inside it, has the string `id` as its `id`.
+/// Whether the value, or any value inside it, has `id` as its `id`, plain or typed
+/// (`{"S": id}`, as in a logged raw event).
 fn mentions_id(value: &Value, id: &str) -> bool {
     match value {
         Value::Object(fields) => {
-            fields.get("id").and_then(Value::as_str) == Some(id)
+            let own = fields.get("id");
+            own.and_then(Value::as_str) == Some(id)
+                || own.and_then(|own| own.get("S")).and_then(Value::as_str) == Some(id)
                 || fields.values().any(|field| mentions_id(field, id))
         }
         Value::Array(items) => items.iter().any(|item| mentions_id(item, id)),

@@ -83,12 +83,22 @@ pub fn check(binary: &Path, step_name: &str) -> Result<Finding> {
             Ok(Outcome::Response(body)) => {
                 let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                 let failures = answer["batchItemFailures"].as_array().map_or(0, Vec::len);
+                if failures > 0 && change.event_name == "REMOVE" {
+                    return Ok(Finding::fail(
+                        item,
+                        format!(
+                            "the handler reported the REMOVE record in batchItemFailures. A \
+                             REMOVE has no new image: log its `old_image`, the user as it was \
+                             ({STEP_6})"
+                        ),
+                    ));
+                }
                 if failures > 0 {
                     return Ok(Finding::fail(
                         item,
                         format!(
                             "the handler reported the {} record in batchItemFailures, though its \
-                             image is a user: report only records you cannot convert",
+                             new image is a user: report only records you cannot convert",
                             change.event_name
                         ),
                     ));

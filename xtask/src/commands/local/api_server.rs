@@ -13,8 +13,6 @@ use crate::lambda::function::LocalFunction;
 use crate::lambda::runtime_api::Outcome;
 use crate::serverless_yml::Function;
 
-const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// One `http` event: `PUT users/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteSpec {
@@ -70,6 +68,8 @@ impl RouteSpec {
 
 #[derive(Debug)]
 pub struct Route {
+    /// The function's `timeout`: Lambda stops an invocation that runs longer.
+    pub timeout: Duration,
     pub spec: RouteSpec,
     pub function: Arc<Mutex<LocalFunction>>,
 }
@@ -85,9 +85,33 @@ pub fn serve(server: Arc<Server>, routes: Arc<Vec<Route>>, stop: Arc<AtomicBool>
     }
 }
 
+/// API Gateway's limits (REST API): a longer URL gets 414, a larger body 413; Lambda takes an
+/// event of at most 6 MB, and a larger one fails the integration (502).
+const MAX_URL: usize = 8192;
+const MAX_BODY: usize = 10 * 1024 * 1024;
+const MAX_EVENT: usize = 6 * 1024 * 1024;
+
 fn answer(mut request: Request, routes: &[Route]) {
     let method = request.method().as_str().to_uppercase();
     let url = request.url().to_owned();
+    if url.len() > MAX_URL {
+        let _ = request.respond(json_response(
+            414,
+            &json!({"message": "Request-URI Too Long"}),
+        ));
+        return;
+    }
+    // Never trust a declared length with memory: refuse it first, then read at most the limit.
+    if request
+        .body_length()
+        .is_some_and(|length| length > MAX_BODY)
+    {
+        let _ = request.respond(json_response(
+            413,
+            &json!({"message": "Request Entity Too Large"}),
+        ));
+        return;
+    }
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
     let Some((route, parameters)) = routes
         .iter()
@@ -98,8 +122,13 @@ fn answer(mut request: Request, routes: &[Route]) {
         let _ = request.respond(json_response(404, &body));
         return;
     };
-    let mut body = Vec::new();
-    let _ = request.as_reader().read_to_end(&mut body);
+    let Some(body) = read_body(request.as_reader()) else {
+        let _ = request.respond(json_response(
+            413,
+            &json!({"message": "Request Entity Too Large"}),
+        ));
+        return;
+    };
     let body = (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
     let parameters: Vec<(&str, &str)> = parameters
         .iter()
@@ -120,8 +149,10 @@ fn answer(mut request: Request, routes: &[Route]) {
             .collect();
         event["queryStringParameters"] = Value::Object(pairs);
     }
+    let event = event.to_string();
     let outcome = match route.function.lock() {
-        Ok(mut function) => function.invoke(event.to_string().as_bytes(), INVOKE_TIMEOUT),
+        Ok(_) if event.len() > MAX_EVENT => Err(anyhow::anyhow!("the event is over 6 MB")),
+        Ok(mut function) => function.invoke(event.as_bytes(), route.timeout),
         Err(_) => Err(anyhow::anyhow!("the function is gone")),
     };
     let response = match outcome {
@@ -146,6 +177,20 @@ fn answer(mut request: Request, routes: &[Route]) {
             &json!({"message": "Internal server error"}),
         )),
     };
+}
+
+/// The body, read in pieces (a reader's size hint is the declared length: `read_to_end`
+/// would reserve it); `None` past the limit.
+fn read_body(reader: &mut dyn std::io::Read) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    let mut buffer = [0u8; 64 * 1024];
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) | Err(_) => return Some(body),
+            Ok(read) if body.len() + read > MAX_BODY => return None,
+            Ok(read) => body.extend_from_slice(&buffer[..read]),
+        }
+    }
 }
 
 fn json_response(status: u16, body: &Value) -> Response<std::io::Cursor<Vec<u8>>> {

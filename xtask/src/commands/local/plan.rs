@@ -2,6 +2,8 @@
 //! functions, the API's routes, which functions the table's stream feeds and with which
 //! settings, and the notes a learner should read. Pure: no process, no port, no table.
 
+use std::time::Duration;
+
 use super::api_server::RouteSpec;
 use crate::serverless_yml::{Intrinsic, ServerlessYml, StreamSettings};
 
@@ -9,6 +11,8 @@ use crate::serverless_yml::{Intrinsic, ServerlessYml, StreamSettings};
 pub struct Plan {
     /// Every function, with its handler (`""` when serverless.yml gives none).
     pub functions: Vec<(String, String)>,
+    /// How long each function may run, by name (its `timeout`).
+    pub timeouts: Vec<(String, Duration)>,
     pub routes: Vec<RouteSpec>,
     /// The functions the table's stream feeds, with their event's settings.
     pub pollers: Vec<(String, StreamSettings)>,
@@ -29,6 +33,7 @@ impl Plan {
         });
         let mut plan = Plan {
             functions: Vec::new(),
+            timeouts: Vec::new(),
             routes: Vec::new(),
             pollers: Vec::new(),
             stream,
@@ -40,6 +45,8 @@ impl Plan {
                 name.to_owned(),
                 function.handler().unwrap_or_default().to_owned(),
             ));
+            plan.timeouts
+                .push((name.to_owned(), yml.timeout(&function)));
             plan.routes.extend(RouteSpec::of_function(&function));
             for event in function.dynamodb_streams() {
                 let on_table_stream = matches!(
@@ -66,6 +73,14 @@ impl Plan {
             }
         }
         plan
+    }
+
+    /// The function's timeout (6 s for a function the plan does not know).
+    pub fn timeout(&self, function: &str) -> Duration {
+        self.timeouts
+            .iter()
+            .find(|(name, _)| name == function)
+            .map_or(Duration::from_secs(6), |(_, timeout)| *timeout)
     }
 
     /// The stream's line of the summary.
@@ -109,6 +124,8 @@ mod tests {
         assert!(settings.bisect && settings.report_batch_item_failures);
         assert_eq!(plan.stream_summary(), "on: its records go to stream");
         assert!(plan.notes.is_empty());
+        // No `timeout` in serverless.yml: the framework's 6 seconds.
+        assert_eq!(plan.timeout("stream"), Duration::from_secs(6));
     }
 
     #[test]

@@ -17,7 +17,6 @@ use crate::tools::local_dynamodb::LocalDynamoDb;
 
 const POLL_EVERY: Duration = Duration::from_millis(100);
 const RETRY_AFTER: Duration = Duration::from_millis(500);
-const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug)]
 pub struct StreamPoller {
@@ -27,6 +26,8 @@ pub struct StreamPoller {
     pub function: Arc<Mutex<LocalFunction>>,
     pub log: std::path::PathBuf,
     pub settings: StreamSettings,
+    /// The function's `timeout`: a batch that runs longer fails, as on Lambda.
+    pub timeout: Duration,
     pub stop: Arc<AtomicBool>,
 }
 
@@ -116,7 +117,7 @@ impl StreamPoller {
     fn invoke(&self, batch: &[Value]) -> BatchResult {
         let event = json!({"Records": batch}).to_string();
         let outcome = match self.function.lock() {
-            Ok(mut function) => function.invoke(event.as_bytes(), INVOKE_TIMEOUT),
+            Ok(mut function) => function.invoke(event.as_bytes(), self.timeout),
             Err(_) => return BatchResult::Failed("the function is gone".to_owned()),
         };
         match outcome {
