@@ -685,3 +685,60 @@ fn oversized_requests_get_api_gateways_answers_and_break_nothing() {
     );
     deployment.stop();
 }
+
+/// Raw HTTP to the local API: what was written, and everything it answered until it closed
+/// or went quiet for a second.
+fn raw_exchange(api: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut connection = std::net::TcpStream::connect(api.trim_start_matches("http://")).unwrap();
+    connection.write_all(request.as_bytes()).unwrap();
+    connection
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while let Ok(read) = connection.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Requests pipelined on one connection are answered in order (a GET sees the PUT before it);
+/// a Host that is not this machine (DNS rebinding from a web page) and a path that is not
+/// UTF-8 are refused.
+#[test]
+fn the_local_api_keeps_order_and_refuses_foreign_hosts_and_bad_paths() {
+    let mut deployment = Deployment::start("7-finish");
+    for n in 0..10 {
+        let body = format!(r#"{{"name": "v{n}"}}"#);
+        let answer = raw_exchange(
+            &deployment.api,
+            &format!(
+                "PUT /users/piped HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{body}\
+                 GET /users/piped HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                body.len()
+            ),
+        );
+        assert!(
+            answer.contains(&format!(r#"{{"id":"piped","name":"v{n}"}}"#)),
+            "try {n}: {answer}"
+        );
+    }
+    let foreign = raw_exchange(
+        &deployment.api,
+        "GET /users/piped HTTP/1.1\r\nHost: attacker.example:3000\r\nConnection: close\r\n\r\n",
+    );
+    assert!(foreign.starts_with("HTTP/1.1 403"), "{foreign}");
+    for host in ["localhost:3000", "[::1]:3000"] {
+        let local = raw_exchange(
+            &deployment.api,
+            &format!("GET /users/piped HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+        );
+        assert!(local.starts_with("HTTP/1.1 200"), "{host}: {local}");
+    }
+    assert_eq!(deployment.request("GET", "/users/%FF", None).0, 400);
+    deployment.stop();
+}

@@ -10,6 +10,7 @@ mod api_server;
 mod delivery;
 mod environment;
 mod plan;
+mod routes;
 mod stream_poller;
 mod table;
 

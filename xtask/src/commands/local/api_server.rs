@@ -1,70 +1,20 @@
 //! API Gateway on 127.0.0.1: each `http` event of serverless.yml is a route, and a request on
 //! it invokes its function with the REST proxy event, as API Gateway would.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tiny_http::{Header, Request, Response, Server};
 
+use super::routes::{percent_decode, RouteSpec};
 use crate::lambda::api_gateway::{rest_proxy_event, ProxyResponse};
 use crate::lambda::function::LocalFunction;
 use crate::lambda::runtime_api::Outcome;
-use crate::serverless_yml::Function;
-
-/// One `http` event: `PUT users/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteSpec {
-    pub function: String,
-    /// Upper case, or `ANY`.
-    pub method: String,
-    /// Without the leading slash: `users/{id}`.
-    pub path: String,
-}
-
-impl RouteSpec {
-    /// The routes of a function's `http` events, in both of the framework's spellings
-    /// (`http: PUT users/{id}`, or a mapping with `path` and `method`).
-    pub fn of_function(function: &Function<'_>) -> Vec<RouteSpec> {
-        function
-            .http_routes()
-            .into_iter()
-            .map(|route| RouteSpec {
-                function: function.name.to_owned(),
-                method: route.method,
-                path: route.path,
-            })
-            .collect()
-    }
-
-    pub fn describe(&self) -> String {
-        format!("{} /{}", self.method, self.path)
-    }
-
-    /// The path parameters, if the request is for this route.
-    pub fn matches(&self, method: &str, path: &str) -> Option<Vec<(String, String)>> {
-        if self.method != "ANY" && self.method != method {
-            return None;
-        }
-        let mut parameters = Vec::new();
-        let mut request = path.trim_matches('/').split('/');
-        for segment in self.path.split('/') {
-            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {
-                let rest: Vec<&str> = request.by_ref().collect();
-                parameters.push((name.to_owned(), percent_decode(&rest.join("/"))));
-                return Some(parameters);
-            }
-            let actual = request.next()?;
-            match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) => parameters.push((name.to_owned(), percent_decode(actual))),
-                None if segment == actual => {}
-                None => return None,
-            }
-        }
-        request.next().is_none().then_some(parameters)
-    }
-}
 
 #[derive(Debug)]
 pub struct Route {
@@ -74,14 +24,38 @@ pub struct Route {
     pub function: Arc<Mutex<LocalFunction>>,
 }
 
-/// Answers requests until `stop` is set, one thread per request.
+/// Answers requests until `stop` is set: connections side by side, the requests of one
+/// connection in the order they came (a GET pipelined after a PUT sees its write).
 pub fn serve(server: Arc<Server>, routes: Arc<Vec<Route>>, stop: Arc<AtomicBool>) {
+    // One worker per connection (tiny_http names a connection by its peer's address); a
+    // worker ends when its queue is dropped, after the requests already in it.
+    let mut workers: HashMap<Option<SocketAddr>, (Sender<Request>, Instant)> = HashMap::new();
     while !stop.load(Ordering::Relaxed) {
+        workers.retain(|_, (_, used)| used.elapsed() < Duration::from_secs(30));
         let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(200)) else {
             continue;
         };
+        let peer = request.remote_addr().copied();
+        let request = match workers.get_mut(&peer) {
+            Some((queue, used)) => match queue.send(request) {
+                Ok(()) => {
+                    *used = Instant::now();
+                    continue;
+                }
+                Err(mpsc::SendError(request)) => request,
+            },
+            None => request,
+        };
+        let (queue, requests) = mpsc::channel::<Request>();
         let routes = Arc::clone(&routes);
-        std::thread::spawn(move || answer(request, &routes));
+        std::thread::spawn(move || {
+            for request in requests {
+                answer(request, &routes);
+            }
+        });
+        // The worker has just started: its queue is open.
+        let _ = queue.send(request);
+        workers.insert(peer, (queue, Instant::now()));
     }
 }
 
@@ -94,6 +68,12 @@ const MAX_EVENT: usize = 6 * 1024 * 1024;
 fn answer(mut request: Request, routes: &[Route]) {
     let method = request.method().as_str().to_uppercase();
     let url = request.url().to_owned();
+    // Only this machine's names: a web page that rebinds its own domain to 127.0.0.1 sends
+    // that domain here, and is refused.
+    if !loopback_host(&request) {
+        let _ = request.respond(json_response(403, &json!({"message": "Forbidden"})));
+        return;
+    }
     if url.len() > MAX_URL {
         let _ = request.respond(json_response(
             414,
@@ -113,6 +93,11 @@ fn answer(mut request: Request, routes: &[Route]) {
         return;
     }
     let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    if percent_decode(path).is_none() {
+        let message = "the path is not UTF-8 once its %-escapes are decoded";
+        let _ = request.respond(json_response(400, &json!({ "message": message })));
+        return;
+    }
     let Some((route, parameters)) = routes
         .iter()
         .find_map(|route| Some((route, route.spec.matches(&method, path)?)))
@@ -145,7 +130,7 @@ fn answer(mut request: Request, routes: &[Route]) {
         let pairs: serde_json::Map<String, Value> = query
             .split('&')
             .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-            .map(|(k, v)| (percent_decode(k), Value::from(percent_decode(v))))
+            .filter_map(|(k, v)| Some((percent_decode(k)?, Value::from(percent_decode(v)?))))
             .collect();
         event["queryStringParameters"] = Value::Object(pairs);
     }
@@ -179,6 +164,23 @@ fn answer(mut request: Request, routes: &[Route]) {
     };
 }
 
+/// Whether the `Host` header names this machine: 127.0.0.1, localhost or [::1], any port.
+fn loopback_host(request: &Request) -> bool {
+    let Some(host) = request
+        .headers()
+        .iter()
+        .find(|header| header.field.equiv("Host"))
+        .map(|header| header.value.as_str().to_ascii_lowercase())
+    else {
+        return true; // HTTP/1.0 without Host: only a local client sends that here
+    };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
+        None => host.split(':').next().unwrap_or_default().to_owned(),
+    };
+    matches!(name.as_str(), "127.0.0.1" | "localhost" | "::1")
+}
+
 /// The body, read in pieces (a reader's size hint is the declared length: `read_to_end`
 /// would reserve it); `None` past the limit.
 fn read_body(reader: &mut dyn std::io::Read) -> Option<Vec<u8>> {
@@ -199,61 +201,4 @@ fn json_response(status: u16, body: &Value) -> Response<std::io::Cursor<Vec<u8>>
         response = response.with_header(header);
     }
     response
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(high), Some(low)) => {
-                out.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn route(method: &str, path: &str) -> RouteSpec {
-        RouteSpec {
-            function: "f".into(),
-            method: method.into(),
-            path: path.into(),
-        }
-    }
-
-    #[test]
-    fn path_parameters_are_matched_and_decoded() {
-        let put = route("PUT", "users/{id}");
-        assert_eq!(
-            put.matches("PUT", "/users/1"),
-            Some(vec![("id".into(), "1".into())])
-        );
-        assert_eq!(
-            put.matches("PUT", "/users/zo%C3%AB"),
-            Some(vec![("id".into(), "zoë".into())])
-        );
-        assert_eq!(put.matches("GET", "/users/1"), None);
-        assert_eq!(put.matches("PUT", "/users"), None);
-        assert_eq!(put.matches("PUT", "/users/1/extra"), None);
-        assert_eq!(
-            route("ANY", "files/{path+}").matches("GET", "/files/a/b"),
-            Some(vec![("path".into(), "a/b".into())])
-        );
-    }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::api_server::RouteSpec;
+use super::routes::RouteSpec;
 use crate::serverless_yml::{Intrinsic, ServerlessYml, StreamSettings};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
