@@ -2,6 +2,7 @@
 //! truth for functions, handlers, events and the table. CloudFormation short tags
 //! (`!GetAtt Table.StreamArn`) arrive as tagged values; [`intrinsic`] reads every spelling.
 
+mod bounds;
 mod functions;
 mod intrinsic;
 mod yaml_error;
@@ -9,7 +10,7 @@ mod yaml_error;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use yaml_serde::Value;
 
 pub use functions::{Function, StreamSettings};
@@ -38,8 +39,7 @@ impl ServerlessYml {
     /// Reads `serverless.yml` in `dir`. A file that is not YAML is a [`YamlError`] inside the error.
     pub fn load(dir: &Path) -> Result<Self> {
         let path = dir.join("serverless.yml");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text = bounds::read(&path)?;
         Ok(Self::parse(&path, &text)?)
     }
 

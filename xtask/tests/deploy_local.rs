@@ -742,3 +742,32 @@ fn the_local_api_keeps_order_and_refuses_foreign_hosts_and_bad_paths() {
     assert_eq!(deployment.request("GET", "/users/%FF", None).0, 400);
     deployment.stop();
 }
+
+/// moto's death takes the table with it: the deployment says so in one line and ends with a
+/// failure, leaving nothing running (no endless "Connection refused" from the poller).
+#[test]
+fn the_deployment_stops_when_moto_dies() {
+    let mut deployment = Deployment::start("7-finish");
+    let running = state::running("7-finish").unwrap();
+    assert!(Command::new("kill")
+        .args(["-KILL", &running.children[0].to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let killed = Instant::now();
+    let status = loop {
+        if let Some(status) = deployment.process.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "still running after moto died"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(1));
+    for child in &running.children {
+        assert!(!state::process_alive(*child), "process {child} survived");
+    }
+    assert_eq!(state::running("7-finish"), None);
+}

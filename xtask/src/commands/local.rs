@@ -17,8 +17,10 @@ mod table;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use tiny_http::Server;
@@ -64,7 +66,7 @@ pub fn run(step: Option<&str>, port: u16) -> Result<ExitCode> {
     }
     let binary = cargo_build::build(step)?;
     let stop = Arc::new(AtomicBool::new(false));
-    let started = start(step, &yml, &plan, &binary)?;
+    let mut started = start(step, &yml, &plan, &binary)?;
     let api_url = format!("http://127.0.0.1:{port}");
     started.record(step, &api_url)?;
     print_summary(step, &plan, &started, &api_url);
@@ -86,8 +88,27 @@ pub fn run(step: Option<&str>, port: u16) -> Result<ExitCode> {
     let log_stop = Arc::clone(&stop);
     threads.push(thread::spawn(move || follow(logs, true, log_stop)));
 
-    let _ = signals.recv();
-    eprintln!("\nstopping: the functions, the local DynamoDB and the API");
+    // Until Ctrl-C, or until moto dies: its table and data die with it, and a silent restart
+    // would hide that, so the deployment ends, saying so.
+    let moto_stopped = loop {
+        match signals.recv_timeout(Duration::from_millis(500)) {
+            Ok(()) | Err(RecvTimeoutError::Disconnected) => break None,
+            Err(RecvTimeoutError::Timeout) => {
+                if let Some(status) = started.moto.exited() {
+                    break Some(status);
+                }
+            }
+        }
+    };
+    match moto_stopped {
+        Some(status) => eprintln!(
+            "\nthe local DynamoDB (moto) stopped ({status}); the table and its items are gone \
+             with it. Stopping the deployment; start it again with `cargo xtask deploy --local`. \
+             moto's log: {}",
+            state::dir(step.name).join("moto.log").display()
+        ),
+        None => eprintln!("\nstopping: the functions, the local DynamoDB and the API"),
+    }
     stop.store(true, Ordering::Relaxed);
     server.unblock();
     for thread in threads {
@@ -95,7 +116,10 @@ pub fn run(step: Option<&str>, port: u16) -> Result<ExitCode> {
     }
     drop(started);
     state::remove(step.name);
-    Ok(ExitCode::SUCCESS)
+    Ok(match moto_stopped {
+        Some(_) => ExitCode::FAILURE,
+        None => ExitCode::SUCCESS,
+    })
 }
 
 /// What a running local deployment holds: stopped when dropped.

@@ -36,7 +36,24 @@ pub struct StreamSettings {
     pub maximum_retry_attempts: Option<u32>,
     pub bisect: bool,
     pub enabled: bool,
+    /// `maximumRecordAgeInSeconds`: older records are skipped, not delivered.
+    pub maximum_record_age_seconds: Option<u64>,
+    /// Settings written but not emulated locally (`filterPatterns`, `batchWindow`...).
+    pub not_emulated: Vec<String>,
 }
+
+/// The stream event's settings that the local deployment keeps, and the ones it reads.
+const EMULATED: [&str; 9] = [
+    "type",
+    "arn",
+    "batchSize",
+    "startingPosition",
+    "functionResponseType",
+    "maximumRetryAttempts",
+    "bisectBatchOnFunctionError",
+    "enabled",
+    "maximumRecordAgeInSeconds",
+];
 
 impl StreamSettings {
     fn of(event: &Value) -> Self {
@@ -57,6 +74,17 @@ impl StreamSettings {
                 .and_then(Value::as_bool)
                 == Some(true),
             enabled: event.get("enabled").and_then(Value::as_bool) != Some(false),
+            // -1 is AWS's "no limit".
+            maximum_record_age_seconds: number("maximumRecordAgeInSeconds")
+                .and_then(|n| u64::try_from(n).ok()),
+            not_emulated: event
+                .as_mapping()
+                .into_iter()
+                .flatten()
+                .filter_map(|(key, _)| key.as_str())
+                .filter(|key| !EMULATED.contains(key))
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }
@@ -150,6 +178,8 @@ mod tests {
                     maximum_retry_attempts: None,
                     bisect: false,
                     enabled: true,
+                    maximum_record_age_seconds: None,
+                    not_emulated: Vec::new(),
                 }
             }]
         );

@@ -43,6 +43,11 @@ impl MotoServer {
         Ok(server)
     }
 
+    /// How it ended, if it has (killed, crashed).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

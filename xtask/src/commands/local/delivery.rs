@@ -46,6 +46,31 @@ impl Delivery {
         self.pending.extend(records);
     }
 
+    /// Drops the records at the front that are older than `maximumRecordAgeInSeconds` at
+    /// `now` (seconds since the epoch, as `ApproximateCreationDateTime`); what to log.
+    pub fn expire(&mut self, now: i64) -> Option<String> {
+        let max_age = i64::try_from(self.settings.maximum_record_age_seconds?).ok()?;
+        let expired: Vec<String> = self
+            .pending
+            .iter()
+            .take_while(|record| {
+                record["dynamodb"]["ApproximateCreationDateTime"]
+                    .as_i64()
+                    .is_some_and(|created| now - created > max_age)
+            })
+            .map(|record| sequence_number(record).unwrap_or("?").to_owned())
+            .collect();
+        if expired.is_empty() {
+            return None;
+        }
+        self.done(expired.len());
+        Some(format!(
+            "skipped {} ({}) older than maximumRecordAgeInSeconds ({max_age} s): not delivered",
+            plural(expired.len(), "record"),
+            range(&expired)
+        ))
+    }
+
     /// The records of the next invocation, oldest first.
     pub fn next_batch(&self) -> Option<Vec<Value>> {
         if self.pending.is_empty() {

@@ -56,6 +56,13 @@ impl Plan {
                 );
                 let note = match (stream, on_table_stream, event.settings.enabled) {
                     (true, true, true) => {
+                        if !event.settings.not_emulated.is_empty() {
+                            plan.notes.push(format!(
+                                "function {name}'s stream event: {} not emulated here (AWS \
+                                 keeps them; locally every record is delivered as it comes)",
+                                event.settings.not_emulated.join(", ")
+                            ));
+                        }
                         plan.pollers.push((name.to_owned(), event.settings));
                         continue;
                     }
@@ -147,5 +154,16 @@ mod tests {
             plan.stream_summary(),
             "on: no function reads it yet (README step 2)"
         );
+        let filtered = disabled.replace(
+            "enabled: false",
+            "filterPatterns: [{eventName: [INSERT]}]\n          batchWindow: 5",
+        );
+        let plan = Plan::of(&ServerlessYml::parse(Path::new("serverless.yml"), &filtered).unwrap());
+        assert_eq!(
+            plan.notes,
+            ["function s's stream event: filterPatterns, batchWindow not emulated here (AWS keeps \
+              them; locally every record is delivered as it comes)"]
+        );
+        assert_eq!(plan.stream_summary(), "on: its records go to s");
     }
 }

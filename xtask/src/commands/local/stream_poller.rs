@@ -49,6 +49,12 @@ impl StreamPoller {
                     Err(error) => self.note(&format!("reading the stream failed: {error:#}")),
                 }
             }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_secs() as i64);
+            if let Some(note) = delivery.expire(now) {
+                self.note(&note);
+            }
             while let Some(batch) = delivery.next_batch() {
                 if self.stop.load(Ordering::Relaxed) {
                     return;

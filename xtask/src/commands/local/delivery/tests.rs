@@ -9,6 +9,8 @@ fn settings() -> StreamSettings {
         maximum_retry_attempts: Some(2),
         bisect: false,
         enabled: true,
+        maximum_record_age_seconds: None,
+        not_emulated: Vec::new(),
     }
 }
 
@@ -149,4 +151,22 @@ fn a_function_error_bisects_the_batch_when_asked() {
         "batch of 1 record (sequence 1), attempt 3: ok -> done"
     );
     assert_eq!(batch(&delivery), [2, 3]);
+}
+
+/// AWS: "the maximum age of a record that Lambda sends to your function"; older records are
+/// discarded, from the front of the shard, without an invocation.
+#[test]
+fn records_older_than_maximum_record_age_are_skipped() {
+    let mut delivery = Delivery::new(StreamSettings {
+        maximum_record_age_seconds: Some(60),
+        ..settings()
+    });
+    let record = |n: u32, created: i64| json!({"dynamodb": {"SequenceNumber": n.to_string(), "ApproximateCreationDateTime": created}});
+    delivery.push([record(1, 1_000), record(2, 1_030), record(3, 1_100)]);
+    assert_eq!(delivery.expire(1_050), None);
+    assert_eq!(
+        delivery.expire(1_095).as_deref(),
+        Some("skipped 2 records (sequences 1..2) older than maximumRecordAgeInSeconds (60 s): not delivered")
+    );
+    assert_eq!(batch(&delivery), [3]);
 }
