@@ -771,3 +771,43 @@ fn the_deployment_stops_when_moto_dies() {
     }
     assert_eq!(state::running("7-finish"), None);
 }
+
+/// Lambda runs concurrent invocations in separate environments: with one of putUser's
+/// processes hung, the other requests are served by new ones, not queued behind it.
+#[test]
+fn concurrent_requests_get_environments_of_their_own() {
+    let mut deployment = Deployment::start("7-finish");
+    let running = state::running("7-finish").unwrap();
+    let put_user = running.children[1];
+    assert!(Command::new("kill")
+        .args(["-STOP", &put_user.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let api = deployment.api.clone();
+    let clients: Vec<_> = (0..6)
+        .map(|n| {
+            let api = api.clone();
+            std::thread::spawn(move || {
+                let asked = Instant::now();
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into();
+                let status = agent
+                    .put(&format!("{api}/users/c{n}"))
+                    .send(r#"{"name": "c"}"#)
+                    .map_or(0, |response| response.status().as_u16());
+                (status, asked.elapsed())
+            })
+        })
+        .collect();
+    let answers: Vec<(u16, Duration)> = clients.into_iter().map(|c| c.join().unwrap()).collect();
+    // One of them met the hung process and waited for the 6 s timeout; the others did not.
+    let quick = answers
+        .iter()
+        .filter(|(status, took)| *status == 200 && *took < Duration::from_secs(3))
+        .count();
+    assert!(quick >= 5, "{answers:?}");
+    deployment.stop();
+}

@@ -10,6 +10,7 @@ mod api_server;
 mod delivery;
 mod environment;
 mod plan;
+mod pool;
 mod routes;
 mod stream_poller;
 mod table;
@@ -18,14 +19,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 use tiny_http::Server;
 
-use crate::lambda::function::{FunctionSpec, LocalFunction};
 use crate::lambda::log_file::follow;
 use crate::lambda::running as state;
 use crate::project::Step;
@@ -36,6 +36,7 @@ use crate::tools::moto::MotoServer;
 use api_server::Route;
 use environment::LocalNames;
 use plan::Plan;
+use pool::{FunctionPool, Recipe, MAX_ENVIRONMENTS};
 use stream_poller::StreamPoller;
 
 const STAGE: &str = "local";
@@ -129,7 +130,7 @@ struct Started {
     region: String,
     table: table::LocalTable,
     /// In serverless.yml's order (running.json lists their pids in it).
-    functions: Vec<(String, Arc<Mutex<LocalFunction>>)>,
+    functions: Vec<(String, Arc<FunctionPool>)>,
 }
 
 /// moto with the table, then one process per function.
@@ -158,17 +159,16 @@ fn start(step: Step, yml: &ServerlessYml, plan: &Plan, binary: &Path) -> Result<
             .iter()
             .find(|(name, _)| name == function.name)
             .map_or("", |(_, handler)| handler.as_str());
-        let local = LocalFunction::start(FunctionSpec {
-            binary,
-            arguments: Vec::new(),
-            name: function.name,
-            handler,
-            region: &region,
-            aws_endpoint: Some(moto.endpoint()),
+        let pool = FunctionPool::start(Recipe {
+            binary: binary.to_owned(),
+            name: function.name.to_owned(),
+            handler: handler.to_owned(),
+            region: region.clone(),
+            aws_endpoint: moto.endpoint().to_owned(),
             environment: environment::function_environment(yml, &function, &names)?,
             log,
         })?;
-        functions.push((function.name.to_owned(), Arc::new(Mutex::new(local))));
+        functions.push((function.name.to_owned(), Arc::new(pool)));
     }
     Ok(Started {
         moto,
@@ -180,7 +180,7 @@ fn start(step: Step, yml: &ServerlessYml, plan: &Plan, binary: &Path) -> Result<
 }
 
 impl Started {
-    fn function(&self, name: &str) -> Option<Arc<Mutex<LocalFunction>>> {
+    fn function(&self, name: &str) -> Option<Arc<FunctionPool>> {
         let (_, function) = self.functions.iter().find(|(n, _)| n == name)?;
         Some(Arc::clone(function))
     }
@@ -188,11 +188,7 @@ impl Started {
     /// running.json: how `logs`, `put-item` and the tests find this deployment.
     fn record(&self, step: Step, api_url: &str) -> Result<()> {
         let mut children = vec![self.moto.pid()];
-        children.extend(
-            self.functions
-                .iter()
-                .filter_map(|(_, f)| f.lock().ok().map(|f| f.pid())),
-        );
+        children.extend(self.functions.iter().flat_map(|(_, pool)| pool.pids()));
         state::write(
             step.name,
             &state::Running {
@@ -256,7 +252,10 @@ fn print_summary(step: Step, plan: &Plan, started: &Started, api_url: &str) {
         .iter()
         .map(|(name, _)| name.as_str())
         .collect();
-    println!("  functions  {}", names.join(", "));
+    println!(
+        "  functions  {} (each in up to {MAX_ENVIRONMENTS} processes at once, as Lambda scales)",
+        names.join(", ")
+    );
     println!(
         "  table      {} in the local DynamoDB at {}",
         started.table.name,

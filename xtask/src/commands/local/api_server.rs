@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tiny_http::{Header, Request, Response, Server};
 
+use super::pool::FunctionPool;
 use super::routes::{percent_decode, RouteSpec};
 use crate::lambda::api_gateway::{rest_proxy_event, ProxyResponse};
-use crate::lambda::function::LocalFunction;
 use crate::lambda::runtime_api::Outcome;
 
 #[derive(Debug)]
@@ -21,7 +21,7 @@ pub struct Route {
     /// The function's `timeout`: Lambda stops an invocation that runs longer.
     pub timeout: Duration,
     pub spec: RouteSpec,
-    pub function: Arc<Mutex<LocalFunction>>,
+    pub function: Arc<FunctionPool>,
 }
 
 /// Answers requests until `stop` is set: connections side by side, the requests of one
@@ -135,10 +135,10 @@ fn answer(mut request: Request, routes: &[Route]) {
         event["queryStringParameters"] = Value::Object(pairs);
     }
     let event = event.to_string();
-    let outcome = match route.function.lock() {
-        Ok(_) if event.len() > MAX_EVENT => Err(anyhow::anyhow!("the event is over 6 MB")),
-        Ok(mut function) => function.invoke(event.as_bytes(), route.timeout),
-        Err(_) => Err(anyhow::anyhow!("the function is gone")),
+    let outcome = if event.len() > MAX_EVENT {
+        Err(anyhow::anyhow!("the event is over 6 MB"))
+    } else {
+        route.function.invoke(event.as_bytes(), route.timeout)
     };
     let response = match outcome {
         Ok(Outcome::Response(result)) => serde_json::from_slice::<Value>(&result)

@@ -2,14 +2,14 @@
 //! stream function with its records the way Lambda's event source mapping does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 use super::delivery::{BatchResult, Delivery};
-use crate::lambda::function::LocalFunction;
+use super::pool::FunctionPool;
 use crate::lambda::log_file::append_line;
 use crate::lambda::runtime_api::{error_message, Outcome};
 use crate::serverless_yml::StreamSettings;
@@ -23,7 +23,7 @@ pub struct StreamPoller {
     pub dynamodb: LocalDynamoDb,
     pub stream_arn: String,
     pub region: String,
-    pub function: Arc<Mutex<LocalFunction>>,
+    pub function: Arc<FunctionPool>,
     pub log: std::path::PathBuf,
     pub settings: StreamSettings,
     /// The function's `timeout`: a batch that runs longer fails, as on Lambda.
@@ -122,10 +122,7 @@ impl StreamPoller {
 
     fn invoke(&self, batch: &[Value]) -> BatchResult {
         let event = json!({"Records": batch}).to_string();
-        let outcome = match self.function.lock() {
-            Ok(mut function) => function.invoke(event.as_bytes(), self.timeout),
-            Err(_) => return BatchResult::Failed("the function is gone".to_owned()),
-        };
+        let outcome = self.function.invoke(event.as_bytes(), self.timeout);
         match outcome {
             Ok(Outcome::Response(body)) => {
                 let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
