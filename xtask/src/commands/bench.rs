@@ -3,6 +3,7 @@
 
 mod artifacts;
 mod events;
+mod load;
 mod report;
 mod runtimes;
 
@@ -23,7 +24,7 @@ use runtimes::{invoke, peak_rss, Runtime};
 pub const HELP: &str = "\
 cargo xtask bench: Rust against the original Node.js step, side by side in one run
 
-Usage: cargo xtask bench [--quick]
+Usage: cargo xtask bench [--quick | --smoke | --load [CLIENTS]]
 
 Feeds the same stream events (INSERT, MODIFY, REMOVE of generated users; small and large
 items; batches of 1, 100 and 1000) through the same local Lambda Runtime API to the
@@ -33,6 +34,11 @@ ratios. Writes the table as JSON to target/xtask/bench.json.
 
   --quick   small counts (a minute or two)
   --smoke   tiny counts, to prove the bench runs (cargo xtask test uses it)
+  --load [CLIENTS]
+            instead: the local cloud under load. `deploy --local 7-finish` gets 2,000
+            PUTs from CLIENTS clients at once (default 50), then a GET of each; prints
+            requests/s, p50/p99 and errors, and checks that every change reached the
+            stream function exactly once
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +51,8 @@ enum Size {
 #[derive(Debug, Clone)]
 pub struct Options {
     size: Size,
+    /// `--load CLIENTS`: the load run instead.
+    load: Option<usize>,
 }
 
 impl Options {
@@ -54,7 +62,11 @@ impl Options {
             (false, true) => Size::Quick,
             (false, false) => Size::Full,
         };
-        Ok(Self { size })
+        let load = match args.contains("--load") {
+            true => Some(args.opt_free_from_str()?.unwrap_or(50)),
+            false => None,
+        };
+        Ok(Self { size, load })
     }
 }
 
@@ -76,6 +88,10 @@ fn cold_runs(size: Size) -> usize {
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {
+    if let Some(clients) = options.load {
+        let clients = clients.clamp(1, 2000);
+        return load::run(clients, 2000 / clients);
+    }
     let step = Step::named("7-finish")?;
     let zip = crate::tools::lambda_zip::build(step)?;
     let rust_binary = rust_binary(step)?;

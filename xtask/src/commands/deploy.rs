@@ -48,9 +48,7 @@ impl Options {
 /// The step on AWS: build, then `serverless deploy`.
 pub fn run(options: Options) -> Result<ExitCode> {
     let step = Step::chosen(options.step.as_deref())?;
-    // Credentials first: without them, nothing else matters (a stage name neither).
-    aws::require_credentials()?;
-    let stage = aws::stage(options.stage.as_deref())?;
+    let stage = aws::credentials_and_stage(options.stage.as_deref())?;
     lambda_zip::build(step)?;
     eprintln!(
         "deploying {} to AWS (stage {stage}) with the Serverless Framework",

@@ -70,9 +70,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
             step.name, options.function
         );
     }
-    // Credentials first: without them, nothing else matters (a stage name neither).
-    aws::require_credentials()?;
-    let stage = aws::stage(options.stage.as_deref())?;
+    let stage = aws::credentials_and_stage(options.stage.as_deref())?;
     let mut args = vec!["logs", "--function", &options.function, "--stage", &stage];
     if options.tail {
         args.push("--tail");

@@ -93,8 +93,7 @@ fn put_on_aws(
     item: &Value,
     stage: Option<&str>,
 ) -> Result<ExitCode> {
-    aws::require_credentials()?;
-    let stage = aws::stage(stage)?;
+    let stage = aws::credentials_and_stage(stage)?;
     let Some((logical_id, resource)) = yml.users_table() else {
         bail!("{} has no table in serverless.yml", step.name);
     };

@@ -33,8 +33,6 @@ impl Options {
 
 pub fn run(options: Options) -> Result<ExitCode> {
     let step = Step::chosen(options.step.as_deref())?;
-    // Credentials first: without them, nothing else matters (a stage name neither).
-    aws::require_credentials()?;
-    let stage = aws::stage(options.stage.as_deref())?;
+    let stage = aws::credentials_and_stage(options.stage.as_deref())?;
     aws::serverless(step, &["remove", "--stage", &stage])
 }

@@ -17,6 +17,13 @@ pub fn stage(given: Option<&str>) -> Result<String> {
     Ok(stage)
 }
 
+/// What every AWS command does first: credentials (without them nothing else matters, a stage
+/// name neither), then the stage, printed.
+pub fn credentials_and_stage(given: Option<&str>) -> Result<String> {
+    require_credentials()?;
+    stage(given)
+}
+
 /// Stops before anything slow when the AWS SDK's default chain finds no credentials.
 pub fn require_credentials() -> Result<()> {
     // The first run compiles the AWS SDK for the check: say so while it does.

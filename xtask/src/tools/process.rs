@@ -67,6 +67,11 @@ impl Owned {
         self.child.id()
     }
 
+    /// Its stdout, when it was spawned with `Stdio::piped()`.
+    pub fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.child.stdout.take()
+    }
+
     /// Stops it now (a timed-out function); dropping it later is harmless.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
