@@ -811,3 +811,26 @@ fn concurrent_requests_get_environments_of_their_own() {
     assert!(quick >= 5, "{answers:?}");
     deployment.stop();
 }
+
+/// A web page must not reach the local DynamoDB: moto sends no CORS headers, so a browser
+/// neither lets a page read its answers nor passes the preflight that DynamoDB's
+/// `X-Amz-Target` header needs.
+#[test]
+fn the_local_dynamodb_gives_web_pages_no_cors() {
+    let mut deployment = Deployment::start("7-finish");
+    let running = state::running("7-finish").unwrap();
+    let preflight = raw_exchange(
+        &running.dynamodb_endpoint,
+        "OPTIONS / HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://attacker.example\r\n\
+         Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-amz-target\r\n\
+         Connection: close\r\n\r\n",
+    );
+    assert!(preflight.starts_with("HTTP/1.1 "), "{preflight}");
+    assert!(
+        !preflight
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin"),
+        "{preflight}"
+    );
+    deployment.stop();
+}

@@ -15,7 +15,7 @@ cargo xtask test: run every check of the repository (what CI runs)
 Starts a local DynamoDB (moto, installed into target/ the first time), then runs
   cargo fmt --all -- --check
   cargo clippy --workspace --all-targets -- -D warnings
-  cargo test --workspace
+  cargo test --workspace --no-fail-fast
 with the local DynamoDB's address in WORKSHOP_DYNAMODB_ENDPOINT, and stops it at the end.
 Some tests build Lambda zips or install tools for minutes: a line every 10 s says so.
 
@@ -40,7 +40,7 @@ pub fn run() -> Result<ExitCode> {
                 "warnings",
             ],
         ),
-        ("tests", &["test", "--workspace"]),
+        ("tests", &["test", "--workspace", "--no-fail-fast"]),
     ];
     let mut failed = Vec::new();
     for (stage, args) in stages {

@@ -30,6 +30,9 @@ impl MotoServer {
         let child = Owned::spawn(
             Command::new(&moto_server)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                // moto answers any Origin with permissive CORS headers by default: a web
+                // page that found the port could read and write the table.
+                .env("MOTO_DISABLE_GLOBAL_CORS", "true")
                 .stdin(Stdio::null())
                 .stdout(output.try_clone().context("sharing moto's log file")?)
                 .stderr(output),
