@@ -4,7 +4,10 @@
 //! sequence number (that record and every later one of the batch); after
 //! `maximumRetryAttempts`, the batch skipped.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+
+/// How many sequence numbers the repeat check remembers: far more than one read returns.
+const REMEMBERED: usize = 10_000;
 
 use crate::serverless_yml::StreamSettings;
 use serde_json::Value;
@@ -28,6 +31,9 @@ pub struct Delivery {
     attempts: u32,
     /// The batch size for the next try: smaller after a bisection.
     limit: usize,
+    /// The records taken in lately (a bounded memory): a record comes once.
+    seen: HashSet<String>,
+    seen_order: VecDeque<String>,
 }
 
 impl Delivery {
@@ -39,11 +45,34 @@ impl Delivery {
             retries: 0,
             attempts: 0,
             limit,
+            seen: HashSet::new(),
+            seen_order: VecDeque::new(),
         }
     }
 
+    /// Takes records read from the shard. One read again (moto's GetRecords can return the
+    /// last record of a read once more when writes come fast) is dropped: Lambda delivers
+    /// each record of a shard once, unless a failure retries it.
     pub fn push(&mut self, records: impl IntoIterator<Item = Value>) {
-        self.pending.extend(records);
+        for record in records {
+            // The record's identity: its event id and sequence number together (under load
+            // moto has given two records one sequence number).
+            let identity = format!(
+                "{}/{}",
+                record["eventID"].as_str().unwrap_or_default(),
+                sequence_number(&record).unwrap_or_default()
+            );
+            if !self.seen.insert(identity.clone()) {
+                continue;
+            }
+            self.seen_order.push_back(identity);
+            if self.seen_order.len() > REMEMBERED {
+                if let Some(oldest) = self.seen_order.pop_front() {
+                    self.seen.remove(&oldest);
+                }
+            }
+            self.pending.push_back(record);
+        }
     }
 
     /// Drops the records at the front that are older than `maximumRecordAgeInSeconds` at

@@ -170,3 +170,17 @@ fn records_older_than_maximum_record_age_are_skipped() {
     );
     assert_eq!(batch(&delivery), [3]);
 }
+
+/// A record read twice from the shard (moto repeats one under load) is delivered once.
+#[test]
+fn a_record_read_twice_is_delivered_once() {
+    let mut delivery = Delivery::new(settings());
+    delivery.push(records(&[8, 9]));
+    delivery.push(records(&[9, 10]));
+    assert_eq!(batch(&delivery), [8, 9, 10]);
+    // Two records with one sequence number (moto under load) are two records.
+    let mut delivery = Delivery::new(settings());
+    let record = |id: &str| json!({"eventID": id, "dynamodb": {"SequenceNumber": "11"}});
+    delivery.push([record("a"), record("b")]);
+    assert_eq!(delivery.next_batch().map(|b| b.len()), Some(2));
+}
