@@ -354,6 +354,16 @@ fn cfn_lint_finds_no_errors_in_either_template() {
     }
 }
 
+/// What a command said on stderr, without the lines that say it is still at work (a cold
+/// credentials check compiles the AWS SDK first).
+fn said(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| !line.starts_with("    ... still "))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
 fn deploy_without_credentials(user: &str, stage: Option<&str>) -> Output {
     deploy_as(user, stage, &[])
 }
@@ -379,7 +389,7 @@ const DUMMY_KEYS: [(&str, &str); 2] = [
 #[test]
 fn deploy_without_credentials_stops_before_the_framework_and_names_local() {
     let output = deploy_without_credentials("john.doe", None);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = said(&output);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     // Credentials come first: without them the stage does not matter.
     assert!(
@@ -402,7 +412,7 @@ fn deploy_without_credentials_stops_before_the_framework_and_names_local() {
 #[test]
 fn deploy_refuses_a_shared_login_without_a_stage() {
     let output = deploy_as("root", None, &DUMMY_KEYS);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = said(&output);
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr.starts_with("credentials found (access key ...MPLE)\n"),
@@ -413,7 +423,7 @@ fn deploy_refuses_a_shared_login_without_a_stage() {
         "{stderr}"
     );
     let output = deploy_as("root", Some("john.doe"), &DUMMY_KEYS);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = said(&output);
     assert!(
         stderr.contains("\nerror: --stage \"john.doe\" is not a valid stage"),
         "{stderr}"
@@ -447,7 +457,7 @@ fn put_item_on_aws_writes_into_the_stacks_table() {
         .env("AWS_ENDPOINT_URL", moto.endpoint())
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = said(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(
         String::from_utf8_lossy(&output.stdout)
