@@ -9,6 +9,7 @@
 mod api_server;
 mod delivery;
 mod environment;
+mod filter;
 mod plan;
 mod pool;
 mod routes;

@@ -38,12 +38,15 @@ pub struct StreamSettings {
     pub enabled: bool,
     /// `maximumRecordAgeInSeconds`: older records are skipped, not delivered.
     pub maximum_record_age_seconds: Option<u64>,
+    /// `filterPatterns`, as JSON: a record must match one to be delivered.
+    pub filter_patterns: Vec<serde_json::Value>,
     /// Settings written but not emulated locally (`filterPatterns`, `batchWindow`...).
     pub not_emulated: Vec<String>,
 }
 
 /// The stream event's settings that the local deployment keeps, and the ones it reads.
-const EMULATED: [&str; 9] = [
+const EMULATED: [&str; 10] = [
+    "filterPatterns",
     "type",
     "arn",
     "batchSize",
@@ -77,6 +80,13 @@ impl StreamSettings {
             // -1 is AWS's "no limit".
             maximum_record_age_seconds: number("maximumRecordAgeInSeconds")
                 .and_then(|n| u64::try_from(n).ok()),
+            filter_patterns: event
+                .get("filterPatterns")
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten()
+                .filter_map(|pattern| serde_json::to_value(pattern).ok())
+                .collect(),
             not_emulated: event
                 .as_mapping()
                 .into_iter()
@@ -179,6 +189,7 @@ mod tests {
                     bisect: false,
                     enabled: true,
                     maximum_record_age_seconds: None,
+                    filter_patterns: Vec::new(),
                     not_emulated: Vec::new(),
                 }
             }]

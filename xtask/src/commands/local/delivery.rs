@@ -9,6 +9,7 @@ use std::collections::{HashSet, VecDeque};
 /// How many sequence numbers the repeat check remembers: far more than one read returns.
 const REMEMBERED: usize = 10_000;
 
+use super::filter;
 use crate::serverless_yml::StreamSettings;
 use serde_json::Value;
 
@@ -53,8 +54,16 @@ impl Delivery {
     /// Takes records read from the shard. One read again (moto's GetRecords can return the
     /// last record of a read once more when writes come fast) is dropped: Lambda delivers
     /// each record of a shard once, unless a failure retries it.
-    pub fn push(&mut self, records: impl IntoIterator<Item = Value>) {
+    ///
+    /// Records that match none of `filterPatterns` are dropped here, as Lambda drops them:
+    /// the stream moves past them. Returns what to log about that.
+    pub fn push(&mut self, records: impl IntoIterator<Item = Value>) -> Option<String> {
+        let mut filtered = Vec::new();
         for record in records {
+            if !filter::passes(&self.settings.filter_patterns, &record) {
+                filtered.push(sequence_number(&record).unwrap_or("?").to_owned());
+                continue;
+            }
             // The record's identity: its event id and sequence number together (under load
             // moto has given two records one sequence number).
             let identity = format!(
@@ -73,6 +82,13 @@ impl Delivery {
             }
             self.pending.push_back(record);
         }
+        (!filtered.is_empty()).then(|| {
+            format!(
+                "filtered out {} ({}) by filterPatterns: not delivered, as on AWS",
+                plural(filtered.len(), "record"),
+                range(&filtered)
+            )
+        })
     }
 
     /// Drops the records at the front that are older than `maximumRecordAgeInSeconds` at

@@ -161,9 +161,13 @@ mod tests {
         let plan = Plan::of(&ServerlessYml::parse(Path::new("serverless.yml"), &filtered).unwrap());
         assert_eq!(
             plan.notes,
-            ["function s's stream event: filterPatterns, batchWindow not emulated here (AWS keeps \
-              them; locally every record is delivered as it comes)"]
+            ["function s's stream event: batchWindow not emulated here (AWS keeps them; locally \
+              every record is delivered as it comes)"]
         );
         assert_eq!(plan.stream_summary(), "on: its records go to s");
+        assert_eq!(
+            plan.pollers[0].1.filter_patterns,
+            [serde_json::json!({"eventName": ["INSERT"]})]
+        );
     }
 }

@@ -45,7 +45,11 @@ impl StreamPoller {
             }
             for iterator in &mut iterators {
                 match self.records(iterator) {
-                    Ok(records) => delivery.push(records),
+                    Ok(records) => {
+                        if let Some(note) = delivery.push(records) {
+                            self.note(&note);
+                        }
+                    }
                     Err(error) => self.note(&format!("reading the stream failed: {error:#}")),
                 }
             }

@@ -10,6 +10,7 @@ fn settings() -> StreamSettings {
         bisect: false,
         enabled: true,
         maximum_record_age_seconds: None,
+        filter_patterns: Vec::new(),
         not_emulated: Vec::new(),
     }
 }
@@ -183,4 +184,25 @@ fn a_record_read_twice_is_delivered_once() {
     let record = |id: &str| json!({"eventID": id, "dynamodb": {"SequenceNumber": "11"}});
     delivery.push([record("a"), record("b")]);
     assert_eq!(delivery.next_batch().map(|b| b.len()), Some(2));
+}
+
+/// AWS: with filter criteria, Lambda drops the records that match none of them and moves the
+/// stream past them; the others are delivered as usual.
+#[test]
+fn records_that_match_no_filter_pattern_are_dropped() {
+    let mut delivery = Delivery::new(StreamSettings {
+        filter_patterns: vec![json!({"eventName": ["INSERT"]})],
+        ..settings()
+    });
+    let record = |n: u32, event: &str| json!({"eventID": n.to_string(), "eventName": event, "dynamodb": {"SequenceNumber": n.to_string()}});
+    let note = delivery.push([
+        record(1, "INSERT"),
+        record(2, "REMOVE"),
+        record(3, "INSERT"),
+    ]);
+    assert_eq!(
+        note.as_deref(),
+        Some("filtered out 1 record (sequence 2) by filterPatterns: not delivered, as on AWS")
+    );
+    assert_eq!(batch(&delivery), [1, 3]);
 }
