@@ -38,6 +38,8 @@ pub struct StreamSettings {
     pub enabled: bool,
     /// `maximumRecordAgeInSeconds`: older records are skipped, not delivered.
     pub maximum_record_age_seconds: Option<u64>,
+    /// `batchWindow`: how long Lambda gathers records before a batch that is not full.
+    pub batch_window_seconds: u64,
     /// `filterPatterns`, as JSON: a record must match one to be delivered.
     pub filter_patterns: Vec<serde_json::Value>,
     /// Settings written but not emulated locally (`filterPatterns`, `batchWindow`...).
@@ -45,8 +47,9 @@ pub struct StreamSettings {
 }
 
 /// The stream event's settings that the local deployment keeps, and the ones it reads.
-const EMULATED: [&str; 10] = [
+const EMULATED: [&str; 11] = [
     "filterPatterns",
+    "batchWindow",
     "type",
     "arn",
     "batchSize",
@@ -80,6 +83,9 @@ impl StreamSettings {
             // -1 is AWS's "no limit".
             maximum_record_age_seconds: number("maximumRecordAgeInSeconds")
                 .and_then(|n| u64::try_from(n).ok()),
+            batch_window_seconds: number("batchWindow")
+                .and_then(|n| u64::try_from(n).ok())
+                .map_or(0, |n| n.min(300)),
             filter_patterns: event
                 .get("filterPatterns")
                 .and_then(Value::as_sequence)
@@ -189,6 +195,7 @@ mod tests {
                     bisect: false,
                     enabled: true,
                     maximum_record_age_seconds: None,
+                    batch_window_seconds: 0,
                     filter_patterns: Vec::new(),
                     not_emulated: Vec::new(),
                 }

@@ -5,6 +5,7 @@
 //! `maximumRetryAttempts`, the batch skipped.
 
 use std::collections::{HashSet, VecDeque};
+use std::time::{Duration, Instant};
 
 /// How many sequence numbers the repeat check remembers: far more than one read returns.
 const REMEMBERED: usize = 10_000;
@@ -32,6 +33,8 @@ pub struct Delivery {
     attempts: u32,
     /// The batch size for the next try: smaller after a bisection.
     limit: usize,
+    /// Since when the oldest pending record has waited (for `batchWindow`).
+    waiting_since: Option<Instant>,
     /// The records taken in lately (a bounded memory): a record comes once.
     seen: HashSet<String>,
     seen_order: VecDeque<String>,
@@ -46,6 +49,7 @@ impl Delivery {
             retries: 0,
             attempts: 0,
             limit,
+            waiting_since: None,
             seen: HashSet::new(),
             seen_order: VecDeque::new(),
         }
@@ -79,6 +83,9 @@ impl Delivery {
                 if let Some(oldest) = self.seen_order.pop_front() {
                     self.seen.remove(&oldest);
                 }
+            }
+            if self.pending.is_empty() {
+                self.waiting_since = Some(Instant::now());
             }
             self.pending.push_back(record);
         }
@@ -235,8 +242,22 @@ impl Delivery {
         (answer, format!("retry {}{which}", self.retries))
     }
 
+    /// Whether the next batch goes now: it is full, the `batchWindow` has passed since its
+    /// oldest record came, or it is a retry (Lambda gathers only new batches).
+    pub fn ready(&self, now: Instant) -> bool {
+        let window = Duration::from_secs(self.settings.batch_window_seconds);
+        !self.pending.is_empty()
+            && (self.pending.len() >= self.limit
+                || self.is_retrying()
+                || self
+                    .waiting_since
+                    .is_none_or(|since| now.duration_since(since) >= window))
+    }
+
     fn done(&mut self, count: usize) {
         self.pending.drain(..count.min(self.pending.len()));
+        // What is left has waited since now: its own window starts.
+        self.waiting_since = (!self.pending.is_empty()).then(Instant::now);
         if count > 0 {
             self.retries = 0;
             self.attempts = 0;

@@ -156,14 +156,17 @@ mod tests {
         );
         let filtered = disabled.replace(
             "enabled: false",
-            "filterPatterns: [{eventName: [INSERT]}]\n          batchWindow: 5",
+            "filterPatterns: [{eventName: [INSERT]}]\n          batchWindow: 5\n          parallelizationFactor: 2",
         );
         let plan = Plan::of(&ServerlessYml::parse(Path::new("serverless.yml"), &filtered).unwrap());
         assert_eq!(
             plan.notes,
-            ["function s's stream event: batchWindow not emulated here (AWS keeps them; locally \
-              every record is delivered as it comes)"]
+            [
+                "function s's stream event: parallelizationFactor not emulated here (AWS keeps \
+              them; locally every record is delivered as it comes)"
+            ]
         );
+        assert_eq!(plan.pollers[0].1.batch_window_seconds, 5);
         assert_eq!(plan.stream_summary(), "on: its records go to s");
         assert_eq!(
             plan.pollers[0].1.filter_patterns,

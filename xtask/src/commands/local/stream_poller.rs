@@ -59,7 +59,10 @@ impl StreamPoller {
             if let Some(note) = delivery.expire(now) {
                 self.note(&note);
             }
-            while let Some(batch) = delivery.next_batch() {
+            while delivery.ready(std::time::Instant::now()) {
+                let Some(batch) = delivery.next_batch() else {
+                    break;
+                };
                 if self.stop.load(Ordering::Relaxed) {
                     return;
                 }

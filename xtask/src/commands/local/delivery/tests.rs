@@ -10,6 +10,7 @@ fn settings() -> StreamSettings {
         bisect: false,
         enabled: true,
         maximum_record_age_seconds: None,
+        batch_window_seconds: 0,
         filter_patterns: Vec::new(),
         not_emulated: Vec::new(),
     }
@@ -205,4 +206,22 @@ fn records_that_match_no_filter_pattern_are_dropped() {
         Some("filtered out 1 record (sequence 2) by filterPatterns: not delivered, as on AWS")
     );
     assert_eq!(batch(&delivery), [1, 3]);
+}
+
+/// AWS: with a batching window, Lambda gathers records until the batch is full or the window
+/// has passed since the first one; a retry does not wait.
+#[test]
+fn a_batch_window_waits_for_a_full_batch_or_the_window() {
+    let mut delivery = Delivery::new(StreamSettings {
+        batch_window_seconds: 2,
+        ..settings()
+    });
+    let now = std::time::Instant::now();
+    delivery.push(records(&[1]));
+    assert!(!delivery.ready(now));
+    assert!(delivery.ready(now + std::time::Duration::from_secs(3)));
+    delivery.push(records(&[2, 3]));
+    assert!(delivery.ready(now), "a full batch (3) goes at once");
+    delivery.settle(3, BatchResult::Failed("boom".into()));
+    assert!(delivery.ready(now), "a retry goes at once");
 }
