@@ -679,6 +679,15 @@ fn oversized_requests_get_api_gateways_answers_and_break_nothing() {
     lying.read_exact(&mut answer).unwrap();
     assert_eq!(&answer, b"HTTP/1.1 413");
     drop(lying);
+    // Malformed requests and oversized headers are answered, not fatal either.
+    let garbage = raw_exchange(&deployment.api, "GARBAGE\r\n\r\n");
+    assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
+    let huge_header = format!(
+        "GET /users/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {}\r\n\r\n",
+        "y".repeat(70 * 1024)
+    );
+    let refused = raw_exchange(&deployment.api, &huge_header);
+    assert!(refused.starts_with("HTTP/1.1 431"), "{refused}");
     assert_eq!(
         deployment.request("PUT", "/users/fine", Some(r#"{"name": "fine"}"#)),
         (200, "Saved!".to_owned())

@@ -16,6 +16,7 @@ mod routes;
 mod stream_poller;
 mod table;
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +26,6 @@ use std::thread;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use tiny_http::Server;
 
 use crate::lambda::log_file::follow;
 use crate::lambda::running as state;
@@ -46,13 +46,12 @@ pub fn run(step: Option<&str>, port: u16) -> Result<ExitCode> {
     let step = Step::chosen(step)?;
     let yml = ServerlessYml::load(&step.dir())?;
     // The port first: a second deployment should fail before it builds and starts anything.
-    let server = Server::http(("127.0.0.1", port)).map_err(|error| {
+    let server = TcpListener::bind(("127.0.0.1", port)).map_err(|error| {
         anyhow!(
             "port {port} on 127.0.0.1 is taken ({error}): is another `cargo xtask deploy --local` \
              running? Stop it with Ctrl-C, or pick another port with --port"
         )
     })?;
-    let server = Arc::new(server);
     let (signal_sender, signals) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = signal_sender.send(());
@@ -75,9 +74,9 @@ pub fn run(step: Option<&str>, port: u16) -> Result<ExitCode> {
 
     let mut threads = Vec::new();
     let api_routes = Arc::new(started.routes(&plan));
-    let (api_server, api_stop) = (Arc::clone(&server), Arc::clone(&stop));
+    let api_stop = Arc::clone(&stop);
     threads.push(thread::spawn(move || {
-        api_server::serve(api_server, api_routes, api_stop)
+        api_server::serve(server, api_routes, api_stop)
     }));
     for poller in started.pollers(step, &plan, &stop) {
         threads.push(thread::spawn(move || poller.run()));
@@ -112,7 +111,6 @@ pub fn run(step: Option<&str>, port: u16) -> Result<ExitCode> {
         None => eprintln!("\nstopping: the functions, the local DynamoDB and the API"),
     }
     stop.store(true, Ordering::Relaxed);
-    server.unblock();
     for thread in threads {
         let _ = thread.join();
     }

@@ -19,9 +19,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 
-use http::{read_request, respond};
+use crate::tools::http::{read_request, respond, Limits};
 
-mod http;
+/// A function answers at most Lambda's 6 MB, with room for the JSON around it.
+const LIMITS: Limits = Limits {
+    line: 16 * 1024,
+    headers: 64 * 1024,
+    body: 6 * 1024 * 1024 + 64 * 1024,
+};
 
 const API_PREFIX: &str = "/2018-06-01/runtime";
 
@@ -179,8 +184,14 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
-    while let Some((method, path, body)) = read_request(&mut reader)? {
-        let route = path.strip_prefix(API_PREFIX).unwrap_or_default();
+    loop {
+        let request = match read_request(&mut reader, &LIMITS)? {
+            Ok(Some(request)) => request,
+            Ok(None) => return Ok(()),
+            Err(refusal) => return respond(&mut writer, refusal.status(), "", b""),
+        };
+        let (method, body) = (request.method, request.body);
+        let route = request.target.strip_prefix(API_PREFIX).unwrap_or_default();
         match (method.as_str(), route) {
             ("GET", "/invocation/next") => match next_invocation(shared, &writer) {
                 Some((invocation, arn)) => {
@@ -194,7 +205,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                          Lambda-Runtime-Invoked-Function-Arn: {arn}\r\nContent-Type: application/json\r\n",
                         invocation.id
                     );
-                    if respond(&mut writer, "200 OK", &headers, &invocation.payload).is_err() {
+                    if respond(&mut writer, 200, &headers, &invocation.payload).is_err() {
                         // The function went away mid-poll: its outcome will never come.
                         if let Some(sender) = lock(&shared.state).pending.remove(&invocation.id) {
                             let _ = sender.send(Outcome::Error(
@@ -214,7 +225,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                 state.queued.clear();
                 state.init_error = Some(body);
                 drop(state);
-                respond(&mut writer, "202 Accepted", "", b"")?;
+                respond(&mut writer, 202, "", b"")?;
             }
             ("POST", route) => {
                 let reported = route.strip_prefix("/invocation/").and_then(|rest| {
@@ -223,7 +234,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                         .or_else(|| rest.strip_suffix("/error").map(|id| (id, false)))
                 });
                 let Some((id, is_response)) = reported else {
-                    respond(&mut writer, "404 Not Found", "", b"")?;
+                    respond(&mut writer, 404, "", b"")?;
                     continue;
                 };
                 if let Some(sender) = lock(&shared.state).pending.remove(id) {
@@ -233,12 +244,11 @@ fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                         Outcome::Error(body)
                     });
                 }
-                respond(&mut writer, "202 Accepted", "", b"")?;
+                respond(&mut writer, 202, "", b"")?;
             }
-            _ => respond(&mut writer, "404 Not Found", "", b"")?,
+            _ => respond(&mut writer, 404, "", b"")?,
         }
     }
-    Ok(())
 }
 
 /// Waits for an event to hand out; `None` when the endpoint stops or the function went away

@@ -1,20 +1,21 @@
 //! API Gateway on 127.0.0.1: each `http` event of serverless.yml is a route, and a request on
-//! it invokes its function with the REST proxy event, as API Gateway would.
+//! it invokes its function with the REST proxy event, as API Gateway would, within API
+//! Gateway's limits. Connections are served side by side; the requests of one connection one
+//! after another (a GET pipelined after a PUT sees its write).
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::io::BufReader;
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Sender};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
-use tiny_http::{Header, Request, Response, Server};
 
 use super::pool::FunctionPool;
 use super::routes::{percent_decode, RouteSpec};
 use crate::lambda::api_gateway::{rest_proxy_event, ProxyResponse};
 use crate::lambda::runtime_api::Outcome;
+use crate::tools::http::{read_request, respond, Limits, Refusal, Request};
 
 #[derive(Debug)]
 pub struct Route {
@@ -24,97 +25,130 @@ pub struct Route {
     pub function: Arc<FunctionPool>,
 }
 
-/// Answers requests until `stop` is set: connections side by side, the requests of one
-/// connection in the order they came (a GET pipelined after a PUT sees its write).
-pub fn serve(server: Arc<Server>, routes: Arc<Vec<Route>>, stop: Arc<AtomicBool>) {
-    // One worker per connection (tiny_http names a connection by its peer's address); a
-    // worker ends when its queue is dropped, after the requests already in it.
-    let mut workers: HashMap<Option<SocketAddr>, (Sender<Request>, Instant)> = HashMap::new();
-    while !stop.load(Ordering::Relaxed) {
-        workers.retain(|_, (_, used)| used.elapsed() < Duration::from_secs(30));
-        let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(200)) else {
-            continue;
-        };
-        let peer = request.remote_addr().copied();
-        let request = match workers.get_mut(&peer) {
-            Some((queue, used)) => match queue.send(request) {
-                Ok(()) => {
-                    *used = Instant::now();
-                    continue;
-                }
-                Err(mpsc::SendError(request)) => request,
-            },
-            None => request,
-        };
-        let (queue, requests) = mpsc::channel::<Request>();
-        let routes = Arc::clone(&routes);
-        std::thread::spawn(move || {
-            for request in requests {
-                answer(request, &routes);
-            }
-        });
-        // The worker has just started: its queue is open.
-        let _ = queue.send(request);
-        workers.insert(peer, (queue, Instant::now()));
+/// API Gateway's limits (REST API): a longer URL gets 414, a larger body 413; Lambda takes an
+/// event of at most 6 MB, and a larger one fails the integration (502).
+const LIMITS: Limits = Limits {
+    line: 8192 + 32,
+    headers: 64 * 1024,
+    body: 10 * 1024 * 1024,
+};
+const MAX_EVENT: usize = 6 * 1024 * 1024;
+
+/// An answer: status, header lines, body.
+struct Reply {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(status: u16, body: &Value) -> Self {
+        Self {
+            status,
+            headers: "Content-Type: application/json\r\n".to_owned(),
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    fn message(status: u16, message: &str) -> Self {
+        Self::json(status, &json!({ "message": message }))
     }
 }
 
-/// API Gateway's limits (REST API): a longer URL gets 414, a larger body 413; Lambda takes an
-/// event of at most 6 MB, and a larger one fails the integration (502).
-const MAX_URL: usize = 8192;
-const MAX_BODY: usize = 10 * 1024 * 1024;
-const MAX_EVENT: usize = 6 * 1024 * 1024;
+/// Accepts connections until `stop` is set, one thread each.
+pub fn serve(listener: TcpListener, routes: Arc<Vec<Route>>, stop: Arc<AtomicBool>) {
+    // Polled, so that `stop` is seen within a tenth of a second.
+    let _ = listener.set_nonblocking(true);
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let (routes, stop) = (Arc::clone(&routes), Arc::clone(&stop));
+                std::thread::spawn(move || connection(stream, &routes, &stop));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
 
-fn answer(mut request: Request, routes: &[Route]) {
-    let method = request.method().as_str().to_uppercase();
-    let url = request.url().to_owned();
+fn connection(stream: TcpStream, routes: &[Route], stop: &AtomicBool) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_nodelay(true);
+    // An idle connection is closed, as API Gateway closes one.
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    while !stop.load(Ordering::Relaxed) {
+        let (reply, keep_alive) = match read_request(&mut reader, &LIMITS) {
+            Ok(Ok(Some(request))) => (answer(&request, routes), request.keep_alive()),
+            Ok(Ok(None)) | Err(_) => return,
+            Ok(Err(refusal)) => (refused(refusal), false),
+        };
+        let sent = respond(&mut writer, reply.status, &reply.headers, &reply.body);
+        if sent.is_err() || !keep_alive {
+            if reply.status == 413 {
+                discard_rest(&mut reader);
+            }
+            return;
+        }
+    }
+}
+
+/// After a 413, what the client still sends is read and thrown away for a while (a fixed
+/// buffer, at most 32 MB, until 2 s of quiet), so that a client writing its body gets to read
+/// the answer instead of a reset connection.
+fn discard_rest(reader: &mut BufReader<TcpStream>) {
+    use std::io::Read;
+    let _ = reader
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_secs(2)));
+    let mut buffer = [0u8; 64 * 1024];
+    let mut discarded = 0;
+    while discarded < 32 * 1024 * 1024 {
+        match reader.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(read) => discarded += read,
+        }
+    }
+}
+
+fn refused(refusal: Refusal) -> Reply {
+    let message = match refusal {
+        Refusal::Malformed => "Bad Request",
+        Refusal::UriTooLong => "Request-URI Too Long",
+        Refusal::HeadersTooLarge => "Request Header Fields Too Large",
+        Refusal::BodyTooLarge => "Request Entity Too Large",
+    };
+    Reply::message(refusal.status(), message)
+}
+
+fn answer(request: &Request, routes: &[Route]) -> Reply {
+    let method = request.method.to_uppercase();
     // Only this machine's names: a web page that rebinds its own domain to 127.0.0.1 sends
     // that domain here, and is refused.
-    if !loopback_host(&request) {
-        let _ = request.respond(json_response(403, &json!({"message": "Forbidden"})));
-        return;
+    if !loopback_host(request.header("Host")) {
+        return Reply::message(403, "Forbidden");
     }
-    if url.len() > MAX_URL {
-        let _ = request.respond(json_response(
-            414,
-            &json!({"message": "Request-URI Too Long"}),
-        ));
-        return;
-    }
-    // Never trust a declared length with memory: refuse it first, then read at most the limit.
-    if request
-        .body_length()
-        .is_some_and(|length| length > MAX_BODY)
-    {
-        let _ = request.respond(json_response(
-            413,
-            &json!({"message": "Request Entity Too Large"}),
-        ));
-        return;
-    }
-    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let (path, query) = request
+        .target
+        .split_once('?')
+        .unwrap_or((&request.target, ""));
     if percent_decode(path).is_none() {
-        let message = "the path is not UTF-8 once its %-escapes are decoded";
-        let _ = request.respond(json_response(400, &json!({ "message": message })));
-        return;
+        return Reply::message(400, "the path is not UTF-8 once its %-escapes are decoded");
     }
     let Some((route, parameters)) = routes
         .iter()
         .find_map(|route| Some((route, route.spec.matches(&method, path)?)))
     else {
         let known: Vec<String> = routes.iter().map(|r| r.spec.describe()).collect();
-        let body = json!({"message": format!("no route for {method} {path}; the routes are: {}", known.join(", "))});
-        let _ = request.respond(json_response(404, &body));
-        return;
+        let message = format!(
+            "no route for {method} {path}; the routes are: {}",
+            known.join(", ")
+        );
+        return Reply::message(404, &message);
     };
-    let Some(body) = read_body(request.as_reader()) else {
-        let _ = request.respond(json_response(
-            413,
-            &json!({"message": "Request Entity Too Large"}),
-        ));
-        return;
-    };
-    let body = (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
+    let body = (!request.body.is_empty()).then(|| String::from_utf8_lossy(&request.body));
     let parameters: Vec<(&str, &str)> = parameters
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -147,31 +181,26 @@ fn answer(mut request: Request, routes: &[Route]) {
         // API Gateway's answer when the function fails.
         Ok(Outcome::Error(_)) | Err(_) => None,
     };
-    let _ = match response {
-        Some(response) => {
-            let mut http = Response::from_string(response.body).with_status_code(response.status);
-            for (name, value) in &response.headers {
-                if let Ok(header) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-                    http = http.with_header(header);
-                }
-            }
-            request.respond(http)
-        }
-        None => request.respond(json_response(
-            502,
-            &json!({"message": "Internal server error"}),
-        )),
-    };
+    match response {
+        Some(response) => Reply {
+            status: response.status,
+            headers: response
+                .headers
+                .iter()
+                // A header is one line: no CR or LF may come from a function's answer.
+                .filter(|(name, value)| !format!("{name}{value}").contains(['\r', '\n']))
+                .filter(|(name, _)| !name.eq_ignore_ascii_case("Content-Length"))
+                .map(|(name, value)| format!("{name}: {value}\r\n"))
+                .collect(),
+            body: response.body.into_bytes(),
+        },
+        None => Reply::message(502, "Internal server error"),
+    }
 }
 
 /// Whether the `Host` header names this machine: 127.0.0.1, localhost or [::1], any port.
-fn loopback_host(request: &Request) -> bool {
-    let Some(host) = request
-        .headers()
-        .iter()
-        .find(|header| header.field.equiv("Host"))
-        .map(|header| header.value.as_str().to_ascii_lowercase())
-    else {
+fn loopback_host(host: Option<&str>) -> bool {
+    let Some(host) = host.map(str::to_ascii_lowercase) else {
         return true; // HTTP/1.0 without Host: only a local client sends that here
     };
     let name = match host.strip_prefix('[') {
@@ -179,26 +208,4 @@ fn loopback_host(request: &Request) -> bool {
         None => host.split(':').next().unwrap_or_default().to_owned(),
     };
     matches!(name.as_str(), "127.0.0.1" | "localhost" | "::1")
-}
-
-/// The body, read in pieces (a reader's size hint is the declared length: `read_to_end`
-/// would reserve it); `None` past the limit.
-fn read_body(reader: &mut dyn std::io::Read) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    let mut buffer = [0u8; 64 * 1024];
-    loop {
-        match reader.read(&mut buffer) {
-            Ok(0) | Err(_) => return Some(body),
-            Ok(read) if body.len() + read > MAX_BODY => return None,
-            Ok(read) => body.extend_from_slice(&buffer[..read]),
-        }
-    }
-}
-
-fn json_response(status: u16, body: &Value) -> Response<std::io::Cursor<Vec<u8>>> {
-    let mut response = Response::from_string(body.to_string()).with_status_code(status);
-    if let Ok(header) = Header::from_bytes("Content-Type", "application/json") {
-        response = response.with_header(header);
-    }
-    response
 }
