@@ -12,7 +12,8 @@ use serde_json::Value;
 use crate::project::{self, Step};
 use crate::tools::process;
 
-/// What to build: a workspace step, or a copy of one elsewhere (`check --dir`).
+/// What to build: a workspace step, or a copy of one elsewhere (`check --dir`), built from
+/// its mirror under target/ so that cargo writes nothing into it (not even its Cargo.lock).
 #[derive(Debug, Clone)]
 pub enum Crate {
     Step(Step),
@@ -21,32 +22,15 @@ pub enum Crate {
 
 impl Crate {
     /// Points a cargo command at the crate; builds go to the shared target directory either
-    /// way. A directory outside the workspace is built from a mirror under target/, so that
-    /// cargo writes nothing into it (not even its Cargo.lock).
-    pub fn select(&self, command: &mut Command) -> Result<()> {
+    /// way. A directory's mirror is brought up to date by [`build_checked`].
+    pub fn select(&self, command: &mut Command) {
         match self {
             Crate::Step(step) => command.args(["--package", step.package]),
             Crate::Dir(dir) => command
                 .arg("--manifest-path")
-                .arg(mirror(dir)?.join("Cargo.toml"))
+                .arg(mirror_dir(dir).join("Cargo.toml"))
                 .env("CARGO_TARGET_DIR", project::target_dir()),
         };
-        Ok(())
-    }
-
-    /// Where its sources are, as cargo's dep-info files name them.
-    fn source_dir(&self) -> Result<PathBuf> {
-        Ok(match self {
-            Crate::Step(step) => step.dir(),
-            Crate::Dir(dir) => mirror_dir(dir),
-        })
-    }
-
-    fn package(&self) -> Option<&'static str> {
-        match self {
-            Crate::Step(step) => Some(step.package),
-            Crate::Dir(_) => None,
-        }
     }
 }
 
@@ -58,11 +42,15 @@ pub struct BuildErrors(pub String);
 /// the terminal (a first build takes minutes); otherwise it is shown only if the build fails
 /// without a compiler error.
 pub fn build_checked(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, BuildErrors>> {
+    if let Crate::Dir(dir) = krate {
+        mirror(dir)?;
+    }
     let built = build_once(krate, show_progress)?;
-    let Ok(binary) = &built else {
+    // A mirror's path is its own; a workspace step's path is the same in every checkout.
+    let (Ok(binary), Crate::Step(step)) = (&built, krate) else {
         return Ok(built);
     };
-    let sources = krate.source_dir()?;
+    let sources = step.dir();
     if built_from(binary, &sources) {
         return Ok(built);
     }
@@ -74,11 +62,10 @@ pub fn build_checked(krate: &Crate, show_progress: bool) -> Result<Result<PathBu
         binary.display(),
         sources.display()
     );
-    if let Some(package) = krate.package() {
-        let mut clean = project::cargo();
-        clean.args(["clean", "--package", package]);
-        process::run(&mut clean, &format!("cargo clean --package {package}"))?;
-    }
+    process::run(
+        project::cargo().args(["clean", "--package", step.package]),
+        &format!("cargo clean --package {}", step.package),
+    )?;
     build_once(krate, show_progress)
 }
 
@@ -92,7 +79,7 @@ fn build_once(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, Buil
         "--message-format=json"
     };
     command.args(["build", "--bins", format]);
-    krate.select(&mut command)?;
+    krate.select(&mut command);
     // cargo's own progress on the terminal, or a line every few seconds; either way both
     // pipes are read side by side, so a build that writes much to stderr cannot stall.
     let output = if show_progress {
@@ -176,11 +163,9 @@ fn mirror_dir(dir: &Path) -> PathBuf {
 
 /// Copies the crate's files (not target/, .git, node_modules) to its mirror; a file whose
 /// bytes are unchanged keeps its time, so cargo rebuilds only what changed.
-fn mirror(dir: &Path) -> Result<PathBuf> {
+fn mirror(dir: &Path) -> Result<()> {
     let to = mirror_dir(dir);
-    copy_changed(dir, &to)
-        .with_context(|| format!("copying {} to {}", dir.display(), to.display()))?;
-    Ok(to)
+    copy_changed(dir, &to).with_context(|| format!("copying {} to {}", dir.display(), to.display()))
 }
 
 fn copy_changed(from: &Path, to: &Path) -> std::io::Result<()> {
