@@ -76,20 +76,30 @@ impl Owned {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.reaped();
     }
 
     /// Its exit status, if it has ended.
     pub fn try_wait(&mut self) -> Result<Option<ExitStatus>> {
-        self.child.try_wait().context("checking on a child process")
+        let status = self
+            .child
+            .try_wait()
+            .context("checking on a child process")?;
+        if status.is_some() {
+            self.reaped();
+        }
+        Ok(status)
+    }
+
+    /// Once reaped, its pid may go to another process: the watchdog must forget it.
+    fn reaped(&self) {
+        watchdog_says(&format!("-{}\n", self.child.id()));
     }
 }
 
 impl Drop for Owned {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // Reaped: its pid may be reused, so the watchdog must forget it.
-        watchdog_says(&format!("-{}\n", self.child.id()));
+        self.kill();
     }
 }
 
