@@ -61,6 +61,13 @@ const EMULATED: [&str; 11] = [
     "maximumRecordAgeInSeconds",
 ];
 
+/// The framework's defaults: what an event that sets nothing gets.
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self::of(&Value::Null)
+    }
+}
+
 impl StreamSettings {
     fn of(event: &Value) -> Self {
         let number = |key: &str| event.get(key).and_then(Value::as_i64);

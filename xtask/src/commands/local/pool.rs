@@ -60,7 +60,8 @@ impl FunctionPool {
         })
     }
 
-    /// The process ids of its environments (for running.json and the watchdog's tests).
+    /// The process ids of its environments (for running.json). Read at start, before any
+    /// invocation: an environment in use holds its lock until the invocation ends.
     pub fn pids(&self) -> Vec<u32> {
         let Ok(environments) = self.environments.lock() else {
             return Vec::new();

@@ -4,15 +4,9 @@ use serde_json::json;
 fn settings() -> StreamSettings {
     StreamSettings {
         batch_size: 3,
-        from_latest: false,
         report_batch_item_failures: true,
         maximum_retry_attempts: Some(2),
-        bisect: false,
-        enabled: true,
-        maximum_record_age_seconds: None,
-        batch_window_seconds: 0,
-        filter_patterns: Vec::new(),
-        not_emulated: Vec::new(),
+        ..StreamSettings::default()
     }
 }
 
