@@ -133,6 +133,16 @@ impl ServerlessYml {
             .copied()
     }
 
+    /// The users table's `TableName`, when serverless.yml names it (CloudFormation names it
+    /// otherwise).
+    pub fn users_table_name(&self) -> Option<&str> {
+        self.users_table()?
+            .1
+            .get("Properties")?
+            .get("TableName")?
+            .as_str()
+    }
+
     /// The DynamoDB tables among the resources.
     pub fn tables(&self) -> Vec<(&str, &Value)> {
         self.resources()

@@ -60,9 +60,8 @@ impl Options {
 pub fn run(options: Options) -> Result<ExitCode> {
     let step = state::chosen_step(options.step.as_deref())?;
     let item = parse_item(&options.item)?;
-    let yml = ServerlessYml::load(&step.dir())?;
     if options.aws {
-        return put_on_aws(step, &yml, &item, options.stage.as_deref());
+        return put_on_aws(step, &item, options.stage.as_deref());
     }
     let Some(running) = state::running(step.name) else {
         bail!(
@@ -87,25 +86,17 @@ pub fn run(options: Options) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn put_on_aws(
-    step: Step,
-    yml: &ServerlessYml,
-    item: &Value,
-    stage: Option<&str>,
-) -> Result<ExitCode> {
+fn put_on_aws(step: Step, item: &Value, stage: Option<&str>) -> Result<ExitCode> {
+    let yml = ServerlessYml::load(&step.dir())?;
     let stage = aws::credentials_and_stage(stage)?;
-    let Some((logical_id, resource)) = yml.users_table() else {
+    let Some((logical_id, _)) = yml.users_table() else {
         bail!("{} has no table in serverless.yml", step.name);
     };
     let service = yml.service().context("serverless.yml has no `service`")?;
-    let region = yml.provider_str("region").unwrap_or("us-east-1");
+    let region = yml.region();
     // CloudFormation names a table it names itself STACK-LOGICALID-SUFFIX; the framework's
     // stack is SERVICE-STAGE.
-    let table = match resource
-        .get("Properties")
-        .and_then(|p| p.get("TableName"))
-        .and_then(|n| n.as_str())
-    {
+    let table = match yml.users_table_name() {
         Some(name) => format!("={name}"),
         None => format!("{service}-{stage}-{logical_id}-"),
     };

@@ -45,9 +45,8 @@ pub fn create(
         None => json!({}),
     };
     let mut request = Map::new();
-    let name = properties
-        .get("TableName")
-        .and_then(Json::as_str)
+    let name = yml
+        .users_table_name()
         .map_or_else(|| format!("{service}-{stage}-{logical_id}"), str::to_owned);
     request.insert("TableName".to_owned(), Json::from(name.clone()));
     for key in TABLE_PROPERTIES {
