@@ -98,9 +98,6 @@ impl ProxyResponse {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+        crate::tools::http::find_header(&self.headers, name)
     }
 }
