@@ -26,6 +26,8 @@ fn batch(delivery: &Delivery) -> Vec<u32> {
         .collect()
 }
 
+/// AWS: Lambda reads records in order, per shard, and invokes the function with batches of
+/// at most `batchSize` records.
 #[test]
 fn batches_follow_batch_size_and_order() {
     let mut delivery = Delivery::new(settings());
@@ -38,6 +40,8 @@ fn batches_follow_batch_size_and_order() {
     assert_eq!(batch(&delivery), [4]);
 }
 
+/// AWS: with ReportBatchItemFailures, Lambda retries the batch from the lowest sequence
+/// number the function reported; the records before it count as done.
 #[test]
 fn a_reported_failure_resumes_from_the_lowest_failed_record() {
     let mut delivery = Delivery::new(settings());
@@ -56,6 +60,8 @@ fn a_reported_failure_resumes_from_the_lowest_failed_record() {
     );
 }
 
+/// AWS: an `itemIdentifier` that is null, empty or not in the batch makes Lambda treat the
+/// whole batch as failed.
 #[test]
 fn an_unknown_or_empty_identifier_fails_the_whole_batch() {
     for identifier in ["", "not-a-sequence-number"] {
@@ -73,6 +79,8 @@ fn an_unknown_or_empty_identifier_fails_the_whole_batch() {
     }
 }
 
+/// AWS: after `maximumRetryAttempts` retries Lambda discards the records (or sends them to
+/// the on-failure destination) and goes on with the stream.
 #[test]
 fn after_the_retry_limit_the_batch_is_skipped() {
     let mut delivery = Delivery::new(settings());
@@ -90,6 +98,8 @@ fn after_the_retry_limit_the_batch_is_skipped() {
     assert_eq!(delivery.next_batch(), None);
 }
 
+/// AWS: without `functionResponseType: ReportBatchItemFailures`, Lambda ignores the answer's
+/// batchItemFailures: a batch the function returned from is a success.
 #[test]
 fn without_report_batch_item_failures_the_answer_counts_as_success() {
     let mut delivery = Delivery::new(StreamSettings {
@@ -127,6 +137,8 @@ fn the_readme_shows_the_line_of_a_lost_record() {
     assert_eq!(line, format!("{before}7{after}"));
 }
 
+/// AWS: with `bisectBatchOnFunctionError`, a batch whose invocation fails is split in two and
+/// each half retried on its own.
 #[test]
 fn a_function_error_bisects_the_batch_when_asked() {
     let mut delivery = Delivery::new(StreamSettings {
