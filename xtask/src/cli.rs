@@ -68,7 +68,12 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
             deploy::HELP,
             deploy::Options::parse,
             |o| match o.local {
-                true => local::run(o.step.as_deref(), o.port),
+                true => local::run(local::Options {
+                    step: o.step,
+                    dir: o.dir,
+                    port: o.port,
+                    watch: o.watch,
+                }),
                 false => deploy::run(o),
             },
         ),

@@ -5,7 +5,7 @@
 //! - `lambda`: the Lambda emulation: the Runtime API, a function process, API Gateway events,
 //!   function logs and the JSON in them, the running local deployment;
 //! - `tools` (python, node, moto, cargo builds, child processes, AWS) and the knowledge of
-//!   the project (`project`, `serverless_yml`, `stage`).
+//!   the project (`project`, `serverless_yml`, `stage`, `target`: a step or a copy of one).
 //!
 //! Public only where the integration tests need it.
 
@@ -15,6 +15,7 @@ pub mod lambda;
 pub mod project;
 pub(crate) mod serverless_yml;
 pub(crate) mod stage;
+pub(crate) mod target;
 pub mod tools;
 
 /// The handler names a step's binary knows: the same file the binary is built from.

@@ -9,3 +9,4 @@ pub mod moto;
 pub mod node;
 pub mod process;
 pub mod python;
+pub mod watch;

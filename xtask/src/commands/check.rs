@@ -9,10 +9,9 @@ mod handler_item;
 mod report;
 mod step_tests;
 mod stream_events;
-mod target;
 
 use std::collections::BTreeSet;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,8 +22,9 @@ pub use report::{Finding, Item};
 
 use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
+use crate::target::Target;
 use crate::tools::cargo_build::{self, BuildErrors, Crate};
-use target::Target;
+use crate::tools::watch::{Change, StepWatcher};
 
 pub const HELP: &str = "\
 cargo xtask check: where your step stands, checked against the solution (7-finish)
@@ -41,6 +41,8 @@ Options:
   --diff          print the whole difference between the step and 7-finish
   --all           for authors: every solution passes, every exercise fails where it should
   --dir PATH      check the step in PATH (a copy of a step) instead of a workspace step
+  --watch         check again each time you save a file of the step (serverless.yml,
+                  src/, Cargo.toml); Ctrl-C stops
   -h, --help      this text
 ";
 
@@ -52,6 +54,7 @@ pub struct Options {
     solution: bool,
     diff: bool,
     all: bool,
+    watch: bool,
 }
 
 impl Options {
@@ -67,6 +70,7 @@ impl Options {
             solution: args.contains("--solution"),
             diff: args.contains("--diff"),
             all: args.contains("--all"),
+            watch: args.contains("--watch"),
             dir: args.opt_value_from_str("--dir")?,
             step: args.opt_free_from_str()?,
         })
@@ -74,6 +78,9 @@ impl Options {
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {
+    if options.watch && (options.all || options.diff) {
+        anyhow::bail!("--watch checks one step: use it without --all and --diff");
+    }
     if options.all {
         return all::run();
     }
@@ -95,6 +102,39 @@ pub fn run(options: Options) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    if options.watch {
+        return watch(&options, &target);
+    }
+    verdict(&options, &target)
+}
+
+/// Checks the step, then again after each save, until Ctrl-C.
+fn watch(options: &Options, target: &Target) -> Result<ExitCode> {
+    let watcher = StepWatcher::new(&target.dir)?;
+    let terminal = std::io::stdout().is_terminal();
+    let mut change: Option<Change> = None;
+    loop {
+        if terminal {
+            // Clear the screen and the scrollback: each verdict starts at the top.
+            print!("\x1b[2J\x1b[3J\x1b[H");
+        }
+        if let Some(change) = &change {
+            println!("{} saved: checking again\n", change.files.join(", "));
+        }
+        if let Err(error) = verdict(options, target) {
+            println!("error: {error:#}");
+        }
+        println!(
+            "\nWatching {}: save a file to check again, Ctrl-C to stop.",
+            target.dir.display()
+        );
+        let _ = std::io::stdout().flush();
+        change = Some(watcher.wait()?);
+    }
+}
+
+/// One check of the step, printed as it goes, with what to do next.
+fn verdict(options: &Options, target: &Target) -> Result<ExitCode> {
     let items: &[Item] = if options.only_config {
         &Item::CONFIG
     } else {
@@ -128,8 +168,13 @@ pub fn run(options: Options) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let again = if options.watch {
+        "save, and it is checked again"
+    } else {
+        "then run `cargo xtask check` again"
+    };
     println!(
-        "{} of {} still to do. Fix the first ✗, then run `cargo xtask check` again.",
+        "{} of {} still to do. Fix the first ✗, {again}.",
         failing.len(),
         items.len()
     );
@@ -177,11 +222,11 @@ pub(super) fn check(
         emit(Finding::pass(Item::Parses), &mut findings);
         let stream = config_items::stream(yml);
         let stream_diff = (solution && stream.fails())
-            .then(|| target.reference_part("serverless.yml", "StreamSpecification"));
+            .then(|| reference_part(target, "serverless.yml", "StreamSpecification"));
         emit(stream.with_diff(stream_diff.flatten()), &mut findings);
         for (index, finding) in config_items::function(yml).into_iter().enumerate() {
             let diff = (solution && index == 0 && finding.fails())
-                .then(|| target.reference_part("serverless.yml", config_items::STREAM_HANDLER))
+                .then(|| reference_part(target, "serverless.yml", config_items::STREAM_HANDLER))
                 .flatten();
             emit(finding.with_diff(diff), &mut findings);
         }
@@ -233,4 +278,10 @@ pub(super) fn check(
         }
     }
     Ok(findings)
+}
+
+/// The matching part of the reference's version of `file`, for a hint.
+fn reference_part(target: &Target, file: &str, needle: &str) -> Option<String> {
+    let (_, reference_dir) = target.reference.as_ref()?;
+    diff::part(&target.dir, reference_dir, file, needle)
 }

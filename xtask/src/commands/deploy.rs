@@ -1,5 +1,6 @@
 //! `cargo xtask deploy`: the step on AWS (`--local`: see `commands::local`).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -11,7 +12,7 @@ use crate::tools::{aws, lambda_zip};
 pub const HELP: &str = "\
 cargo xtask deploy: deploy a step's service
 
-Usage: cargo xtask deploy [STEP] [--local [--port N]] [--stage NAME]
+Usage: cargo xtask deploy [STEP] [--local [--watch] [--port N] [--dir PATH]] [--stage NAME]
 
 STEP is a step directory (6-streams, 7-finish); by default the one your shell is in,
 else 6-streams.
@@ -20,7 +21,11 @@ else 6-streams.
                  the API on http://127.0.0.1:PORT, the table (and its stream, if
                  serverless.yml turns it on) in a local DynamoDB, every function's log
                  in this terminal. Ctrl-C stops everything.
+  --watch        with --local: each time you save a file of the step, rebuild it and
+                 put the new code (or serverless.yml) in place; the table, its items and
+                 the stream's position stay
   --port N       the local API's port (default 3000)
+  --dir PATH     with --local: run the step in PATH (a copy of a step) instead
   --stage NAME   the AWS stage (default: your login name, made valid)
   -h, --help     this text
 ";
@@ -31,13 +36,25 @@ pub struct Options {
     /// `--local`: `main` hands these options to `local::run` instead.
     pub local: bool,
     pub port: u16,
+    pub watch: bool,
+    pub dir: Option<PathBuf>,
     stage: Option<String>,
 }
 
 impl Options {
     pub fn parse(args: &mut Arguments) -> Result<Self> {
+        let local = args.contains("--local");
+        let watch = args.contains("--watch");
+        let dir: Option<PathBuf> = args.opt_value_from_str("--dir")?;
+        if !local && (watch || dir.is_some()) {
+            anyhow::bail!(
+                "--watch and --dir work with --local: `cargo xtask deploy --local --watch`"
+            );
+        }
         Ok(Self {
-            local: args.contains("--local"),
+            local,
+            watch,
+            dir,
             port: args.opt_value_from_str("--port")?.unwrap_or(3000),
             stage: args.opt_value_from_str("--stage")?,
             step: args.opt_free_from_str()?,

@@ -7,8 +7,8 @@ use anyhow::Result;
 
 use super::check;
 use super::report::Item;
-use super::target::Target;
 use crate::project::STEPS;
+use crate::target::Target;
 
 pub fn run() -> Result<ExitCode> {
     let mut as_meant = true;

@@ -6,7 +6,7 @@
 use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -23,6 +23,31 @@ pub struct Route {
     pub timeout: Duration,
     pub spec: RouteSpec,
     pub function: Arc<FunctionPool>,
+}
+
+/// The routes being served; `deploy --local --watch` replaces them when serverless.yml
+/// changes, and a request uses the ones there when it arrived.
+#[derive(Debug)]
+pub struct RouteTable(RwLock<Arc<Vec<Route>>>);
+
+impl RouteTable {
+    pub fn new(routes: Vec<Route>) -> Self {
+        Self(RwLock::new(Arc::new(routes)))
+    }
+
+    pub fn current(&self) -> Arc<Vec<Route>> {
+        match self.0.read() {
+            Ok(routes) => Arc::clone(&routes),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn replace(&self, routes: Vec<Route>) {
+        match self.0.write() {
+            Ok(mut current) => *current = Arc::new(routes),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(routes),
+        }
+    }
 }
 
 /// API Gateway's limits (REST API): a longer URL gets 414, a larger body 413; Lambda takes an
@@ -56,7 +81,7 @@ impl Reply {
 }
 
 /// Accepts connections until `stop` is set, one thread each.
-pub fn serve(listener: TcpListener, routes: Arc<Vec<Route>>, stop: Arc<AtomicBool>) {
+pub fn serve(listener: TcpListener, routes: Arc<RouteTable>, stop: Arc<AtomicBool>) {
     // Polled, so that `stop` is seen within a tenth of a second.
     let _ = listener.set_nonblocking(true);
     while !stop.load(Ordering::Relaxed) {
@@ -70,7 +95,7 @@ pub fn serve(listener: TcpListener, routes: Arc<Vec<Route>>, stop: Arc<AtomicBoo
     }
 }
 
-fn connection(stream: TcpStream, routes: &[Route], stop: &AtomicBool) {
+fn connection(stream: TcpStream, routes: &RouteTable, stop: &AtomicBool) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
     // An idle connection is closed, as API Gateway closes one.
@@ -81,7 +106,7 @@ fn connection(stream: TcpStream, routes: &[Route], stop: &AtomicBool) {
     let mut reader = BufReader::new(stream);
     while !stop.load(Ordering::Relaxed) {
         let (reply, keep_alive) = match read_request(&mut reader, &LIMITS) {
-            Ok(Ok(Some(request))) => (answer(&request, routes), request.keep_alive()),
+            Ok(Ok(Some(request))) => (answer(&request, &routes.current()), request.keep_alive()),
             Ok(Ok(None)) | Err(_) => return,
             Ok(Err(refusal)) => (refused(refusal), false),
         };

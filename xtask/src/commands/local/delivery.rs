@@ -55,6 +55,15 @@ impl Delivery {
         }
     }
 
+    /// New settings from serverless.yml (`deploy --local --watch`): they apply from the next
+    /// batch; the records waiting and their retries stay.
+    pub fn reconfigure(&mut self, settings: &StreamSettings) {
+        if *settings != self.settings {
+            self.settings = settings.clone();
+            self.limit = settings.batch_size;
+        }
+    }
+
     /// Takes records read from the shard. One read again (moto's GetRecords can return the
     /// last record of a read once more when writes come fast) is dropped: Lambda delivers
     /// each record of a shard once, unless a failure retries it.

@@ -109,6 +109,127 @@ impl Plan {
     }
 }
 
+/// What changed between two plans, one line each, for `deploy --local --watch`.
+pub fn changes(old: &Plan, new: &Plan) -> Vec<String> {
+    let mut lines = Vec::new();
+    let names = |plan: &Plan| -> Vec<String> {
+        plan.functions
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    let (old_names, new_names) = (names(old), names(new));
+    for (name, handler) in &new.functions {
+        match old.functions.iter().find(|(n, _)| n == name) {
+            None => lines.push(format!("function {name} added ({handler})")),
+            Some((_, before)) if before != handler => {
+                lines.push(format!("function {name}: handler {before} -> {handler}"))
+            }
+            Some(_) => {}
+        }
+    }
+    for name in old_names.iter().filter(|n| !new_names.contains(n)) {
+        lines.push(format!("function {name} removed"));
+    }
+    for (name, timeout) in &new.timeouts {
+        let before = old.timeout(name);
+        if old_names.contains(name) && before != *timeout {
+            lines.push(format!(
+                "function {name}: timeout {} s -> {} s",
+                before.as_secs(),
+                timeout.as_secs()
+            ));
+        }
+    }
+    for route in new.routes.iter().filter(|r| !old.routes.contains(r)) {
+        lines.push(format!(
+            "route {} -> {} added",
+            route.describe(),
+            route.function
+        ));
+    }
+    for route in old.routes.iter().filter(|r| !new.routes.contains(r)) {
+        lines.push(format!(
+            "route {} -> {} removed",
+            route.describe(),
+            route.function
+        ));
+    }
+    match (old.stream, new.stream) {
+        (false, true) => lines.push("the table's stream is on".to_owned()),
+        (true, false) => lines.push("the table's stream is off".to_owned()),
+        _ => {}
+    }
+    for (name, settings) in &new.pollers {
+        match old.pollers.iter().find(|(n, _)| n == name) {
+            None => lines.push(format!("the stream's records now go to {name}")),
+            Some((_, before)) => {
+                let changed = setting_changes(before, settings);
+                if !changed.is_empty() {
+                    lines.push(format!("{name}'s stream event: {}", changed.join(", ")));
+                }
+            }
+        }
+    }
+    for (name, _) in &old.pollers {
+        if !new.pollers.iter().any(|(n, _)| n == name) {
+            lines.push(format!("{name} no longer gets the stream's records"));
+        }
+    }
+    for note in new.notes.iter().filter(|n| !old.notes.contains(n)) {
+        lines.push(format!("note: {note}"));
+    }
+    lines
+}
+
+/// `batchSize 1 -> 10`, in serverless.yml's words, for each setting that differs.
+fn setting_changes(old: &StreamSettings, new: &StreamSettings) -> Vec<String> {
+    let shown = |settings: &StreamSettings| -> Vec<(&'static str, String)> {
+        let or_default = |value: Option<String>| value.unwrap_or_else(|| "(not set)".to_owned());
+        vec![
+            ("batchSize", settings.batch_size.to_string()),
+            (
+                "startingPosition",
+                if settings.from_latest {
+                    "LATEST"
+                } else {
+                    "TRIM_HORIZON"
+                }
+                .to_owned(),
+            ),
+            (
+                "functionResponseType",
+                if settings.report_batch_item_failures {
+                    "ReportBatchItemFailures"
+                } else {
+                    "(not set)"
+                }
+                .to_owned(),
+            ),
+            (
+                "maximumRetryAttempts",
+                or_default(settings.maximum_retry_attempts.map(|n| n.to_string())),
+            ),
+            ("bisectBatchOnFunctionError", settings.bisect.to_string()),
+            (
+                "maximumRecordAgeInSeconds",
+                or_default(settings.maximum_record_age_seconds.map(|n| n.to_string())),
+            ),
+            ("batchWindow", settings.batch_window_seconds.to_string()),
+            (
+                "filterPatterns",
+                serde_json::Value::from(settings.filter_patterns.clone()).to_string(),
+            ),
+        ]
+    };
+    shown(old)
+        .into_iter()
+        .zip(shown(new))
+        .filter(|((_, before), (_, after))| before != after)
+        .map(|((name, before), (_, after))| format!("{name} {before} -> {after}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +292,50 @@ mod tests {
         assert_eq!(
             plan.pollers[0].1.filter_patterns,
             [serde_json::json!({"eventName": ["INSERT"]})]
+        );
+    }
+
+    #[test]
+    fn a_change_of_serverless_yml_is_told_one_line_each() {
+        let finish =
+            std::fs::read_to_string(crate::project::root().join("7-finish/serverless.yml"))
+                .unwrap();
+        let parse = |text: &str| {
+            Plan::of(&ServerlessYml::parse(Path::new("serverless.yml"), text).unwrap())
+        };
+        let before = parse(&finish);
+        assert_eq!(changes(&before, &before), Vec::<String>::new());
+        let tuned = finish.replace(
+            "maximumRetryAttempts: 3",
+            "maximumRetryAttempts: 3\n          batchSize: 5",
+        );
+        assert_eq!(
+            changes(&before, &parse(&tuned)),
+            ["stream's stream event: batchSize 10 -> 5"]
+        );
+        // Without the stream function and the table's stream: as the exercise starts.
+        let mut yml: yaml_serde::Value = yaml_serde::from_str(&finish).unwrap();
+        yml["functions"].as_mapping_mut().unwrap().remove("stream");
+        yml["resources"]["Resources"]["Table"]["Properties"]
+            .as_mapping_mut()
+            .unwrap()
+            .remove("StreamSpecification");
+        let without = parse(&yaml_serde::to_string(&yml).unwrap());
+        assert_eq!(
+            changes(&without, &before),
+            [
+                "function stream added (stream.handler)",
+                "the table's stream is on",
+                "the stream's records now go to stream"
+            ]
+        );
+        assert_eq!(
+            changes(&before, &without),
+            [
+                "function stream removed",
+                "the table's stream is off",
+                "stream no longer gets the stream's records"
+            ]
         );
     }
 }

@@ -15,7 +15,7 @@ use crate::lambda::runtime_api::Outcome;
 pub const MAX_ENVIRONMENTS: usize = 8;
 
 /// How to start one more environment of the function.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipe {
     pub binary: PathBuf,
     pub name: String,
@@ -41,67 +41,133 @@ impl Recipe {
     }
 }
 
+/// One execution environment: its process, whether an invocation has it, and the version of
+/// the code it was started with.
+#[derive(Debug)]
+struct Slot {
+    id: u64,
+    function: Arc<Mutex<LocalFunction>>,
+    busy: bool,
+    version: u64,
+}
+
+#[derive(Debug)]
+struct Environments {
+    recipe: Recipe,
+    /// Bumped by [`FunctionPool::replace`]: a slot of an older version is not used again.
+    version: u64,
+    next_id: u64,
+    slots: Vec<Slot>,
+}
+
+impl Environments {
+    fn add(&mut self, busy: bool) -> Result<Arc<Mutex<LocalFunction>>> {
+        let function = Arc::new(Mutex::new(self.recipe.start()?));
+        self.next_id += 1;
+        self.slots.push(Slot {
+            id: self.next_id,
+            function: Arc::clone(&function),
+            busy,
+            version: self.version,
+        });
+        Ok(function)
+    }
+}
+
 #[derive(Debug)]
 pub struct FunctionPool {
-    recipe: Recipe,
-    /// Each environment, and whether an invocation has it.
-    environments: Mutex<Vec<(Arc<Mutex<LocalFunction>>, bool)>>,
+    name: String,
+    environments: Mutex<Environments>,
     released: Condvar,
 }
 
 impl FunctionPool {
     /// The pool with its first environment started.
     pub fn start(recipe: Recipe) -> Result<Self> {
-        let first = Arc::new(Mutex::new(recipe.start()?));
-        Ok(Self {
+        let mut environments = Environments {
             recipe,
-            environments: Mutex::new(vec![(first, false)]),
+            version: 0,
+            next_id: 0,
+            slots: Vec::new(),
+        };
+        environments.add(false)?;
+        Ok(Self {
+            name: environments.recipe.name.clone(),
+            environments: Mutex::new(environments),
             released: Condvar::new(),
         })
     }
 
-    /// The process ids of its environments (for running.json). Read at start, before any
-    /// invocation: an environment in use holds its lock until the invocation ends.
+    /// New code or settings: idle environments stop now, busy ones when their invocation
+    /// ends (none is cut off), and one environment of the new version starts, so that a
+    /// function that cannot start says so at once.
+    pub fn replace(&self, recipe: Recipe) -> Result<()> {
+        let mut environments = self.environments.lock().map_err(|_| self.gone())?;
+        environments.recipe = recipe;
+        environments.version += 1;
+        // Dropping a slot's function stops its process.
+        environments.slots.retain(|slot| slot.busy);
+        environments.add(false)?;
+        drop(environments);
+        self.released.notify_all();
+        Ok(())
+    }
+
+    /// The process ids of its idle environments (for running.json; a busy one holds its
+    /// lock until its invocation ends, and is left out).
     pub fn pids(&self) -> Vec<u32> {
         let Ok(environments) = self.environments.lock() else {
             return Vec::new();
         };
         environments
+            .slots
             .iter()
-            .filter_map(|(environment, _)| environment.lock().ok().map(|f| f.pid()))
+            .filter_map(|slot| slot.function.try_lock().ok().map(|f| f.pid()))
             .collect()
     }
 
     /// One invocation, in an idle environment, a new one, or the next to be free.
     pub fn invoke(&self, payload: &[u8], timeout: Duration) -> Result<Outcome> {
-        let (index, environment) = self.acquire()?;
+        let (id, environment) = self.acquire()?;
         let outcome = match environment.lock() {
             Ok(mut function) => function.invoke(payload, timeout),
-            Err(_) => Err(anyhow!("function {} is gone", self.recipe.name)),
+            Err(_) => Err(self.gone()),
         };
         if let Ok(mut environments) = self.environments.lock() {
-            if let Some(slot) = environments.get_mut(index) {
-                slot.1 = false;
+            let version = environments.version;
+            // An environment of older code goes once its invocation is over.
+            environments
+                .slots
+                .retain(|slot| slot.id != id || slot.version == version);
+            if let Some(slot) = environments.slots.iter_mut().find(|slot| slot.id == id) {
+                slot.busy = false;
             }
         }
         self.released.notify_one();
         outcome
     }
 
-    fn acquire(&self) -> Result<(usize, Arc<Mutex<LocalFunction>>)> {
-        let gone = || anyhow!("function {} is gone", self.recipe.name);
-        let mut environments = self.environments.lock().map_err(|_| gone())?;
+    fn gone(&self) -> anyhow::Error {
+        anyhow!("function {} is gone", self.name)
+    }
+
+    fn acquire(&self) -> Result<(u64, Arc<Mutex<LocalFunction>>)> {
+        let mut environments = self.environments.lock().map_err(|_| self.gone())?;
         loop {
-            if let Some(index) = environments.iter().position(|(_, busy)| !busy) {
-                environments[index].1 = true;
-                return Ok((index, Arc::clone(&environments[index].0)));
+            let version = environments.version;
+            if let Some(slot) = environments
+                .slots
+                .iter_mut()
+                .find(|slot| !slot.busy && slot.version == version)
+            {
+                slot.busy = true;
+                return Ok((slot.id, Arc::clone(&slot.function)));
             }
-            if environments.len() < MAX_ENVIRONMENTS {
-                let started = Arc::new(Mutex::new(self.recipe.start()?));
-                environments.push((Arc::clone(&started), true));
-                return Ok((environments.len() - 1, started));
+            if environments.slots.len() < MAX_ENVIRONMENTS {
+                let function = environments.add(true)?;
+                return Ok((environments.next_id, function));
             }
-            environments = self.released.wait(environments).map_err(|_| gone())?;
+            environments = self.released.wait(environments).map_err(|_| self.gone())?;
         }
     }
 }

@@ -2,7 +2,7 @@
 //! stream function with its records the way Lambda's event source mapping does.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -18,27 +18,45 @@ use crate::tools::local_dynamodb::LocalDynamoDb;
 const POLL_EVERY: Duration = Duration::from_millis(100);
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 
+/// What the poller feeds and how; `deploy --local --watch` changes it when serverless.yml
+/// does, and the poller keeps its place in the stream.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub function: Arc<FunctionPool>,
+    pub settings: StreamSettings,
+    /// The function's `timeout`: a batch that runs longer fails, as on Lambda.
+    pub timeout: Duration,
+    /// The function no longer reads the stream: the poller ends.
+    pub retired: bool,
+}
+
 #[derive(Debug)]
 pub struct StreamPoller {
     pub dynamodb: LocalDynamoDb,
     pub stream_arn: String,
     pub region: String,
-    pub function: Arc<FunctionPool>,
     pub log: std::path::PathBuf,
-    pub settings: StreamSettings,
-    /// The function's `timeout`: a batch that runs longer fails, as on Lambda.
-    pub timeout: Duration,
+    pub feed: Arc<Mutex<Feed>>,
     pub stop: Arc<AtomicBool>,
 }
 
 impl StreamPoller {
-    /// Runs until `stop` is set; problems go to the function's log, and polling goes on.
+    /// Runs until `stop` is set or its feed is retired; problems go to the function's log,
+    /// and polling goes on.
     pub fn run(self) {
         let mut iterators = Vec::new();
-        let mut delivery = Delivery::new(self.settings.clone());
+        let Some(mut feed) = self.feed() else {
+            return;
+        };
+        let mut delivery = Delivery::new(feed.settings.clone());
         while !self.stop.load(Ordering::Relaxed) {
+            match self.feed() {
+                Some(latest) => feed = latest,
+                None => return,
+            }
+            delivery.reconfigure(&feed.settings);
             if iterators.is_empty() {
-                match self.shard_iterators() {
+                match self.shard_iterators(&feed.settings) {
                     Ok(found) => iterators = found,
                     Err(error) => self.note(&format!("cannot read the stream yet: {error:#}")),
                 }
@@ -66,7 +84,7 @@ impl StreamPoller {
                 if self.stop.load(Ordering::Relaxed) {
                     return;
                 }
-                let result = self.invoke(&batch);
+                let result = invoke(&feed, &batch);
                 self.note(&delivery.settle(batch.len(), result));
                 if delivery.is_retrying() {
                     std::thread::sleep(RETRY_AFTER);
@@ -76,12 +94,21 @@ impl StreamPoller {
         }
     }
 
+    /// The feed as it is now; `None` once it is retired.
+    fn feed(&self) -> Option<Feed> {
+        let feed = match self.feed.lock() {
+            Ok(feed) => feed.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        (!feed.retired).then_some(feed)
+    }
+
     /// xtask's own lines about the stream go into the function's log, marked as such.
     fn note(&self, line: &str) {
         append_line(&self.log, &format!("[xtask] {line}"));
     }
 
-    fn shard_iterators(&self) -> Result<Vec<String>> {
+    fn shard_iterators(&self, settings: &StreamSettings) -> Result<Vec<String>> {
         let description = self.dynamodb.call(
             "DynamoDBStreams_20120810.DescribeStream",
             &json!({"StreamArn": self.stream_arn}),
@@ -90,7 +117,7 @@ impl StreamPoller {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        let position = if self.settings.from_latest {
+        let position = if settings.from_latest {
             "LATEST"
         } else {
             "TRIM_HORIZON"
@@ -126,30 +153,31 @@ impl StreamPoller {
             .filter_map(|record| as_lambda_record(record, &self.stream_arn, &self.region))
             .collect())
     }
+}
 
-    fn invoke(&self, batch: &[Value]) -> BatchResult {
-        let event = json!({"Records": batch}).to_string();
-        let outcome = self.function.invoke(event.as_bytes(), self.timeout);
-        match outcome {
-            Ok(Outcome::Response(body)) => {
-                let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let failures = answer["batchItemFailures"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    // A null or missing identifier is kept, as "": it fails the whole batch.
-                    .map(|failure| {
-                        failure["itemIdentifier"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .to_owned()
-                    })
-                    .collect();
-                BatchResult::Answered(failures)
-            }
-            Ok(Outcome::Error(body)) => BatchResult::Failed(short(&error_message(&body))),
-            Err(error) => BatchResult::Failed(short(&format!("{error:#}"))),
+/// One batch to the function; its answer as the event source mapping reads it.
+fn invoke(feed: &Feed, batch: &[Value]) -> BatchResult {
+    let event = json!({"Records": batch}).to_string();
+    let outcome = feed.function.invoke(event.as_bytes(), feed.timeout);
+    match outcome {
+        Ok(Outcome::Response(body)) => {
+            let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let failures = answer["batchItemFailures"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                // A null or missing identifier is kept, as "": it fails the whole batch.
+                .map(|failure| {
+                    failure["itemIdentifier"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect();
+            BatchResult::Answered(failures)
         }
+        Ok(Outcome::Error(body)) => BatchResult::Failed(short(&error_message(&body))),
+        Err(error) => BatchResult::Failed(short(&format!("{error:#}"))),
     }
 }
 

@@ -38,12 +38,7 @@ pub fn create(
     let Some((logical_id, resource)) = yml.users_table() else {
         bail!("serverless.yml has no AWS::DynamoDB::Table under resources.Resources: nothing to store users in");
     };
-    let properties: Json = match resource.get("Properties") {
-        Some(properties) => {
-            serde_json::to_value(properties).context("reading the table's Properties")?
-        }
-        None => json!({}),
-    };
+    let properties = properties(resource)?;
     let mut request = Map::new();
     let name = yml
         .users_table_name()
@@ -72,4 +67,46 @@ pub fn create(
         name,
         stream_arn,
     })
+}
+
+/// The table resource's `Properties`, as JSON (`{}` when it has none).
+pub fn properties(resource: &yaml_serde::Value) -> Result<Json> {
+    match resource.get("Properties") {
+        Some(properties) => {
+            serde_json::to_value(properties).context("reading the table's Properties")
+        }
+        None => Ok(json!({})),
+    }
+}
+
+/// Turns the table's stream on (with `specification`'s view type) or off, keeping its items,
+/// as CloudFormation does when only `StreamSpecification` changes.
+pub fn set_stream(
+    dynamodb: &LocalDynamoDb,
+    table: &mut LocalTable,
+    specification: Option<&Json>,
+) -> Result<()> {
+    let mut stream = match specification {
+        Some(specification) => specification.clone(),
+        None => json!({}),
+    };
+    if let Some(stream) = stream.as_object_mut() {
+        stream.insert(
+            "StreamEnabled".to_owned(),
+            Json::Bool(specification.is_some()),
+        );
+    }
+    let updated = dynamodb
+        .call(
+            "DynamoDB_20120810.UpdateTable",
+            &json!({"TableName": table.name, "StreamSpecification": stream}),
+        )
+        .context("changing the table's stream")?;
+    table.stream_arn = match specification {
+        Some(_) => updated["TableDescription"]["LatestStreamArn"]
+            .as_str()
+            .map(str::to_owned),
+        None => None,
+    };
+    Ok(())
 }

@@ -1,11 +1,10 @@
-//! What `check` works on: a workspace step, or a copy of one elsewhere (`--dir`), and the
-//! reference it is compared with.
+//! What `check` and `deploy --local` work on: a workspace step, or a copy of one elsewhere
+//! (`--dir`), and the reference it is compared with.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::diff;
 use crate::project::{self, Step};
 use crate::tools::cargo_build::Crate;
 
@@ -45,11 +44,5 @@ impl Target {
             dir,
             reference: Some((reference.to_owned(), project::root().join(reference))),
         })
-    }
-
-    /// The matching part of the reference's version of `file`, for a hint.
-    pub fn reference_part(&self, file: &str, needle: &str) -> Option<String> {
-        let (_, reference_dir) = self.reference.as_ref()?;
-        diff::part(&self.dir, reference_dir, file, needle)
     }
 }

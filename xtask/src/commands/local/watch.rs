@@ -1,0 +1,135 @@
+//! `deploy --local --watch`: a save rebuilds the step and puts the new code in place between
+//! invocations; a saved serverless.yml is read again. A build that fails leaves the running
+//! version serving. Each change is told in one `watch:` line.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::service::Service;
+use crate::lambda::log_file::follow;
+use crate::lambda::running as state;
+use crate::serverless_yml::ServerlessYml;
+use crate::target::Target;
+use crate::tools::cargo_build::{self, BuildErrors};
+use crate::tools::watch::Change;
+
+/// What the watch remembers between saves.
+#[derive(Debug)]
+pub struct Rebuilds {
+    /// The last build's errors: the same errors are not printed twice.
+    last_errors: Option<String>,
+    /// The functions whose logs this terminal follows.
+    followed: Vec<String>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Rebuilds {
+    pub fn new(followed: Vec<String>, stop: &Arc<AtomicBool>) -> Self {
+        Self {
+            last_errors: None,
+            followed,
+            stop: Arc::clone(stop),
+        }
+    }
+
+    /// Applies one burst of saves to the running service: new code first, then
+    /// serverless.yml (which may name a handler only the new code has).
+    pub fn apply(
+        &mut self,
+        change: &Change,
+        target: &Target,
+        service: &mut Service,
+        api_url: &str,
+    ) {
+        say(&format!("{} saved", change.files.join(", ")));
+        if change.code && !self.rebuild(target, service) {
+            return;
+        }
+        if change.serverless_yml {
+            self.reload(target, service);
+        }
+        if let Err(error) = service.record(api_url) {
+            say(&format!("{error:#}"));
+        }
+    }
+
+    /// Builds the step; on success every function gets the new code. Whether it built.
+    fn rebuild(&mut self, target: &Target, service: &mut Service) -> bool {
+        let started = Instant::now();
+        say(&format!("building {}", target.name));
+        let built = match cargo_build::build_checked(&target.krate, false) {
+            Ok(built) => built,
+            Err(error) => {
+                say(&format!("building failed: {error:#}"));
+                return false;
+            }
+        };
+        match built {
+            Ok(binary) => {
+                self.last_errors = None;
+                match service.new_code(&binary) {
+                    Ok(()) => say(&format!(
+                        "built in {:.1} s: {} run the new code from their next invocation",
+                        started.elapsed().as_secs_f64(),
+                        service.function_names().join(", ")
+                    )),
+                    Err(error) => say(&format!("{error:#}")),
+                }
+                true
+            }
+            Err(BuildErrors(errors)) => {
+                if self.last_errors.as_ref() == Some(&errors) {
+                    say("it still does not build (same errors as above); the running version keeps serving");
+                } else {
+                    say(&format!(
+                        "it does not build; the running version keeps serving. cargo's first \
+                         errors:\n{}",
+                        errors.trim_end()
+                    ));
+                    self.last_errors = Some(errors);
+                }
+                false
+            }
+        }
+    }
+
+    fn reload(&mut self, target: &Target, service: &mut Service) {
+        let yml = match ServerlessYml::load(&target.dir) {
+            Ok(yml) => yml,
+            Err(error) => {
+                say(&format!(
+                    "serverless.yml: {error:#}; the running deployment keeps the version before"
+                ));
+                return;
+            }
+        };
+        match service.reload(&yml) {
+            Ok(lines) if lines.is_empty() => {
+                say("serverless.yml: nothing the local deployment runs has changed")
+            }
+            Ok(lines) => lines.iter().for_each(|line| say(line)),
+            Err(error) => say(&format!("serverless.yml: {error:#}")),
+        }
+        let new: Vec<(String, std::path::PathBuf)> = service
+            .function_names()
+            .into_iter()
+            .filter(|name| !self.followed.contains(name))
+            .map(|name| {
+                let log = state::function_log(&service.name, &name);
+                (name, log)
+            })
+            .collect();
+        if !new.is_empty() {
+            self.followed
+                .extend(new.iter().map(|(name, _)| name.clone()));
+            let stop = Arc::clone(&self.stop);
+            std::thread::spawn(move || follow(new, true, stop));
+        }
+    }
+}
+
+/// One line of the watch, among the functions' log lines.
+fn say(line: &str) {
+    println!("watch: {line}");
+}
