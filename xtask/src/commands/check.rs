@@ -144,7 +144,7 @@ fn verdict(options: &Options, target: &Target) -> Result<ExitCode> {
         Some((reference, _)) => println!("{}, checked against {reference}:", target.name),
         None => println!("{}:", target.name),
     }
-    let findings = check(&target, items, options.solution, &mut |finding| {
+    let findings = check(target, items, options.solution, &mut |finding| {
         print!("{}", finding.render());
         let _ = std::io::stdout().flush();
     })?;

@@ -46,27 +46,54 @@ pub fn build_checked(krate: &Crate, show_progress: bool) -> Result<Result<PathBu
         mirror(dir)?;
     }
     let built = build_once(krate, show_progress)?;
-    // A mirror's path is its own; a workspace step's path is the same in every checkout.
-    let (Ok(binary), Crate::Step(step)) = (&built, krate) else {
+    let Ok(binary) = &built else {
         return Ok(built);
     };
-    let sources = step.dir();
+    let (sources, package) = match krate {
+        Crate::Step(step) => (step.dir(), step.package.to_owned()),
+        Crate::Dir(dir) => (mirror_dir(dir), package_name(&mirror_dir(dir))?),
+    };
     if built_from(binary, &sources) {
         return Ok(built);
     }
-    // cargo hashes a path dependency by its path inside the workspace: with a target
-    // directory shared by two checkouts, the other checkout's build counts as fresh here.
+    // cargo names a build by its package and the path inside its workspace: with a shared
+    // target directory, another checkout's build (or another copy's, for two copies of a
+    // step with one package name) counts as fresh here, and its sources are the ones checked.
     eprintln!(
-        "the binary in {} was built from another checkout (they share this target directory): \
-         building it again from {}",
+        "the binary in {} was built from another copy of {package} (they share this target \
+         directory): building it again from {}",
         binary.display(),
         sources.display()
     );
-    process::run(
-        project::cargo().args(["clean", "--package", step.package]),
-        &format!("cargo clean --package {}", step.package),
-    )?;
+    let mut clean = project::cargo();
+    clean.args(["clean", "--package", &package]);
+    if let Crate::Dir(_) = krate {
+        krate.select(&mut clean);
+    }
+    process::run(&mut clean, &format!("cargo clean --package {package}"))?;
     build_once(krate, show_progress)
+}
+
+/// The package name in a crate's Cargo.toml, as cargo reads it.
+fn package_name(dir: &Path) -> Result<String> {
+    let output = process::output(
+        project::cargo()
+            .args([
+                "metadata",
+                "--no-deps",
+                "--format-version",
+                "1",
+                "--manifest-path",
+            ])
+            .arg(dir.join("Cargo.toml")),
+        "reading the step's Cargo.toml",
+    )?;
+    let metadata: Value =
+        serde_json::from_slice(&output.stdout).context("reading cargo metadata's answer")?;
+    metadata["packages"][0]["name"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("{} names no package", dir.join("Cargo.toml").display()))
 }
 
 fn build_once(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, BuildErrors>> {

@@ -1,13 +1,14 @@
 //! Saves in a step's directory, one [`Change`] per burst: an editor's save is several events
-//! (write, rename, chmod), and a "save all" touches several files at once.
+//! (write, rename, chmod), and a "save all" touches several files at once. Reads are no
+//! change: xtask reads the files itself.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_mini::{new_debouncer, DebounceEventResult, Debouncer};
+use notify::event::{AccessKind, AccessMode};
+use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 /// Events closer together than this are one save.
 const QUIET: Duration = Duration::from_millis(200);
@@ -61,8 +62,8 @@ impl Change {
 #[derive(Debug)]
 pub struct StepWatcher {
     dir: PathBuf,
-    events: Receiver<DebounceEventResult>,
-    _debouncer: Debouncer<RecommendedWatcher>,
+    events: Receiver<notify::Result<Event>>,
+    _watcher: RecommendedWatcher,
 }
 
 impl StepWatcher {
@@ -72,29 +73,46 @@ impl StepWatcher {
             .canonicalize()
             .with_context(|| format!("opening {}", dir.display()))?;
         let (sender, events) = mpsc::channel();
-        let mut debouncer = new_debouncer(QUIET, sender).context("starting a file watcher")?;
-        debouncer
-            .watcher()
+        let mut watcher = notify::recommended_watcher(sender).context("starting a file watcher")?;
+        watcher
             .watch(&dir, RecursiveMode::Recursive)
             .with_context(|| format!("watching {} for changes", dir.display()))?;
         Ok(Self {
             dir,
             events,
-            _debouncer: debouncer,
+            _watcher: watcher,
         })
     }
 
-    /// The next change to the step's files, waiting at most `timeout` for it.
+    /// The next change to the step's files, waiting at most `timeout` for it to begin; a
+    /// change ends after [`QUIET`] without events.
     pub fn next(&self, timeout: Duration) -> Result<Option<Change>> {
-        let events = match self.events.recv_timeout(timeout) {
-            Ok(events) => events,
-            Err(RecvTimeoutError::Timeout) => return Ok(None),
-            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
-        };
-        let paths: Vec<PathBuf> = match events {
-            Ok(events) => events.into_iter().map(|event| event.path).collect(),
-            Err(error) => anyhow::bail!("watching {} failed: {error}", self.dir.display()),
-        };
+        let mut paths = Vec::new();
+        let mut wait = timeout;
+        loop {
+            let started = Instant::now();
+            match self.events.recv_timeout(wait) {
+                Ok(Ok(event)) => {
+                    // Reading a file is no change (xtask reads serverless.yml and copies the
+                    // sources itself): only writes, creations, renames and removals count.
+                    let read = matches!(event.kind, EventKind::Access(kind)
+                        if kind != AccessKind::Close(AccessMode::Write));
+                    if !read {
+                        let change = Change::of(&self.dir, &event.paths);
+                        if !change.is_empty() {
+                            paths.extend(event.paths);
+                            wait = QUIET;
+                            continue;
+                        }
+                    }
+                    // An event that is no change does not restart the quiet time.
+                    wait = wait.saturating_sub(started.elapsed());
+                }
+                Ok(Err(error)) => anyhow::bail!("watching {} failed: {error}", self.dir.display()),
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
+            }
+        }
         let change = Change::of(&self.dir, &paths);
         Ok((!change.is_empty()).then_some(change))
     }

@@ -3,6 +3,8 @@
 #![allow(dead_code)] // each test file uses part of it
 #![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
 
+pub mod deployment;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

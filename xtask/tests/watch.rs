@@ -1,0 +1,187 @@
+//! `cargo xtask check --watch` and `cargo xtask deploy --local --watch` on a copy of a step
+//! outside the workspace, edited as a learner edits it: save, and see.
+#![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use support::deployment::Deployment;
+use support::{committed, Attempt};
+
+/// 7-finish's serverless.yml as the exercise starts it: no table stream, no stream function.
+fn without_the_stream() -> String {
+    let finish = committed("7-finish/serverless.yml");
+    let function = finish.find("  stream:\n").unwrap();
+    let resources = finish.find("\nresources:").unwrap();
+    let without = format!("{}{}", &finish[..function], &finish[resources + 1..]);
+    let stream = "        StreamSpecification:\n          StreamViewType: NEW_AND_OLD_IMAGES\n";
+    assert!(without.contains(stream), "7-finish's table has a stream");
+    without.replace(stream, "")
+}
+
+#[test]
+fn check_watch_gives_a_new_verdict_after_each_save() {
+    let attempt = Attempt::with_files(
+        "watch-check",
+        &without_the_stream(),
+        &committed("6-streams/src/main.rs"),
+        &committed("6-streams/src/stream.rs"),
+    );
+    let mut process = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["check", "--watch", "--only", "config", "--dir"])
+        .arg(&attempt.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (sender, lines) = mpsc::channel();
+    let stdout = process.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let mut printed = Vec::new();
+    let wait_for = |wanted: &str, within: Duration, printed: &mut Vec<String>| {
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) {
+                printed.push(line.clone());
+                if line.contains(wanted) {
+                    return started.elapsed();
+                }
+            }
+        }
+        let _ = Command::new("kill").arg(process.id().to_string()).status();
+        panic!(
+            "no {wanted:?} within {within:?}; printed:\n{}",
+            printed.join("\n")
+        );
+    };
+    wait_for(
+        "still to do. Fix the first ✗, save",
+        Duration::from_secs(30),
+        &mut printed,
+    );
+    wait_for(
+        "save a file to check again",
+        Duration::from_secs(5),
+        &mut printed,
+    );
+
+    std::fs::write(
+        attempt.dir.join("serverless.yml"),
+        committed("7-finish/serverless.yml"),
+    )
+    .unwrap();
+    let took = wait_for(
+        "serverless.yml is ready",
+        Duration::from_secs(10),
+        &mut printed,
+    );
+    eprintln!("check --watch: a new verdict {took:?} after the save");
+    assert!(
+        printed
+            .iter()
+            .any(|l| l == "serverless.yml saved: checking again"),
+        "{printed:#?}"
+    );
+    wait_for(
+        "save a file to check again",
+        Duration::from_secs(5),
+        &mut printed,
+    );
+    // A file that is not the step's (a README) starts no check.
+    std::fs::write(attempt.dir.join("NOTES.md"), "mine").unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    let after = wait_for_nothing(&lines);
+    assert!(
+        after.is_empty(),
+        "a save of NOTES.md ran the check: {after:?}"
+    );
+    let _ = Command::new("kill").arg(process.id().to_string()).status();
+    let _ = process.wait();
+}
+
+/// What is printed within a second.
+fn wait_for_nothing(lines: &mpsc::Receiver<String>) -> Vec<String> {
+    std::thread::sleep(Duration::from_secs(1));
+    lines.try_iter().collect()
+}
+
+#[test]
+fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
+    let finish_stream = committed("7-finish/src/stream.rs");
+    let attempt = Attempt::with_files(
+        "watch-deploy",
+        &without_the_stream(),
+        &committed("6-streams/src/main.rs"),
+        &finish_stream,
+    );
+    let mut deployment = Deployment::start_watching(&attempt.dir);
+    let user = |id: u32, name: &str| (format!("/users/{id}"), format!("{{\"name\": \"{name}\"}}"));
+    let (path, body) = user(1, "before");
+    assert_eq!(deployment.request("PUT", &path, Some(&body)).0, 200);
+
+    // The stream turned on in serverless.yml: the next PUT reaches the stream function.
+    std::fs::write(
+        attempt.dir.join("serverless.yml"),
+        committed("7-finish/serverless.yml"),
+    )
+    .unwrap();
+    deployment.wait_for_line(
+        |l| l == "watch: the stream's records now go to stream",
+        Duration::from_secs(20),
+    );
+    let (path, body) = user(2, "streamed");
+    assert_eq!(deployment.request("PUT", &path, Some(&body)).0, 200);
+    deployment.wait_for_logs("stream", &[r#"INSERT {"id":"2"}: value is now"#]);
+    // The terminal follows the new function's log too.
+    deployment.wait_for_line(
+        |l| l.trim_start().starts_with("stream | ") && l.contains(r#"INSERT {"id":"2"}"#),
+        Duration::from_secs(10),
+    );
+
+    // New wording in the handler: the next change is logged with it.
+    let saved = Instant::now();
+    std::fs::write(
+        attempt.dir.join("src/stream.rs"),
+        finish_stream.replace(": value {state} {}", ": the user {state} {}"),
+    )
+    .unwrap();
+    deployment.wait_for_line(
+        |l| l.starts_with("watch: built in"),
+        Duration::from_secs(300),
+    );
+    let (path, body) = user(3, "reworded");
+    assert_eq!(deployment.request("PUT", &path, Some(&body)).0, 200);
+    deployment.wait_for_logs("stream", &[r#"INSERT {"id":"3"}: the user is now"#]);
+    eprintln!(
+        "deploy --local --watch: save to the new handler's line in {:?}",
+        saved.elapsed()
+    );
+    // The table and its items stayed.
+    let (status, got) = deployment.request("GET", "/users/1", None);
+    assert_eq!((status, got.contains("before")), (200, true), "{got}");
+
+    // A broken edit: the compiler's errors once, and the last good build keeps serving.
+    std::fs::write(
+        attempt.dir.join("src/stream.rs"),
+        finish_stream.replace("pub async fn handler", "pub async fn handler oops"),
+    )
+    .unwrap();
+    deployment.wait_for_line(
+        |l| l.starts_with("watch: it does not build; the running version keeps serving"),
+        Duration::from_secs(120),
+    );
+    let (path, body) = user(4, "still served");
+    assert_eq!(deployment.request("PUT", &path, Some(&body)).0, 200);
+    deployment.wait_for_logs("stream", &[r#"INSERT {"id":"4"}: the user is now"#]);
+    assert_eq!(deployment.request("GET", "/users/2", None).0, 200);
+    deployment.stop();
+}
