@@ -108,6 +108,22 @@ fn check_watch_gives_a_new_verdict_after_each_save() {
     let _ = process.wait();
 }
 
+fn signal(signal: &str, pid: u32) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+/// 7-finish's serverless.yml with putUser allowed 30 s: a PUT held while the step builds
+/// must not meet the 6 s default.
+fn patient(yml: &str) -> String {
+    let put = "    handler: users.put\n";
+    assert!(yml.contains(put));
+    yml.replace(put, &format!("{put}    timeout: 30\n"))
+}
+
 /// What is printed within a second.
 fn wait_for_nothing(lines: &mpsc::Receiver<String>) -> Vec<String> {
     std::thread::sleep(Duration::from_secs(1));
@@ -119,7 +135,7 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
     let finish_stream = committed("7-finish/src/stream.rs");
     let attempt = Attempt::with_files(
         "watch-deploy",
-        &without_the_stream(),
+        &patient(&without_the_stream()),
         &committed("6-streams/src/main.rs"),
         &finish_stream,
     );
@@ -131,7 +147,7 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
     // The stream turned on in serverless.yml: the next PUT reaches the stream function.
     std::fs::write(
         attempt.dir.join("serverless.yml"),
-        committed("7-finish/serverless.yml"),
+        patient(&committed("7-finish/serverless.yml")),
     )
     .unwrap();
     deployment.wait_for_line(
@@ -147,6 +163,25 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
         Duration::from_secs(10),
     );
 
+    // An invocation in flight when the new code arrives is not cut off: putUser's process
+    // is held (SIGSTOP) with a PUT in it while the step is rebuilt, then let go.
+    let put_user = xtask::lambda::running::running(&deployment.step)
+        .unwrap()
+        .children[1];
+    signal("-STOP", put_user);
+    let api = deployment.api.clone();
+    let in_flight = std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        agent
+            .put(&format!("{api}/users/5"))
+            .send(r#"{"name": "in flight"}"#)
+            .map_or(0, |response| response.status().as_u16())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+
     // New wording in the handler: the next change is logged with it.
     let saved = Instant::now();
     std::fs::write(
@@ -157,6 +192,12 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
     deployment.wait_for_line(
         |l| l.starts_with("watch: built in"),
         Duration::from_secs(300),
+    );
+    signal("-CONT", put_user);
+    assert_eq!(
+        in_flight.join().unwrap(),
+        200,
+        "the PUT in flight was cut off"
     );
     let (path, body) = user(3, "reworded");
     assert_eq!(deployment.request("PUT", &path, Some(&body)).0, 200);

@@ -33,7 +33,7 @@ pub struct Service {
     region: String,
     service: String,
     pub table: LocalTable,
-    /// The table's `Properties` in serverless.yml, as last read.
+    /// The table's `Properties` as the running table has them.
     table_properties: Json,
     pub plan: Plan,
     binary: PathBuf,
@@ -287,27 +287,28 @@ impl Service {
             }
             properties
         };
-        let old = std::mem::replace(&mut self.table_properties, properties.clone());
-        if without_stream(&old) != without_stream(&properties) {
+        // Compared with the table as it runs, not with the last save: a change undone is no
+        // change.
+        if without_stream(&self.table_properties) != without_stream(&properties) {
             return Ok(Some(
-                "the table's definition changed (keys, billing, name...): the local table \
-                 keeps the old one. Restart `cargo xtask deploy --local --watch` for a new \
-                 table (its items are lost)"
+                "the table's definition differs from the running table's (keys, billing, \
+                 name...): the local table keeps its own. Restart `cargo xtask deploy --local \
+                 --watch` for a new table (its items are lost)"
                     .to_owned(),
             ));
         }
-        let (before, after) = (
-            old.get("StreamSpecification"),
-            properties.get("StreamSpecification"),
-        );
-        match (before, after) {
+        let before = self.table_properties.get("StreamSpecification").cloned();
+        let after = properties.get("StreamSpecification");
+        match (&before, after) {
             (None, Some(_)) | (Some(_), None) => {
                 table::set_stream(&self.dynamodb, &mut self.table, after)?;
+                self.table_properties = properties;
                 Ok(None)
             }
             (Some(before), Some(after)) if before != after => Ok(Some(
-                "the stream's StreamViewType changed: the local stream keeps the old one. \
-                 Restart `cargo xtask deploy --local --watch` for the new one"
+                "the stream's StreamViewType differs from the running stream's: the local \
+                 stream keeps its own. Restart `cargo xtask deploy --local --watch` for the \
+                 new one"
                     .to_owned(),
             )),
             _ => Ok(None),

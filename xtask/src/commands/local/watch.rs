@@ -98,9 +98,8 @@ impl Rebuilds {
         let yml = match ServerlessYml::load(&target.dir) {
             Ok(yml) => yml,
             Err(error) => {
-                say(&format!(
-                    "serverless.yml: {error:#}; the running deployment keeps the version before"
-                ));
+                say(&format!("{error:#}"));
+                say("the running deployment keeps serverless.yml as it was before this save");
                 return;
             }
         };
