@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use crate::commands::{
-    bench, build, check, deploy, local, logs, put_item, remove, setup, sls, test,
+    bench, build, check, deploy, local, logs, put_item, remove, screenshots, setup, sls, test,
 };
 use anyhow::Result;
 use pico_args::Arguments;
@@ -22,6 +22,8 @@ Commands:
   logs     a function's logs, local or on AWS
   put-item write one raw item into the step's table (a record the stream function cannot handle)
   remove   remove the step's stack from AWS
+  screenshots
+           take the README's pictures of the local console again (needs Chromium)
   sls      the pinned Serverless Framework, for anything else (cargo xtask sls -- info)
   test     run every check of the repository (what CI runs)
 
@@ -92,6 +94,13 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
             remove::HELP,
             remove::Options::parse,
             remove::run,
+        ),
+        Some("screenshots") => command_with(
+            args,
+            help,
+            screenshots::HELP,
+            |_| Ok(()),
+            |()| screenshots::run(),
         ),
         Some("test") => command_with(args, help, test::HELP, |_| Ok(()), |()| test::run()),
         None | Some("help") => print(HELP),

@@ -8,6 +8,7 @@ pub(crate) mod local;
 pub(crate) mod logs;
 pub(crate) mod put_item;
 pub(crate) mod remove;
+pub(crate) mod screenshots;
 pub(crate) mod setup;
 pub(crate) mod sls;
 pub(crate) mod test;

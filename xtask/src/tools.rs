@@ -2,6 +2,7 @@
 
 pub(crate) mod aws;
 pub mod cargo_build;
+pub mod chromium;
 pub mod http;
 pub(crate) mod lambda_zip;
 pub mod local_dynamodb;

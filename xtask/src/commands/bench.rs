@@ -24,7 +24,7 @@ use runtimes::{invoke, peak_rss, Runtime};
 pub const HELP: &str = "\
 cargo xtask bench: Rust against the original Node.js step, side by side in one run
 
-Usage: cargo xtask bench [--quick | --smoke | --load [CLIENTS]]
+Usage: cargo xtask bench [--quick | --smoke | --load [CLIENTS] [--console]]
 
 Feeds the same stream events (INSERT, MODIFY, REMOVE of generated users; small and large
 items; batches of 1, 100 and 1000) through the same local Lambda Runtime API to the
@@ -39,6 +39,7 @@ ratios. Writes the table as JSON to target/xtask/bench.json.
             PUTs from CLIENTS clients at once (default 50), then a GET of each; prints
             requests/s, p50/p99 and errors, and checks that every change reached the
             stream function exactly once
+  --console with --load: the console page open in a headless Chromium meanwhile
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +54,8 @@ pub struct Options {
     size: Size,
     /// `--load CLIENTS`: the load run instead.
     load: Option<usize>,
+    /// `--console`: a console page open during the load run.
+    console: bool,
 }
 
 impl Options {
@@ -62,11 +65,19 @@ impl Options {
             (false, true) => Size::Quick,
             (false, false) => Size::Full,
         };
+        let console = args.contains("--console");
         let load = match args.contains("--load") {
             true => Some(args.opt_free_from_str()?.unwrap_or(50)),
             false => None,
         };
-        Ok(Self { size, load })
+        if console && load.is_none() {
+            anyhow::bail!("--console goes with --load: `cargo xtask bench --load 50 --console`");
+        }
+        Ok(Self {
+            size,
+            load,
+            console,
+        })
     }
 }
 
@@ -90,7 +101,7 @@ fn cold_runs(size: Size) -> usize {
 pub fn run(options: Options) -> Result<ExitCode> {
     if let Some(clients) = options.load {
         let clients = clients.clamp(1, 2000);
-        return load::run(clients, 2000 / clients);
+        return load::run(clients, 2000 / clients, options.console);
     }
     let step = Step::named("7-finish")?;
     let zip = crate::tools::lambda_zip::build(step)?;

@@ -7,6 +7,7 @@
 //! until Ctrl-C; with `--watch`, a save rebuilds the step and puts it in place ([`watch`]).
 
 mod api_server;
+mod console;
 mod delivery;
 mod environment;
 mod filter;
@@ -29,7 +30,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 
-use crate::lambda::log_file::follow;
+use crate::lambda::log_file::follow_list;
 use crate::lambda::running as state;
 use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
@@ -62,6 +63,10 @@ pub fn run(options: Options) -> Result<ExitCode> {
              running? Stop it with Ctrl-C, or pick another port with --port"
         )
     })?;
+    // The console next to the API (3001 beside 3000), or any free port if that one is taken.
+    let console_listener = TcpListener::bind(("127.0.0.1", port.wrapping_add(1)))
+        .or_else(|_| TcpListener::bind(("127.0.0.1", 0)))
+        .context("opening a port on 127.0.0.1 for the console")?;
     let (signal_sender, signals) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = signal_sender.send(());
@@ -88,28 +93,50 @@ pub fn run(options: Options) -> Result<ExitCode> {
         Err(BuildErrors(errors)) => anyhow::bail!("{} does not build:\n{errors}", target.name),
     };
     let stop = Arc::new(AtomicBool::new(false));
-    let mut service = Service::start(&target.name, &yml, &binary, &stop)?;
+    let hub = console::Hub::new();
+    let mut service = Service::start(&target.name, &yml, &binary, &hub, &stop)?;
     let api_url = format!("http://127.0.0.1:{port}");
+    service.serves_at(&api_url);
     service.record(&api_url)?;
-    print_summary(&target, &service, &api_url, options.watch);
+    let console_url = format!("http://127.0.0.1:{}", console_port(&console_listener));
+    print_summary(&target, &service, &api_url, &console_url, options.watch);
 
     let mut threads = Vec::new();
-    let api_routes = Arc::clone(&service.routes);
-    let api_stop = Arc::clone(&stop);
+    let (api_routes, api_hub, api_stop) = (
+        Arc::clone(&service.routes),
+        Arc::clone(&hub),
+        Arc::clone(&stop),
+    );
     threads.push(thread::spawn(move || {
-        api_server::serve(server, api_routes, api_stop)
+        api_server::serve(server, api_routes, api_hub, api_stop)
     }));
-    let logs: Vec<_> = service
-        .function_names()
-        .iter()
-        .map(|name| (name.clone(), state::function_log(&target.name, name)))
-        .collect();
-    let log_stop = Arc::clone(&stop);
-    threads.push(thread::spawn(move || follow(logs, true, log_stop)));
+    let (page_hub, page_stop) = (Arc::clone(&hub), Arc::clone(&stop));
+    threads.push(thread::spawn(move || {
+        console::serve(console_listener, page_hub, page_stop)
+    }));
+    let (log_list, log_hub, log_stop) = (
+        Arc::clone(&service.logs),
+        Arc::clone(&hub),
+        Arc::clone(&stop),
+    );
+    threads.push(thread::spawn(move || {
+        console::publish_logs(&log_list, &log_hub, &log_stop)
+    }));
+    let (dynamodb, table, table_stop) = (
+        service.dynamodb(),
+        service.table.name.clone(),
+        Arc::clone(&stop),
+    );
+    let table_hub = Arc::clone(&hub);
+    threads.push(thread::spawn(move || {
+        console::watch_table(table_hub, dynamodb, table, table_stop)
+    }));
+    let (logs, log_stop) = (Arc::clone(&service.logs), Arc::clone(&stop));
+    threads.push(thread::spawn(move || follow_list(&logs, true, &log_stop)));
 
     // Until Ctrl-C, or until moto dies: its table and data die with it, and a silent restart
     // would hide that, so the deployment ends, saying so.
-    let mut rebuilds = watch::Rebuilds::new(service.function_names(), &stop);
+    let mut rebuilds = watch::Rebuilds::default();
     let moto_stopped = loop {
         match signals.try_recv() {
             Ok(()) | Err(TryRecvError::Disconnected) => break None,
@@ -148,7 +175,17 @@ pub fn run(options: Options) -> Result<ExitCode> {
     })
 }
 
-fn print_summary(target: &Target, service: &Service, api_url: &str, watch: bool) {
+fn console_port(listener: &TcpListener) -> u16 {
+    listener.local_addr().map_or(0, |address| address.port())
+}
+
+fn print_summary(
+    target: &Target,
+    service: &Service,
+    api_url: &str,
+    console_url: &str,
+    watch: bool,
+) {
     let plan = &service.plan;
     println!("\n{} is running locally:", target.name);
     println!("  API        {api_url}");
@@ -159,6 +196,7 @@ fn print_summary(target: &Target, service: &Service, api_url: &str, watch: bool)
             route.function
         );
     }
+    println!("  console    {console_url} (the service live: requests, table, stream, logs)");
     let names: Vec<&str> = plan
         .functions
         .iter()

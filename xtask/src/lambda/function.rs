@@ -173,6 +173,11 @@ impl LocalFunction {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The request id of the last invocation.
+    pub fn last_request_id(&self) -> Option<String> {
+        self.api.last_request_id().map(str::to_owned)
+    }
+
     pub fn pid(&self) -> u32 {
         self.process.id()
     }

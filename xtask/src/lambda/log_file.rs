@@ -1,11 +1,12 @@
 //! The local functions' log files: appended to by the function and by xtask, followed live by
 //! `deploy --local` and `logs --tail`.
 
+use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Appends one line; a log that cannot be written is not worth stopping the service for.
@@ -15,48 +16,71 @@ pub fn append_line(path: &Path, line: &str) {
     }
 }
 
+/// The logs to follow, by name; a local deployment adds a function's log when serverless.yml
+/// gains one.
+pub type Logs = Arc<Mutex<Vec<(String, PathBuf)>>>;
+
 /// Prints every complete line added to the files from their current ends (or from their
 /// starts, with `from_start`), each behind its prefix, until `stop` is set.
 pub fn follow(files: Vec<(String, PathBuf)>, from_start: bool, stop: Arc<AtomicBool>) {
-    let width = files
-        .iter()
-        .map(|(prefix, _)| prefix.len())
-        .max()
-        .unwrap_or(0);
-    let mut positions: Vec<u64> = files
-        .iter()
-        .map(|(_, path)| {
-            if from_start {
-                0
-            } else {
-                std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
-            }
-        })
-        .collect();
-    let mut partial: Vec<String> = vec![String::new(); files.len()];
+    follow_list(&Arc::new(Mutex::new(files)), from_start, &stop);
+}
+
+/// [`follow`] for a list that may grow.
+pub fn follow_list(logs: &Logs, from_start: bool, stop: &AtomicBool) {
+    tail(logs, from_start, stop, |prefix, width, line| {
+        println!("{prefix:>width$} | {line}");
+    });
+}
+
+/// Hands every complete line added to the logs (from their current ends, or from their
+/// starts with `from_start`) to `line`, with the log's name and the longest name's length,
+/// until `stop` is set. A log listed later is read from its start.
+pub fn tail(
+    logs: &Logs,
+    from_start: bool,
+    stop: &AtomicBool,
+    mut line: impl FnMut(&str, usize, &str),
+) {
+    // Each log's position and its incomplete last line.
+    let mut read: HashMap<PathBuf, (u64, String)> = HashMap::new();
+    let mut first_round = true;
     while !stop.load(Ordering::Relaxed) {
-        for (index, (prefix, path)) in files.iter().enumerate() {
+        let files = match logs.lock() {
+            Ok(files) => files.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let width = files.iter().map(|(name, _)| name.len()).max().unwrap_or(0);
+        for (name, path) in &files {
+            let (position, partial) = read.entry(path.clone()).or_insert_with(|| {
+                let start = match from_start || !first_round {
+                    true => 0,
+                    false => std::fs::metadata(path).map_or(0, |m| m.len()),
+                };
+                (start, String::new())
+            });
             let Ok(mut file) = std::fs::File::open(path) else {
                 continue;
             };
             let length = file.metadata().map(|m| m.len()).unwrap_or(0);
-            if length < positions[index] {
-                positions[index] = 0; // the file was started anew
+            if length < *position {
+                *position = 0; // the file was started anew
             }
-            if length == positions[index] || file.seek(SeekFrom::Start(positions[index])).is_err() {
+            if length == *position || file.seek(SeekFrom::Start(*position)).is_err() {
                 continue;
             }
             let mut added = Vec::new();
             if file.read_to_end(&mut added).is_err() {
                 continue;
             }
-            positions[index] += added.len() as u64;
-            partial[index].push_str(&String::from_utf8_lossy(&added));
-            while let Some(end) = partial[index].find('\n') {
-                let line: String = partial[index].drain(..=end).collect();
-                println!("{prefix:>width$} | {}", line.trim_end());
+            *position += added.len() as u64;
+            partial.push_str(&String::from_utf8_lossy(&added));
+            while let Some(end) = partial.find('\n') {
+                let text: String = partial.drain(..=end).collect();
+                line(name, width, text.trim_end());
             }
         }
+        first_round = false;
         let _ = std::io::stdout().flush();
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -56,8 +56,13 @@ pub struct RuntimeApi {
     function_name: String,
     region: String,
     shared: Arc<Shared>,
-    next_id: u64,
+    /// The request id of the last event queued.
+    last_id: Option<String>,
 }
+
+/// Request ids are unique across every function and environment of this xtask, so that a log
+/// line's `requestId` names one invocation.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 #[derive(Debug, Default)]
 struct Shared {
@@ -105,7 +110,7 @@ impl RuntimeApi {
             function_name: function_name.to_owned(),
             region: region.to_owned(),
             shared,
-            next_id: 0,
+            last_id: None,
         })
     }
 
@@ -131,8 +136,12 @@ impl RuntimeApi {
 
     /// Queues one event; the receiver gets its outcome.
     pub fn queue(&mut self, payload: &[u8], timeout: Duration) -> Result<Receiver<Outcome>> {
-        self.next_id += 1;
-        let id = format!("local-{}-{}", std::process::id(), self.next_id);
+        let id = format!(
+            "local-{}-{}",
+            std::process::id(),
+            NEXT_ID.fetch_add(1, Ordering::Relaxed)
+        );
+        self.last_id = Some(id.clone());
         let (sender, receiver) = mpsc::channel();
         let mut state = lock(&self.shared.state);
         if let Some(error) = state.init_error.clone() {
@@ -148,6 +157,13 @@ impl RuntimeApi {
         });
         self.shared.queued.notify_one();
         Ok(receiver)
+    }
+}
+
+impl RuntimeApi {
+    /// The request id of the last event queued (`local-PID-N`), as the function logs it.
+    pub fn last_request_id(&self) -> Option<&str> {
+        self.last_id.as_deref()
     }
 }
 

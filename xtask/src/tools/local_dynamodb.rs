@@ -77,3 +77,56 @@ impl LocalDynamoDb {
         )
     }
 }
+
+/// A DynamoDB item (`{"id": {"S": "1"}}`) as plain JSON (`{"id": "1"}`).
+pub fn plain_item(item: &Value) -> Value {
+    match item.as_object() {
+        Some(attributes) => Value::Object(
+            attributes
+                .iter()
+                .map(|(name, value)| (name.clone(), plain(value)))
+                .collect(),
+        ),
+        None => Value::Null,
+    }
+}
+
+/// One typed value as plain JSON: a number stays as written when it does not fit a JSON
+/// number, binary stays base64, a set becomes a list.
+pub fn plain(value: &Value) -> Value {
+    let Some((kind, inner)) = value.as_object().and_then(|o| o.iter().next()) else {
+        return value.clone();
+    };
+    match (kind.as_str(), inner) {
+        ("N", Value::String(number)) => number
+            .parse::<serde_json::Number>()
+            .map_or_else(|_| inner.clone(), Value::Number),
+        ("NULL", _) => Value::Null,
+        ("M", map) => plain_item(map),
+        ("L", Value::Array(list)) => Value::Array(list.iter().map(plain).collect()),
+        ("NS", Value::Array(list)) => Value::Array(
+            list.iter()
+                .map(|n| plain(&serde_json::json!({ "N": n })))
+                .collect(),
+        ),
+        _ => inner.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn typed_items_become_plain_json() {
+        let item = json!({"id": {"S": "1"}, "age": {"N": "42"}, "ok": {"BOOL": true},
+            "gone": {"NULL": true}, "tags": {"SS": ["a", "b"]}, "nums": {"NS": ["1", "2.5"]},
+            "address": {"M": {"city": {"S": "Oslo"}}}, "list": {"L": [{"N": "1"}, {"S": "x"}]}});
+        assert_eq!(
+            plain_item(&item),
+            json!({"id": "1", "age": 42, "ok": true, "gone": null, "tags": ["a", "b"],
+                "nums": [1, 2.5], "address": {"city": "Oslo"}, "list": [1, "x"]})
+        );
+    }
+}

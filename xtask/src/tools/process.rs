@@ -72,6 +72,11 @@ impl Owned {
         self.child.stdout.take()
     }
 
+    /// Its stdin, when it was spawned with `Stdio::piped()`.
+    pub fn take_stdin(&mut self) -> Option<std::process::ChildStdin> {
+        self.child.stdin.take()
+    }
+
     /// Stops it now (a timed-out function); dropping it later is harmless.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

@@ -11,11 +11,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::lambda::running;
+use crate::tools::chromium::Browser;
 use crate::tools::moto::free_port;
 use crate::tools::process::Owned;
 
-/// Clients side by side, and PUTs per client.
-pub fn run(clients: usize, puts_per_client: usize) -> Result<ExitCode> {
+/// Clients side by side, and PUTs per client; `console`: the deployment's console page is
+/// open in a headless Chromium the whole time (what a page costs the service).
+pub fn run(clients: usize, puts_per_client: usize, console: bool) -> Result<ExitCode> {
     let port = free_port()?;
     let xtask = std::env::current_exe().context("finding the xtask binary")?;
     eprintln!("starting `cargo xtask deploy --local 7-finish` on port {port}");
@@ -26,7 +28,20 @@ pub fn run(clients: usize, puts_per_client: usize) -> Result<ExitCode> {
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     let mut deployment = Owned::spawn(&mut command, "starting the local deployment")?;
-    wait_until_ready(&mut deployment)?;
+    let console_url = wait_until_ready(&mut deployment)?;
+    let _page = match console {
+        true => {
+            let mut browser = Browser::start(1280, 900)?;
+            browser.navigate(&console_url)?;
+            browser.wait_for(
+                "document.querySelector('#status').className.includes('live')",
+                Duration::from_secs(20),
+            )?;
+            eprintln!("the console is open in a headless Chromium: {console_url}");
+            Some(browser)
+        }
+        false => None,
+    };
     let api = format!("http://127.0.0.1:{port}");
     let run_id = std::process::id();
 
@@ -74,7 +89,8 @@ pub fn run(clients: usize, puts_per_client: usize) -> Result<ExitCode> {
     drop(deployment);
 
     let errors = |times: &[Result<Duration, String>]| times.iter().filter(|t| t.is_err()).count();
-    println!("\nlocal cloud under load: {clients} clients, {expected} users");
+    let page = if console { ", console page open" } else { "" };
+    println!("\nlocal cloud under load: {clients} clients, {expected} users{page}");
     println!(
         "  PUT  {:>7.0} requests/s  {}  errors {}",
         expected as f64 / put_seconds,
@@ -97,7 +113,8 @@ pub fn run(clients: usize, puts_per_client: usize) -> Result<ExitCode> {
     )
 }
 
-fn wait_until_ready(deployment: &mut Owned) -> Result<()> {
+/// Waits for its "Ready." line; the console's address from its summary.
+fn wait_until_ready(deployment: &mut Owned) -> Result<String> {
     let stdout = deployment
         .take_stdout()
         .context("reading the deployment's output")?;
@@ -110,9 +127,17 @@ fn wait_until_ready(deployment: &mut Owned) -> Result<()> {
         }
     });
     let started = Instant::now();
+    let mut console = String::new();
     while started.elapsed() < Duration::from_secs(600) {
         match lines.recv_timeout(Duration::from_secs(1)) {
-            Ok(line) if line.starts_with("Ready.") => return Ok(()),
+            Ok(line) if line.starts_with("Ready.") => return Ok(console),
+            Ok(line) if line.trim_start().starts_with("console ") => {
+                console = line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+            }
             Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => bail!("the local deployment stopped"),
         }

@@ -7,15 +7,16 @@ use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::console::Hub;
 use super::pool::FunctionPool;
 use super::routes::{percent_decode, RouteSpec};
 use crate::lambda::api_gateway::{rest_proxy_event, ProxyResponse};
 use crate::lambda::runtime_api::Outcome;
-use crate::tools::http::{read_request, respond, Limits, Refusal, Request};
+use crate::tools::http::{loopback_host, read_request, respond, Limits, Refusal, Request};
 
 #[derive(Debug)]
 pub struct Route {
@@ -59,11 +60,18 @@ const LIMITS: Limits = Limits {
 };
 const MAX_EVENT: usize = 6 * 1024 * 1024;
 
-/// An answer: status, header lines, body.
+/// An answer: status, header lines, body; and the invocation behind it, if any.
 struct Reply {
     status: u16,
     headers: String,
     body: Vec<u8>,
+    invoked: Option<Invoked>,
+}
+
+/// Which function served a request, and its invocation's request id.
+struct Invoked {
+    function: String,
+    request_id: Option<String>,
 }
 
 impl Reply {
@@ -72,6 +80,7 @@ impl Reply {
             status,
             headers: "Content-Type: application/json\r\n".to_owned(),
             body: body.to_string().into_bytes(),
+            invoked: None,
         }
     }
 
@@ -81,21 +90,22 @@ impl Reply {
 }
 
 /// Accepts connections until `stop` is set, one thread each.
-pub fn serve(listener: TcpListener, routes: Arc<RouteTable>, stop: Arc<AtomicBool>) {
+pub fn serve(listener: TcpListener, routes: Arc<RouteTable>, hub: Arc<Hub>, stop: Arc<AtomicBool>) {
     // Polled, so that `stop` is seen within a tenth of a second.
     let _ = listener.set_nonblocking(true);
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((stream, _)) => {
-                let (routes, stop) = (Arc::clone(&routes), Arc::clone(&stop));
-                std::thread::spawn(move || connection(stream, &routes, &stop));
+                let (routes, hub, stop) =
+                    (Arc::clone(&routes), Arc::clone(&hub), Arc::clone(&stop));
+                std::thread::spawn(move || connection(stream, &routes, &hub, &stop));
             }
             Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
     }
 }
 
-fn connection(stream: TcpStream, routes: &RouteTable, stop: &AtomicBool) {
+fn connection(stream: TcpStream, routes: &RouteTable, hub: &Hub, stop: &AtomicBool) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_nodelay(true);
     // An idle connection is closed, as API Gateway closes one.
@@ -105,12 +115,27 @@ fn connection(stream: TcpStream, routes: &RouteTable, stop: &AtomicBool) {
     };
     let mut reader = BufReader::new(stream);
     while !stop.load(Ordering::Relaxed) {
-        let (reply, keep_alive) = match read_request(&mut reader, &LIMITS) {
-            Ok(Ok(Some(request))) => (answer(&request, &routes.current()), request.keep_alive()),
+        let started = Instant::now();
+        let (reply, keep_alive, line) = match read_request(&mut reader, &LIMITS) {
+            Ok(Ok(Some(request))) => (
+                answer(&request, &routes.current()),
+                request.keep_alive(),
+                (request.method.to_uppercase(), request.target.clone()),
+            ),
             Ok(Ok(None)) | Err(_) => return,
-            Ok(Err(refusal)) => (refused(refusal), false),
+            Ok(Err(refusal)) => (refused(refusal), false, ("?".to_owned(), String::new())),
         };
         let sent = respond(&mut writer, reply.status, &reply.headers, &reply.body);
+        hub.publish(json!({
+            "type": "request",
+            "method": line.0,
+            // The console shows the path, not an attacker's megabyte of it.
+            "path": line.1.chars().take(200).collect::<String>(),
+            "status": reply.status,
+            "ms": started.elapsed().as_millis() as u64,
+            "function": reply.invoked.as_ref().map(|i| i.function.clone()),
+            "requestId": reply.invoked.as_ref().and_then(|i| i.request_id.clone()),
+        }));
         if sent.is_err() || !keep_alive {
             if reply.status == 413 {
                 discard_rest(&mut reader);
@@ -194,11 +219,15 @@ fn answer(request: &Request, routes: &[Route]) -> Reply {
         event["queryStringParameters"] = Value::Object(pairs);
     }
     let event = event.to_string();
-    let outcome = if event.len() > MAX_EVENT {
-        Err(anyhow::anyhow!("the event is over 6 MB"))
+    let (outcome, request_id) = if event.len() > MAX_EVENT {
+        (Err(anyhow::anyhow!("the event is over 6 MB")), None)
     } else {
         route.function.invoke(event.as_bytes(), route.timeout)
     };
+    let invoked = Some(Invoked {
+        function: route.spec.function.clone(),
+        request_id,
+    });
     let response = match outcome {
         Ok(Outcome::Response(result)) => serde_json::from_slice::<Value>(&result)
             .ok()
@@ -218,19 +247,11 @@ fn answer(request: &Request, routes: &[Route]) -> Reply {
                 .map(|(name, value)| format!("{name}: {value}\r\n"))
                 .collect(),
             body: response.body.into_bytes(),
+            invoked,
         },
-        None => Reply::message(502, "Internal server error"),
+        None => Reply {
+            invoked,
+            ..Reply::message(502, "Internal server error")
+        },
     }
-}
-
-/// Whether the `Host` header names this machine: 127.0.0.1, localhost or [::1], any port.
-fn loopback_host(host: Option<&str>) -> bool {
-    let Some(host) = host.map(str::to_ascii_lowercase) else {
-        return true; // HTTP/1.0 without Host: only a local client sends that here
-    };
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
-        None => host.split(':').next().unwrap_or_default().to_owned(),
-    };
-    matches!(name.as_str(), "127.0.0.1" | "localhost" | "::1")
 }

@@ -23,9 +23,39 @@ pub enum BatchResult {
     Failed(String),
 }
 
+/// What became of the last batch settled, for the console's colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Next {
+    /// Every record is done.
+    #[default]
+    Done,
+    /// Done, but reported failures were ignored: records lost.
+    Lost,
+    /// The batch is split (bisectBatchOnFunctionError).
+    Split,
+    /// Part or all of it comes again.
+    Retry,
+    /// Given up after maximumRetryAttempts.
+    Skipped,
+}
+
+impl Next {
+    pub fn name(self) -> &'static str {
+        match self {
+            Next::Done => "done",
+            Next::Lost => "lost",
+            Next::Split => "split",
+            Next::Retry => "retry",
+            Next::Skipped => "skipped",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Delivery {
     settings: StreamSettings,
+    /// What became of the last batch settled.
+    pub last_next: Next,
     pending: VecDeque<Value>,
     /// Retries of the batch at the front so far (a split is not a retry).
     retries: u32,
@@ -45,6 +75,7 @@ impl Delivery {
         let limit = settings.batch_size;
         Self {
             settings,
+            last_next: Next::Done,
             pending: VecDeque::new(),
             retries: 0,
             attempts: 0,
@@ -174,10 +205,12 @@ impl Delivery {
         let failed_from = match result {
             BatchResult::Answered(failures) if failures.is_empty() => {
                 self.done(batch_len);
+                self.last_next = Next::Done;
                 return ("ok".to_owned(), "done".to_owned());
             }
             BatchResult::Answered(failures) if !self.settings.report_batch_item_failures => {
                 self.done(batch_len);
+                self.last_next = Next::Lost;
                 return (
                     format!(
                         "{}, ignored without functionResponseType: ReportBatchItemFailures",
@@ -214,6 +247,7 @@ impl Delivery {
         let function_failed = matches!(result, BatchResult::Failed(_));
         if function_failed && self.settings.bisect && remaining > 1 {
             self.limit = remaining.div_ceil(2);
+            self.last_next = Next::Split;
             return (
                 answer,
                 format!("split: the first {} again", plural(self.limit, "record")),
@@ -239,6 +273,7 @@ impl Delivery {
         {
             let retries = self.retries - 1;
             self.done(remaining);
+            self.last_next = Next::Skipped;
             return (
                 answer,
                 format!(
@@ -248,6 +283,7 @@ impl Delivery {
             );
         }
         let which = which.replacen(' ', ": ", 1);
+        self.last_next = Next::Retry;
         (answer, format!("retry {}{which}", self.retries))
     }
 

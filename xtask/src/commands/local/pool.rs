@@ -126,12 +126,19 @@ impl FunctionPool {
             .collect()
     }
 
-    /// One invocation, in an idle environment, a new one, or the next to be free.
-    pub fn invoke(&self, payload: &[u8], timeout: Duration) -> Result<Outcome> {
-        let (id, environment) = self.acquire()?;
-        let outcome = match environment.lock() {
-            Ok(mut function) => function.invoke(payload, timeout),
-            Err(_) => Err(self.gone()),
+    /// One invocation, in an idle environment, a new one, or the next to be free; its
+    /// outcome, and its request id when it reached a function.
+    pub fn invoke(&self, payload: &[u8], timeout: Duration) -> (Result<Outcome>, Option<String>) {
+        let (id, environment) = match self.acquire() {
+            Ok(acquired) => acquired,
+            Err(error) => return (Err(error), None),
+        };
+        let (outcome, request_id) = match environment.lock() {
+            Ok(mut function) => {
+                let outcome = function.invoke(payload, timeout);
+                (outcome, function.last_request_id())
+            }
+            Err(_) => (Err(self.gone()), None),
         };
         if let Ok(mut environments) = self.environments.lock() {
             let version = environments.version;
@@ -144,7 +151,7 @@ impl FunctionPool {
             }
         }
         self.released.notify_one();
-        outcome
+        (outcome, request_id)
     }
 
     fn gone(&self) -> anyhow::Error {

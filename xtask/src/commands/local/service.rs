@@ -9,14 +9,16 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 use super::api_server::{Route, RouteTable};
+use super::console::Hub;
 use super::environment::{self, LocalNames};
 use super::plan::{self, Plan};
 use super::pool::{FunctionPool, Recipe};
 use super::stream_poller::{Feed, StreamPoller};
 use super::table::{self, LocalTable};
+use crate::lambda::log_file::Logs;
 use crate::lambda::running as state;
 use crate::serverless_yml::ServerlessYml;
 use crate::tools::local_dynamodb::LocalDynamoDb;
@@ -41,6 +43,12 @@ pub struct Service {
     functions: Vec<(String, Arc<FunctionPool>, Recipe)>,
     pub routes: Arc<RouteTable>,
     pollers: Vec<(String, Arc<Mutex<Feed>>, JoinHandle<()>)>,
+    /// Its functions' logs, for the terminal and the console to follow.
+    pub logs: Logs,
+    /// Where the console's events go.
+    pub hub: Arc<Hub>,
+    /// The API's address, once it is known.
+    api_url: Option<String>,
     stop: Arc<AtomicBool>,
 }
 
@@ -50,6 +58,7 @@ impl Service {
         name: &str,
         yml: &ServerlessYml,
         binary: &Path,
+        hub: &Arc<Hub>,
         stop: &Arc<AtomicBool>,
     ) -> Result<Self> {
         let dir = state::dir(name);
@@ -77,6 +86,9 @@ impl Service {
             functions: Vec::new(),
             routes: Arc::new(RouteTable::new(Vec::new())),
             pollers: Vec::new(),
+            logs: Logs::default(),
+            hub: Arc::clone(hub),
+            api_url: None,
             stop: Arc::clone(stop),
         };
         for (name, recipe) in started.recipes(yml)? {
@@ -87,6 +99,8 @@ impl Service {
         }
         started.routes.replace(started.route_list());
         started.start_pollers();
+        started.list_logs();
+        started.hello();
         Ok(started)
     }
 
@@ -132,6 +146,12 @@ impl Service {
             .iter()
             .map(|(name, _, _)| name.clone())
             .collect()
+    }
+
+    /// The API's address, for the console.
+    pub fn serves_at(&mut self, api_url: &str) {
+        self.api_url = Some(api_url.to_owned());
+        self.hello();
     }
 
     /// running.json: how `logs`, `put-item` and the tests find this deployment.
@@ -213,6 +233,8 @@ impl Service {
             }
             let feed = Arc::new(Mutex::new(feed));
             let poller = StreamPoller {
+                name: name.clone(),
+                hub: Arc::clone(&self.hub),
                 dynamodb: self.dynamodb.clone(),
                 stream_arn: stream_arn.clone(),
                 region: self.region.clone(),
@@ -270,7 +292,44 @@ impl Service {
         self.plan = new_plan;
         self.routes.replace(self.route_list());
         self.start_pollers();
+        self.list_logs();
+        self.hello();
         Ok(lines)
+    }
+
+    /// Tells the console what the service is now.
+    fn hello(&self) {
+        self.hub.publish_hello(json!({
+            "type": "hello",
+            "step": self.name,
+            "api": self.api_url,
+            "routes": self.plan.routes.iter().map(|route| json!({
+                "route": route.describe(),
+                "function": route.function,
+            })).collect::<Vec<_>>(),
+            "functions": self.function_names(),
+            "table": self.table.name,
+            "stream": self.plan.stream_summary(),
+        }));
+    }
+
+    /// The local DynamoDB, for the console's view of the table.
+    pub fn dynamodb(&self) -> LocalDynamoDb {
+        self.dynamodb.clone()
+    }
+
+    /// Adds the logs of functions it did not have yet (a removed function's log stays listed:
+    /// it may still finish an invocation).
+    fn list_logs(&self) {
+        let mut logs = match self.logs.lock() {
+            Ok(logs) => logs,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for (name, _, recipe) in &self.functions {
+            if !logs.iter().any(|(listed, _)| listed == name) {
+                logs.push((name.clone(), recipe.log.clone()));
+            }
+        }
     }
 
     /// The table as serverless.yml now describes it: a stream turned on or off is applied

@@ -8,12 +8,13 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
+use super::console::Hub;
 use super::delivery::{BatchResult, Delivery};
 use super::pool::FunctionPool;
 use crate::lambda::log_file::append_line;
 use crate::lambda::runtime_api::{error_message, Outcome};
 use crate::serverless_yml::StreamSettings;
-use crate::tools::local_dynamodb::LocalDynamoDb;
+use crate::tools::local_dynamodb::{plain_item, LocalDynamoDb};
 
 const POLL_EVERY: Duration = Duration::from_millis(100);
 const RETRY_AFTER: Duration = Duration::from_millis(500);
@@ -32,6 +33,9 @@ pub struct Feed {
 
 #[derive(Debug)]
 pub struct StreamPoller {
+    /// The function's name in serverless.yml.
+    pub name: String,
+    pub hub: Arc<Hub>,
     pub dynamodb: LocalDynamoDb,
     pub stream_arn: String,
     pub region: String,
@@ -84,8 +88,25 @@ impl StreamPoller {
                 if self.stop.load(Ordering::Relaxed) {
                     return;
                 }
-                let result = invoke(&feed, &batch);
-                self.note(&delivery.settle(batch.len(), result));
+                let started = std::time::Instant::now();
+                let (result, request_id) = invoke(&feed, &batch);
+                let ms = started.elapsed().as_millis() as u64;
+                let answer = match &result {
+                    BatchResult::Answered(failures) => json!({"failures": failures}),
+                    BatchResult::Failed(error) => json!({"error": error}),
+                };
+                let line = delivery.settle(batch.len(), result);
+                append_line(&self.log, &format!("[xtask] {line}"));
+                self.hub.publish(json!({
+                    "type": "batch",
+                    "function": self.name,
+                    "records": batch.iter().map(console_record).collect::<Vec<_>>(),
+                    "answer": answer,
+                    "next": delivery.last_next.name(),
+                    "line": line,
+                    "requestId": request_id,
+                    "ms": ms,
+                }));
                 if delivery.is_retrying() {
                     std::thread::sleep(RETRY_AFTER);
                 }
@@ -103,9 +124,12 @@ impl StreamPoller {
         (!feed.retired).then_some(feed)
     }
 
-    /// xtask's own lines about the stream go into the function's log, marked as such.
+    /// xtask's own lines about the stream go into the function's log, marked as such, and
+    /// to the console.
     fn note(&self, line: &str) {
         append_line(&self.log, &format!("[xtask] {line}"));
+        self.hub
+            .publish(json!({"type": "note", "function": self.name, "line": line}));
     }
 
     fn shard_iterators(&self, settings: &StreamSettings) -> Result<Vec<String>> {
@@ -155,11 +179,29 @@ impl StreamPoller {
     }
 }
 
-/// One batch to the function; its answer as the event source mapping reads it.
-fn invoke(feed: &Feed, batch: &[Value]) -> BatchResult {
+/// A record as the console shows it: its sequence number, what happened, and the key and
+/// images as plain values.
+fn console_record(record: &Value) -> Value {
+    let change = &record["dynamodb"];
+    let plain = |image: &Value| match image.is_object() {
+        true => plain_item(image),
+        false => Value::Null,
+    };
+    json!({
+        "seq": change["SequenceNumber"],
+        "event": record["eventName"],
+        "keys": plain(&change["Keys"]),
+        "old": plain(&change["OldImage"]),
+        "new": plain(&change["NewImage"]),
+    })
+}
+
+/// One batch to the function; its answer as the event source mapping reads it, and the
+/// invocation's request id.
+fn invoke(feed: &Feed, batch: &[Value]) -> (BatchResult, Option<String>) {
     let event = json!({"Records": batch}).to_string();
-    let outcome = feed.function.invoke(event.as_bytes(), feed.timeout);
-    match outcome {
+    let (outcome, request_id) = feed.function.invoke(event.as_bytes(), feed.timeout);
+    let result = match outcome {
         Ok(Outcome::Response(body)) => {
             let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let failures = answer["batchItemFailures"]
@@ -178,7 +220,8 @@ fn invoke(feed: &Feed, batch: &[Value]) -> BatchResult {
         }
         Ok(Outcome::Error(body)) => BatchResult::Failed(short(&error_message(&body))),
         Err(error) => BatchResult::Failed(short(&format!("{error:#}"))),
-    }
+    };
+    (result, request_id)
 }
 
 /// The first line, at most 120 characters: the story line stays one line.

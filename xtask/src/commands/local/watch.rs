@@ -2,37 +2,22 @@
 //! invocations; a saved serverless.yml is read again. A build that fails leaves the running
 //! version serving. Each change is told in one `watch:` line.
 
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::service::Service;
-use crate::lambda::log_file::follow;
-use crate::lambda::running as state;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
 use crate::tools::cargo_build::{self, BuildErrors};
 use crate::tools::watch::Change;
 
 /// What the watch remembers between saves.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Rebuilds {
     /// The last build's errors: the same errors are not printed twice.
     last_errors: Option<String>,
-    /// The functions whose logs this terminal follows.
-    followed: Vec<String>,
-    stop: Arc<AtomicBool>,
 }
 
 impl Rebuilds {
-    pub fn new(followed: Vec<String>, stop: &Arc<AtomicBool>) -> Self {
-        Self {
-            last_errors: None,
-            followed,
-            stop: Arc::clone(stop),
-        }
-    }
-
     /// Applies one burst of saves to the running service: new code first, then
     /// serverless.yml (which may name a handler only the new code has).
     pub fn apply(
@@ -109,21 +94,6 @@ impl Rebuilds {
             }
             Ok(lines) => lines.iter().for_each(|line| say(line)),
             Err(error) => say(&format!("serverless.yml: {error:#}")),
-        }
-        let new: Vec<(String, std::path::PathBuf)> = service
-            .function_names()
-            .into_iter()
-            .filter(|name| !self.followed.contains(name))
-            .map(|name| {
-                let log = state::function_log(&service.name, &name);
-                (name, log)
-            })
-            .collect();
-        if !new.is_empty() {
-            self.followed
-                .extend(new.iter().map(|(name, _)| name.clone()));
-            let stop = Arc::clone(&self.stop);
-            std::thread::spawn(move || follow(new, true, stop));
         }
     }
 }

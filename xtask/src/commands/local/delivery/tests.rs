@@ -53,6 +53,7 @@ fn a_reported_failure_resumes_from_the_lowest_failed_record() {
          retry 1: 2 records from sequence 2"
     );
     assert_eq!(batch(&delivery), [2, 3, 4]);
+    assert_eq!(delivery.last_next, Next::Retry);
     let note = delivery.settle(3, BatchResult::Answered(vec![]));
     assert_eq!(
         note,
@@ -95,6 +96,7 @@ fn after_the_retry_limit_the_batch_is_skipped() {
         "batch of 3 records (sequences 1..3), attempt 3: 1 reported failure (1) -> skipped \
          after 2 retries (maximumRetryAttempts): not delivered again"
     );
+    assert_eq!(delivery.last_next, Next::Skipped);
     assert_eq!(delivery.next_batch(), None);
 }
 
@@ -112,6 +114,7 @@ fn without_report_batch_item_failures_the_answer_counts_as_success() {
         "batch of 2 records (sequences 1..2), attempt 1: 1 reported failure (1), ignored \
          without functionResponseType: ReportBatchItemFailures -> done: 1 record lost"
     );
+    assert_eq!(delivery.last_next, Next::Lost);
     assert_eq!(delivery.next_batch(), None);
 }
 
@@ -151,6 +154,7 @@ fn a_function_error_bisects_the_batch_when_asked() {
         "batch of 3 records (sequences 1..3), attempt 1: failed (boom) -> split: the first 2 \
          records again"
     );
+    assert_eq!(delivery.last_next, Next::Split);
     assert_eq!(batch(&delivery), [1, 2]);
     delivery.settle(2, BatchResult::Failed("boom".into()));
     assert_eq!(batch(&delivery), [1]);

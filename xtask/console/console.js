@@ -1,0 +1,177 @@
+// The console's page: one EventSource on /events, one handler per event type. Each event
+// is JSON with a `type`; see xtask/src/commands/local/console.rs for who sends what.
+"use strict";
+
+const MAX_CARDS = 300; // the oldest cards go: a load test must not fill the browser's memory
+const invocations = new Map(); // request id -> the list its log lines go into
+const waiting = new Map(); // request id -> log lines that came before their invocation
+let previousItems = new Map();
+
+const $ = (id) => document.getElementById(id);
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function json(value) {
+  return value === null || value === undefined ? "—" : JSON.stringify(value);
+}
+
+function clock(at) {
+  return new Date(at).toLocaleTimeString([], { hour12: false });
+}
+
+// Newest first; the empty-list hint goes once something arrives.
+function addCard(listId, card) {
+  const list = $(listId);
+  list.prepend(card);
+  while (list.children.length > MAX_CARDS) list.lastElementChild.remove();
+  const empty = $(listId + "-empty");
+  if (empty) empty.hidden = true;
+}
+
+// A card's log lines: those that came before it, then each one as it comes.
+function logList(requestId) {
+  const lines = element("ol", "lines");
+  if (requestId) {
+    invocations.set(requestId, lines);
+    for (const line of waiting.get(requestId) || []) lines.append(logLine(line));
+    waiting.delete(requestId);
+  }
+  return lines;
+}
+
+function logLine(text) {
+  const level = (text.match(/^\s*(ERROR|WARN|INFO|DEBUG|TRACE)\b/) || [])[1];
+  return element("li", level ? "level-" + level : "", text);
+}
+
+const handlers = {
+  hello(event) {
+    $("step").textContent = event.step;
+    document.title = event.step + " · local console";
+    const routes = $("routes");
+    routes.replaceChildren(
+      ...event.routes.map((r) => element("li", "", r.route + " → " + r.function)),
+    );
+    $("stream-summary").textContent = "stream " + event.stream;
+    $("table-name").textContent = event.table;
+    if (event.api) {
+      for (const node of document.querySelectorAll(".api-url")) node.textContent = event.api;
+    }
+  },
+
+  request(event) {
+    const card = element("li", "card request status-" + String(event.status)[0]);
+    const head = element("div", "head");
+    head.append(
+      element("strong", "", event.method + " " + event.path),
+      element("span", "code", String(event.status)),
+      element("span", "function", event.function ? "→ " + event.function : "no function"),
+      element("span", "time", event.ms + " ms · " + clock(event.at)),
+    );
+    card.append(head, logList(event.requestId));
+    addCard("requests", card);
+  },
+
+  batch(event) {
+    const labels = { done: "done", retry: "retried", split: "split", skipped: "skipped", lost: "lost" };
+    const card = element("li", "card batch next-" + event.next);
+    const head = element("div", "head");
+    const count = event.records.length;
+    head.append(
+      element("strong", "", event.function),
+      element("span", "tag next-" + event.next, labels[event.next] || event.next),
+      element("span", "", count + (count === 1 ? " record" : " records")),
+      element("span", "time", event.ms + " ms · " + clock(event.at)),
+    );
+    const failures = event.answer.failures || [];
+    const records = element("ol", "records");
+    for (const record of event.records) {
+      const failed = failures.includes(record.seq);
+      const row = element("li", "record" + (failed ? " failed" : ""));
+      row.dataset.seq = record.seq;
+      const change = element("span", "change");
+      change.textContent = json(record.keys) + ": " + json(record.old) + " → " + json(record.new);
+      if (failed) change.append(element("span", "failure", "  reported as failed"));
+      row.append(element("span", "event event-" + record.event, record.event), change);
+      records.append(row);
+    }
+    const answer = event.answer.error
+      ? element("p", "answer error", "the function failed: " + event.answer.error)
+      : element("p", "answer", failures.length
+        ? "answered: " + failures.length + " reported as failed"
+        : "answered: ok");
+    card.append(head, records, answer, element("p", "story", event.line), logList(event.requestId));
+    addCard("batches", card);
+  },
+
+  log(event) {
+    const lines = event.requestId && invocations.get(event.requestId);
+    if (lines) {
+      lines.append(logLine(event.line));
+    } else if (event.requestId) {
+      // The function logs while it runs; its card comes when it has answered.
+      const list = waiting.get(event.requestId) || [];
+      list.push(event.line);
+      waiting.set(event.requestId, list);
+      setTimeout(() => unclaimed(event.requestId, event.function), 3000);
+    } else {
+      other(event.function + " | " + event.line);
+    }
+  },
+
+  note(event) {
+    other(event.function + " | [xtask] " + event.line);
+  },
+
+  table(event) {
+    const rows = event.items.map((item) => {
+      const { id, ...rest } = item;
+      const row = element("tr");
+      row.append(element("td", "", json(id)), element("td", "", json(rest)));
+      const text = JSON.stringify(item);
+      if (previousItems.size && previousItems.get(JSON.stringify(id)) !== text) row.className = "changed";
+      return [JSON.stringify(id), text, row];
+    });
+    previousItems = new Map(rows.map(([id, text]) => [id, text]));
+    document.querySelector("#items tbody").replaceChildren(...rows.map(([, , row]) => row));
+    $("items-empty").hidden = event.items.length > 0;
+    $("items-more").hidden = !event.more;
+  },
+};
+
+// Lines of an invocation that never got a card (an invocation of `check`, say).
+function unclaimed(requestId, fn) {
+  for (const line of waiting.get(requestId) || []) other(fn + " | " + line);
+  waiting.delete(requestId);
+}
+
+function other(text) {
+  const list = $("other");
+  list.append(logLine(text));
+  while (list.children.length > MAX_CARDS) list.firstElementChild.remove();
+}
+
+function connect() {
+  const source = new EventSource("/events");
+  const status = $("status");
+  source.onopen = () => {
+    status.textContent = "live: updates as you use the service";
+    status.className = "status live";
+  };
+  source.onerror = () => {
+    status.textContent = "not connected: is `cargo xtask deploy --local` still running? Retrying…";
+    status.className = "status down";
+  };
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    const handle = handlers[event.type];
+    if (handle) handle(event);
+  };
+}
+
+connect();

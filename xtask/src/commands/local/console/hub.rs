@@ -1,0 +1,171 @@
+//! Where the local service's events meet the console pages: each event is numbered, kept in
+//! a bounded history (a page opened late still shows the session) and sent to every page
+//! connected now. With no page open, publishing is a serialisation and a push.
+
+use std::collections::VecDeque;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+/// Events a page opened late can still see; the oldest go first.
+const HISTORY: usize = 2000;
+
+/// One event, ready for the wire: its number and its JSON text.
+pub type Sent = Arc<(u64, String)>;
+
+#[derive(Debug, Default)]
+pub struct Hub {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_id: u64,
+    history: VecDeque<Sent>,
+    /// What the service is (its step, API, routes...): the first thing a page gets.
+    hello: Option<Sent>,
+    /// The table as last seen: only the latest counts, so it is kept apart from the history.
+    table: Option<Sent>,
+    pages: Vec<Sender<Sent>>,
+    /// Pages connected now.
+    open: usize,
+}
+
+impl Hub {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Sends `event` (a JSON object with a `type`) to every page, with the time it happened.
+    pub fn publish(&self, event: Value) {
+        let sent = self.number(event);
+        let mut state = self.state();
+        if state.history.len() == HISTORY {
+            state.history.pop_front();
+        }
+        state.history.push_back(Arc::clone(&sent));
+        state
+            .pages
+            .retain(|page| page.send(Arc::clone(&sent)).is_ok());
+    }
+
+    /// What the service is now; replaces what it was (a reload changes routes, functions).
+    pub fn publish_hello(&self, event: Value) {
+        let sent = self.number(event);
+        let mut state = self.state();
+        state.hello = Some(Arc::clone(&sent));
+        state
+            .pages
+            .retain(|page| page.send(Arc::clone(&sent)).is_ok());
+    }
+
+    /// The table's items now; replaces the last snapshot.
+    pub fn publish_table(&self, event: Value) {
+        let sent = self.number(event);
+        let mut state = self.state();
+        state.table = Some(Arc::clone(&sent));
+        state
+            .pages
+            .retain(|page| page.send(Arc::clone(&sent)).is_ok());
+    }
+
+    fn number(&self, mut event: Value) -> Sent {
+        let at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as u64);
+        let id = {
+            let mut state = self.state();
+            state.next_id += 1;
+            state.next_id
+        };
+        if let Some(object) = event.as_object_mut() {
+            object.insert("id".to_owned(), Value::from(id));
+            object.insert("at".to_owned(), Value::from(at));
+        }
+        Arc::new((id, event.to_string()))
+    }
+
+    /// A new page: what happened after event `since` (all of it for a first visit; a page
+    /// that reconnects says where it was), the table, and what comes next. The page counts
+    /// as open until the subscription is dropped.
+    pub fn subscribe(self: &Arc<Self>, since: u64) -> Subscription {
+        let (sender, live) = mpsc::channel();
+        let mut state = self.state();
+        let mut past: Vec<Sent> = state.hello.iter().cloned().collect();
+        past.extend(state.history.iter().filter(|sent| sent.0 > since).cloned());
+        past.extend(state.table.clone());
+        state.pages.push(sender);
+        state.open += 1;
+        Subscription {
+            past,
+            live,
+            hub: Arc::clone(self),
+        }
+    }
+
+    /// Whether a page is open (the table is read only then).
+    pub fn watched(&self) -> bool {
+        self.pages_open() > 0
+    }
+
+    pub fn pages_open(&self) -> usize {
+        self.state().open
+    }
+}
+
+/// A page's events: the past, then the live ones.
+#[derive(Debug)]
+pub struct Subscription {
+    pub past: Vec<Sent>,
+    pub live: Receiver<Sent>,
+    hub: Arc<Hub>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.state().open -= 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_page_opened_late_gets_the_session_then_what_comes() {
+        let hub = Hub::new();
+        hub.publish(json!({"type": "request", "path": "/users/1"}));
+        hub.publish_table(json!({"type": "table", "items": []}));
+        hub.publish_table(json!({"type": "table", "items": [{"id": "1"}]}));
+        let page = hub.subscribe(0);
+        assert!(hub.watched());
+        let past: Vec<Value> = page
+            .past
+            .iter()
+            .map(|s| serde_json::from_str(&s.1).unwrap())
+            .collect();
+        assert_eq!(
+            past.len(),
+            2,
+            "the request and the latest table only: {past:?}"
+        );
+        assert_eq!(past[0]["path"], "/users/1");
+        assert_eq!(past[1]["items"][0]["id"], "1");
+        hub.publish(json!({"type": "log", "line": "hello"}));
+        assert!(page.live.try_recv().unwrap().1.contains("hello"));
+        // A page that reconnects after event 1 gets only what followed it.
+        let again = hub.subscribe(1);
+        assert!(again.past.iter().all(|sent| sent.0 > 1));
+        drop((page, again));
+        assert!(!hub.watched());
+    }
+}
