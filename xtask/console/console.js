@@ -2,7 +2,7 @@
 // is JSON with a `type`; see xtask/src/commands/local/console.rs for who sends what.
 "use strict";
 
-const MAX_CARDS = 300; // the oldest cards go: a load test must not fill the browser's memory
+const MAX_CARDS = 100; // the oldest cards go: a load test must not fill the browser's memory
 const invocations = new Map(); // request id -> the list its log lines go into
 const waiting = new Map(); // request id -> log lines that came before their invocation
 let previousItems = new Map();
@@ -168,10 +168,39 @@ function connect() {
     status.className = "status down";
   };
   source.onmessage = (message) => {
-    const event = JSON.parse(message.data);
+    queue.push(message.data);
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(render, 100);
+    }
+  };
+}
+
+// Events are drawn at most ten times a second, and of a burst (a load test) only what stays
+// on the page is drawn: the page costs the machine little, whatever the service's pace.
+const queue = [];
+let scheduled = false;
+const skipped = new Set(); // request ids of invocations whose cards were never drawn
+
+function render() {
+  scheduled = false;
+  const events = queue.splice(0).map((data) => JSON.parse(data));
+  // First the cards that will not stay (all but the last MAX_CARDS of each kind), so that
+  // their log lines, which come before them, are not drawn either.
+  const left = { request: 0, batch: 0 };
+  for (const event of events) if (event.type in left) left[event.type] += 1;
+  const drawn = events.map((event) => !(event.type in left) || left[event.type]-- <= MAX_CARDS);
+  events.forEach((event, index) => {
+    if (!drawn[index] && event.requestId) skipped.add(event.requestId);
+  });
+  const lastTable = events.map((event) => event.type).lastIndexOf("table");
+  events.forEach((event, index) => {
+    if (!drawn[index] || (event.type === "table" && index !== lastTable)) return;
+    if (event.type === "log" && skipped.has(event.requestId)) return;
     const handle = handlers[event.type];
     if (handle) handle(event);
-  };
+  });
+  if (skipped.size > 10000) skipped.clear();
 }
 
 connect();

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use support::deployment::Deployment;
+use support::deployment::{raw_exchange, Deployment};
 use xtask::project;
 use xtask::tools::chromium::Browser;
 
@@ -56,12 +56,12 @@ fn the_console_shows_a_learners_session_live() {
             WAIT,
         )
         .unwrap();
-    assert_eq!(
-        browser
-            .evaluate("document.querySelector('#step').innerText")
-            .unwrap(),
-        "7-finish"
-    );
+    browser
+        .wait_for(
+            "document.querySelector('#step').innerText === '7-finish'",
+            WAIT,
+        )
+        .unwrap();
 
     // README step 4, while the page is open.
     for (method, body) in [
@@ -183,5 +183,68 @@ fn the_console_shows_a_learners_session_live() {
         .unwrap();
     assert_eq!(overflow, false, "the page is wider than a phone");
     drop((browser, phone));
+    deployment.stop();
+}
+
+/// The console is for this machine's browser: another site's page (DNS rebinding, or a
+/// cross-site request) gets nothing, only GET is served, and a bad request breaks nothing.
+#[test]
+fn the_console_refuses_other_sites_and_bad_requests() {
+    let mut deployment = Deployment::start("7-finish");
+    let console = deployment
+        .printed
+        .iter()
+        .find_map(|line| line.trim_start().strip_prefix("console"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let status = |request: &str| -> String {
+        let answer = raw_exchange(&console, request);
+        answer.lines().next().unwrap_or_default().to_owned()
+    };
+    assert_eq!(
+        status("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        "HTTP/1.1 200 OK"
+    );
+    assert_eq!(
+        status("GET / HTTP/1.1\r\nHost: attacker.example\r\n\r\n"),
+        "HTTP/1.1 403 Forbidden"
+    );
+    assert_eq!(
+        status("GET /events HTTP/1.1\r\nHost: localhost\r\nSec-Fetch-Site: cross-site\r\n\r\n"),
+        "HTTP/1.1 403 Forbidden"
+    );
+    assert_eq!(
+        status("POST /events HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"),
+        "HTTP/1.1 405 Method Not Allowed"
+    );
+    assert_eq!(
+        status("GET /../Cargo.toml HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+        "HTTP/1.1 404 Not Found"
+    );
+    let long = format!(
+        "GET /{} HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        "a".repeat(100_000)
+    );
+    assert_eq!(status(&long), "HTTP/1.1 414 URI Too Long");
+    // Not HTTP at all (a TLS hello): refused, and nothing breaks.
+    assert!(status("\x16\x03\x01 not http\r\n\r\n").starts_with("HTTP/1.1 4"));
+    // The page's events: a stream that starts with what the service is.
+    let events = raw_exchange(
+        &console,
+        "GET /events HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n",
+    );
+    assert!(
+        events.contains("Content-Type: text/event-stream"),
+        "{events}"
+    );
+    assert!(events.contains(r#""type":"hello""#), "{events}");
+    // And the API still serves.
+    assert_eq!(
+        deployment
+            .request("PUT", "/users/1", Some(r#"{"name": "ok"}"#))
+            .0,
+        200
+    );
     deployment.stop();
 }

@@ -12,7 +12,7 @@ use xtask::lambda::running as state;
 use xtask::project;
 use xtask::tools::local_dynamodb::LocalDynamoDb;
 
-use support::deployment::{one_at_a_time, Deployment};
+use support::deployment::{one_at_a_time, raw_exchange, Deployment};
 
 #[test]
 fn the_finished_step_runs_end_to_end() {
@@ -532,26 +532,6 @@ fn oversized_requests_get_api_gateways_answers_and_break_nothing() {
         (200, "Saved!".to_owned())
     );
     deployment.stop();
-}
-
-/// Raw HTTP to the local API: what was written, and everything it answered until it closed
-/// or went quiet for a second.
-fn raw_exchange(api: &str, request: &str) -> String {
-    use std::io::{Read, Write};
-    let mut connection = std::net::TcpStream::connect(api.trim_start_matches("http://")).unwrap();
-    connection.write_all(request.as_bytes()).unwrap();
-    connection
-        .set_read_timeout(Some(Duration::from_secs(1)))
-        .unwrap();
-    let mut answer = Vec::new();
-    let mut buffer = [0u8; 4096];
-    while let Ok(read) = connection.read(&mut buffer) {
-        if read == 0 {
-            break;
-        }
-        answer.extend_from_slice(&buffer[..read]);
-    }
-    String::from_utf8_lossy(&answer).into_owned()
 }
 
 /// Requests pipelined on one connection are answered in order (a GET sees the PUT before it);

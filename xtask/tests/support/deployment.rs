@@ -189,3 +189,23 @@ impl Drop for Deployment {
         }
     }
 }
+
+/// Raw HTTP to a local server (the API, the console): what was written, and everything it answered until it closed
+/// or went quiet for a second.
+pub fn raw_exchange(api: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let mut connection = std::net::TcpStream::connect(api.trim_start_matches("http://")).unwrap();
+    connection.write_all(request.as_bytes()).unwrap();
+    connection
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while let Ok(read) = connection.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}

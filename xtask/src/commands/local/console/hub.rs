@@ -3,7 +3,7 @@
 //! connected now. With no page open, publishing is a serialisation and a push.
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,6 +11,10 @@ use serde_json::Value;
 
 /// Events a page opened late can still see; the oldest go first.
 const HISTORY: usize = 2000;
+
+/// Events waiting for one page: a page that stops reading is dropped at this many (its
+/// browser reconnects and asks for what it missed) instead of growing xtask's memory.
+const BACKLOG: usize = 10_000;
 
 /// One event, ready for the wire: its number and its JSON text.
 pub type Sent = Arc<(u64, String)>;
@@ -28,7 +32,7 @@ struct State {
     hello: Option<Sent>,
     /// The table as last seen: only the latest counts, so it is kept apart from the history.
     table: Option<Sent>,
-    pages: Vec<Sender<Sent>>,
+    pages: Vec<SyncSender<Sent>>,
     /// Pages connected now.
     open: usize,
 }
@@ -97,7 +101,7 @@ impl Hub {
     /// that reconnects says where it was), the table, and what comes next. The page counts
     /// as open until the subscription is dropped.
     pub fn subscribe(self: &Arc<Self>, since: u64) -> Subscription {
-        let (sender, live) = mpsc::channel();
+        let (sender, live) = mpsc::sync_channel(BACKLOG);
         let mut state = self.state();
         let mut past: Vec<Sent> = state.hello.iter().cloned().collect();
         past.extend(state.history.iter().filter(|sent| sent.0 > since).cloned());

@@ -42,6 +42,8 @@ pub fn serve(listener: TcpListener, hub: Arc<Hub>, stop: Arc<AtomicBool>) {
 fn connection(stream: TcpStream, hub: &Arc<Hub>, stop: &AtomicBool) {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    // A page that stops reading is let go, not waited for.
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -55,7 +57,12 @@ fn connection(stream: TcpStream, hub: &Arc<Hub>, stop: &AtomicBool) {
                 return;
             }
         };
-        if !loopback_host(request.header("Host")) {
+        // Only this machine's names, and no other site's page (a browser says
+        // `Sec-Fetch-Site: cross-site` for those): the console shows the table's items.
+        let cross_site = request
+            .header("Sec-Fetch-Site")
+            .is_some_and(|site| site.eq_ignore_ascii_case("cross-site"));
+        if !loopback_host(request.header("Host")) || cross_site {
             let _ = respond(&mut writer, 403, "", b"");
             return;
         }
