@@ -38,6 +38,15 @@ pub fn rust_binary(step: Step) -> Result<PathBuf> {
     Ok(project::target_dir().join("release").join(step.package))
 }
 
+/// The bench's yardstick (`xtask/limit`), built in release.
+pub fn limit_binary() -> Result<PathBuf> {
+    process::run(
+        project::cargo().args(["build", "--release", "--package", "runtime-limit"]),
+        "building the bench's limit (xtask/limit) in release mode",
+    )?;
+    Ok(project::target_dir().join("release").join("runtime-limit"))
+}
+
 /// The JavaScript step as Lambda would get it: its handler and the packages it requires.
 pub fn node_package(dir: &Path) -> Result<PathBuf> {
     let zip = dir.join("node-package.zip");

@@ -1,5 +1,5 @@
-//! The two contestants behind the same local Runtime API: the `7-finish` Rust binary and a
-//! Node.js process running the original step's logic.
+//! The contestants behind the same local Runtime API: the `7-finish` Rust binary, a Node.js
+//! process running the original step's logic, and the limit (`xtask/limit`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -22,6 +22,11 @@ impl Runtime {
             program: binary,
             arguments: Vec::new(),
         }
+    }
+
+    /// The yardstick: same Runtime API, same work, nothing spared.
+    pub fn limit(binary: PathBuf) -> Self {
+        Self::rust(binary)
     }
 
     pub fn node() -> Result<Self> {
