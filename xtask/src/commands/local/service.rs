@@ -250,12 +250,20 @@ impl Service {
     /// A new build of the binary: every function runs it from its next invocation on.
     pub fn new_code(&mut self, binary: &Path) -> Result<()> {
         self.binary = binary.to_owned();
+        let mut failed = Vec::new();
         for (name, pool, recipe) in &mut self.functions {
             recipe.binary = binary.to_owned();
-            pool.replace(recipe.clone())
-                .with_context(|| format!("starting function {name} with the new build"))?;
+            // Every function gets the new build, even when one of them cannot start.
+            if let Err(error) = pool.replace(recipe.clone()) {
+                failed.push(format!(
+                    "function {name} did not start with the new build: {error:#}"
+                ));
+            }
         }
-        Ok(())
+        match failed.is_empty() {
+            true => Ok(()),
+            false => anyhow::bail!("{}", failed.join("; ")),
+        }
     }
 
     /// serverless.yml changed: functions, routes, stream settings and the table's stream take
@@ -276,14 +284,19 @@ impl Service {
                         if old.environment != recipe.environment {
                             lines.push(format!("function {name}: its environment changed"));
                         }
-                        pool.replace(recipe.clone())?;
+                        // A function that cannot start says so, and the others go on.
+                        if let Err(error) = pool.replace(recipe.clone()) {
+                            lines.push(format!("function {name}: {error:#}"));
+                        }
                     }
                     functions.push((name, pool, recipe));
                 }
                 None => {
                     let _ = std::fs::remove_file(&recipe.log);
-                    let pool = FunctionPool::start(recipe.clone())?;
-                    functions.push((name, Arc::new(pool), recipe));
+                    match FunctionPool::start(recipe.clone()) {
+                        Ok(pool) => functions.push((name, Arc::new(pool), recipe)),
+                        Err(error) => lines.push(format!("function {name}: {error:#}")),
+                    }
                 }
             }
         }
