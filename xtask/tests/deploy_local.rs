@@ -171,6 +171,8 @@ fn the_exercise_serves_the_api_with_the_stream_as_written() {
 
 #[test]
 fn a_taken_port_is_a_clear_error() {
+    // No deployment of 7-finish meanwhile: that would be refused first, for its own reason.
+    let _no_deployment = one_at_a_time("7-finish");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
@@ -184,6 +186,34 @@ fn a_taken_port_is_a_clear_error() {
         "{stderr}"
     );
     assert!(stderr.contains("pick another port with --port"), "{stderr}");
+}
+
+/// A second deployment of a running step would share its logs and state: it is refused, and
+/// says where the first one runs; the first one goes on serving.
+#[test]
+fn a_second_deployment_of_a_running_step_is_refused() {
+    let mut deployment = Deployment::start("7-finish");
+    let port = xtask::tools::moto::free_port().unwrap().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["deploy", "--local", "7-finish", "--port", &port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: 7-finish already runs locally (API at {}",
+            deployment.api
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        deployment
+            .request("PUT", "/users/1", Some(r#"{"name": "a"}"#))
+            .0,
+        200
+    );
+    deployment.stop();
 }
 
 /// The lines of the README's section `title`, fenced blocks with their kind: ("sh", lines).

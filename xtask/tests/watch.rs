@@ -31,16 +31,18 @@ fn check_watch_gives_a_new_verdict_after_each_save() {
         &committed("6-streams/src/main.rs"),
         &committed("6-streams/src/stream.rs"),
     );
-    let mut process = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["check", "--watch", "--only", "config", "--dir"])
-        .arg(&attempt.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut process = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["check", "--watch", "--only", "config", "--dir"])
+            .arg(&attempt.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let (sender, lines) = mpsc::channel();
-    let stdout = process.stdout.take().unwrap();
+    let stdout = process.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let _ = sender.send(line);
@@ -57,7 +59,6 @@ fn check_watch_gives_a_new_verdict_after_each_save() {
                 }
             }
         }
-        let _ = Command::new("kill").arg(process.id().to_string()).status();
         panic!(
             "no {wanted:?} within {within:?}; printed:\n{}",
             printed.join("\n")
@@ -104,8 +105,17 @@ fn check_watch_gives_a_new_verdict_after_each_save() {
         after.is_empty(),
         "a save of NOTES.md ran the check: {after:?}"
     );
-    let _ = Command::new("kill").arg(process.id().to_string()).status();
-    let _ = process.wait();
+    drop(process);
+}
+
+/// A child that is killed when the test ends, passed or failed: a watch never ends by itself.
+struct Stopped(std::process::Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn signal(signal: &str, pid: u32) {
@@ -224,5 +234,35 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
     assert_eq!(deployment.request("PUT", &path, Some(&body)).0, 200);
     deployment.wait_for_logs("stream", &[r#"INSERT {"id":"4"}: the user is now"#]);
     assert_eq!(deployment.request("GET", "/users/2", None).0, 200);
+
+    // The stream turned off: writes go on, no record is delivered; turned on again, only
+    // the changes made since reach the function (a stream turned on again is a new one).
+    let with_stream = patient(&committed("7-finish/serverless.yml"));
+    let stream = "        StreamSpecification:\n          StreamViewType: NEW_AND_OLD_IMAGES\n";
+    std::fs::write(
+        attempt.dir.join("serverless.yml"),
+        with_stream.replace(stream, ""),
+    )
+    .unwrap();
+    deployment.wait_for_line(
+        |l| l == "watch: the table's stream is off",
+        Duration::from_secs(20),
+    );
+    let (path, body) = user(6, "while off");
+    assert_eq!(deployment.request("PUT", &path, Some(&body)).0, 200);
+    assert_eq!(deployment.request("GET", &path, None).0, 200);
+    std::fs::write(attempt.dir.join("serverless.yml"), &with_stream).unwrap();
+    deployment.wait_for_line(
+        |l| l == "watch: the table's stream is on",
+        Duration::from_secs(20),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let (path, body) = user(7, "on again");
+    assert_eq!(deployment.request("PUT", &path, Some(&body)).0, 200);
+    let log = deployment.wait_for_logs("stream", &[r#"INSERT {"id":"7"}"#]);
+    assert!(
+        !log.contains(r#"INSERT {"id":"6"}"#),
+        "a change made while the stream was off was delivered:\n{log}"
+    );
     deployment.stop();
 }

@@ -130,6 +130,9 @@ fn watch(options: &Options, target: &Target) -> Result<ExitCode> {
         );
         let _ = std::io::stdout().flush();
         change = Some(watcher.wait()?);
+        if !target.dir.exists() {
+            anyhow::bail!("{} is gone: nothing left to watch", target.dir.display());
+        }
     }
 }
 

@@ -51,12 +51,19 @@ impl Options {
                 "--watch and --dir work with --local: `cargo xtask deploy --local --watch`"
             );
         }
+        let stage = args.opt_value_from_str("--stage")?;
+        if local && stage.is_some() {
+            anyhow::bail!(
+                "--stage names an AWS stage; a local deployment always uses the stage `local`: \
+                 drop --stage, or drop --local to deploy to AWS"
+            );
+        }
         Ok(Self {
             local,
             watch,
             dir,
             port: args.opt_value_from_str("--port")?.unwrap_or(3000),
-            stage: args.opt_value_from_str("--stage")?,
+            stage,
             step: args.opt_free_from_str()?,
         })
     }

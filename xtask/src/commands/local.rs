@@ -54,6 +54,17 @@ pub fn run(options: Options) -> Result<ExitCode> {
         Some(dir) => Target::of_dir(dir.clone())?,
         None => Target::of_step(Step::chosen(options.step.as_deref())?),
     };
+    // Two deployments of one step would share its logs and state (running.json): the
+    // second one says where the first runs instead.
+    if let Some(running) = state::running(&target.name) {
+        anyhow::bail!(
+            "{} already runs locally (API at {}, xtask pid {}): one local deployment of a step \
+             at a time. Use that one, or stop it with Ctrl-C in its terminal first",
+            target.name,
+            running.api_url,
+            running.pid
+        );
+    }
     let port = options.port;
     let yml = ServerlessYml::load(&target.dir)?;
     // The port first: a second deployment should fail before it builds and starts anything.

@@ -18,7 +18,7 @@ const QUIET: Duration = Duration::from_millis(200);
 pub struct Change {
     /// serverless.yml.
     pub serverless_yml: bool,
-    /// What the binary is built from: a `.rs` file under src/, or Cargo.toml.
+    /// What the binary is built from: a file under src/, or Cargo.toml.
     pub code: bool,
     /// The changed files, relative to the step (`src/stream.rs`), for the learner.
     pub files: Vec<String>,
@@ -35,12 +35,14 @@ impl Change {
             };
             let text = relative.to_string_lossy().replace('\\', "/");
             let is_yml = text == "serverless.yml";
-            let is_code = text == "Cargo.toml"
-                || (text.starts_with("src/")
-                    && relative.extension().is_some_and(|e| e == "rs")
-                    && !relative
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('.')));
+            // Anything under src/ (a fixture that `include_str!` reads, too), but not an
+            // editor's swap, backup or probe file (`.stream.rs.swp`, `stream.rs~`, vim's 4913).
+            let name = relative
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let scratch = name.starts_with('.') || name.ends_with('~') || name == "4913";
+            let is_code = text == "Cargo.toml" || (text.starts_with("src/") && !scratch);
             if !(is_yml || is_code) {
                 continue;
             }
@@ -138,6 +140,8 @@ mod tests {
             "src/stream.rs",
             "src/.stream.rs.swp",
             "src/stream.rs~",
+            "src/4913",
+            "src/fixtures/insert.json",
             "target/debug/x",
             ".serverless/cloudformation-template-update-stack.json",
             "README.md",
@@ -153,7 +157,11 @@ mod tests {
             Change {
                 serverless_yml: true,
                 code: true,
-                files: vec!["serverless.yml".into(), "src/stream.rs".into()],
+                files: vec![
+                    "serverless.yml".into(),
+                    "src/fixtures/insert.json".into(),
+                    "src/stream.rs".into()
+                ],
             }
         );
         assert!(Change::of(dir, &[dir.join("README.md")]).is_empty());

@@ -35,6 +35,13 @@ pub struct Service {
     region: String,
     service: String,
     pub table: LocalTable,
+    /// Whether serverless.yml gives the table a stream now. Once moto has a stream it keeps
+    /// it (moto fails every write to a table whose stream was turned off): "off" means
+    /// that no record is delivered.
+    stream_on: bool,
+    /// The stream was turned off and on again: new pollers start after what moto recorded
+    /// meanwhile, as a stream turned on again on AWS is a new, empty stream.
+    skip_to_latest: bool,
     /// The table's `Properties` as the running table has them.
     table_properties: Json,
     pub plan: Plan,
@@ -79,6 +86,8 @@ impl Service {
             dynamodb,
             region,
             service,
+            stream_on: table.stream_arn.is_some(),
+            skip_to_latest: false,
             table,
             table_properties,
             plan: Plan::of(yml),
@@ -188,9 +197,9 @@ impl Service {
     /// The plan's feeds: a running poller gets its new settings (and keeps its place in the
     /// stream), a new one starts, one no longer in the plan ends.
     fn start_pollers(&mut self) {
-        let wanted: Vec<(String, Feed)> = match &self.table.stream_arn {
-            None => Vec::new(),
-            Some(_) => self
+        let wanted: Vec<(String, Feed)> = match (&self.table.stream_arn, self.stream_on) {
+            (None, _) | (_, false) => Vec::new(),
+            (Some(_), true) => self
                 .plan
                 .pollers
                 .iter()
@@ -230,6 +239,10 @@ impl Service {
         for (name, feed) in wanted {
             if self.pollers.iter().any(|(n, _, _)| *n == name) {
                 continue;
+            }
+            let mut feed = feed;
+            if self.skip_to_latest {
+                feed.settings.from_latest = true;
             }
             let feed = Arc::new(Mutex::new(feed));
             let poller = StreamPoller {
@@ -365,22 +378,32 @@ impl Service {
             return Ok(Some(
                 "the table's definition differs from the running table's (keys, billing, \
                  name...): the local table keeps its own. Restart `cargo xtask deploy --local \
-                 --watch` for a new table (its items are lost)"
+                 --watch` for a new table (a restart starts with an empty table)"
                     .to_owned(),
             ));
         }
         let before = self.table_properties.get("StreamSpecification").cloned();
         let after = properties.get("StreamSpecification");
         match (&before, after) {
-            (None, Some(_)) | (Some(_), None) => {
-                table::set_stream(&self.dynamodb, &mut self.table, after)?;
+            (None, Some(specification)) => {
+                if self.table.stream_arn.is_none() {
+                    table::enable_stream(&self.dynamodb, &mut self.table, specification)?;
+                } else {
+                    self.skip_to_latest = true;
+                }
+                self.stream_on = true;
+                self.table_properties = properties;
+                Ok(None)
+            }
+            (Some(_), None) => {
+                self.stream_on = false;
                 self.table_properties = properties;
                 Ok(None)
             }
             (Some(before), Some(after)) if before != after => Ok(Some(
                 "the stream's StreamViewType differs from the running stream's: the local \
                  stream keeps its own. Restart `cargo xtask deploy --local --watch` for the \
-                 new one"
+                 new one (a restart starts with an empty table)"
                     .to_owned(),
             )),
             _ => Ok(None),

@@ -79,34 +79,25 @@ pub fn properties(resource: &yaml_serde::Value) -> Result<Json> {
     }
 }
 
-/// Turns the table's stream on (with `specification`'s view type) or off, keeping its items,
-/// as CloudFormation does when only `StreamSpecification` changes.
-pub fn set_stream(
+/// Turns the table's stream on (with `specification`'s view type), keeping its items, as
+/// CloudFormation does when only `StreamSpecification` is added.
+pub fn enable_stream(
     dynamodb: &LocalDynamoDb,
     table: &mut LocalTable,
-    specification: Option<&Json>,
+    specification: &Json,
 ) -> Result<()> {
-    let mut stream = match specification {
-        Some(specification) => specification.clone(),
-        None => json!({}),
-    };
+    let mut stream = specification.clone();
     if let Some(stream) = stream.as_object_mut() {
-        stream.insert(
-            "StreamEnabled".to_owned(),
-            Json::Bool(specification.is_some()),
-        );
+        stream.insert("StreamEnabled".to_owned(), Json::Bool(true));
     }
     let updated = dynamodb
         .call(
             "DynamoDB_20120810.UpdateTable",
             &json!({"TableName": table.name, "StreamSpecification": stream}),
         )
-        .context("changing the table's stream")?;
-    table.stream_arn = match specification {
-        Some(_) => updated["TableDescription"]["LatestStreamArn"]
-            .as_str()
-            .map(str::to_owned),
-        None => None,
-    };
+        .context("turning the table's stream on")?;
+    table.stream_arn = updated["TableDescription"]["LatestStreamArn"]
+        .as_str()
+        .map(str::to_owned);
     Ok(())
 }
