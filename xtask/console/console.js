@@ -24,11 +24,15 @@ function clock(at) {
   return new Date(at).toLocaleTimeString([], { hour12: false });
 }
 
-// Newest first; the empty-list hint goes once something arrives.
+// Newest first; the empty-list hint goes once something arrives. A card that goes takes
+// its invocation's entry with it.
 function addCard(listId, card) {
   const list = $(listId);
   list.prepend(card);
-  while (list.children.length > MAX_CARDS) list.lastElementChild.remove();
+  while (list.children.length > MAX_CARDS) {
+    invocations.delete(list.lastElementChild.dataset.requestId);
+    list.lastElementChild.remove();
+  }
   const empty = $(listId + "-empty");
   if (empty) empty.hidden = true;
 }
@@ -38,7 +42,7 @@ function logList(requestId) {
   const lines = element("ol", "lines");
   if (requestId) {
     invocations.set(requestId, lines);
-    for (const line of waiting.get(requestId) || []) lines.append(logLine(line));
+    for (const line of (waiting.get(requestId) || { lines: [] }).lines) lines.append(logLine(line));
     waiting.delete(requestId);
   }
   return lines;
@@ -73,6 +77,7 @@ const handlers = {
       element("span", "function", event.function ? "→ " + event.function : "no function"),
       element("span", "time", event.ms + " ms · " + clock(event.at)),
     );
+    card.dataset.requestId = event.requestId || "";
     card.append(head, logList(event.requestId));
     addCard("requests", card);
   },
@@ -105,6 +110,7 @@ const handlers = {
       : element("p", "answer", failures.length
         ? "answered: " + failures.length + " reported as failed"
         : "answered: ok");
+    card.dataset.requestId = event.requestId || "";
     card.append(head, records, answer, element("p", "story", event.line), logList(event.requestId));
     addCard("batches", card);
   },
@@ -115,10 +121,9 @@ const handlers = {
       lines.append(logLine(event.line));
     } else if (event.requestId) {
       // The function logs while it runs; its card comes when it has answered.
-      const list = waiting.get(event.requestId) || [];
-      list.push(event.line);
-      waiting.set(event.requestId, list);
-      setTimeout(() => unclaimed(event.requestId, event.function), 3000);
+      const entry = waiting.get(event.requestId) || { lines: [], fn: event.function, since: Date.now() };
+      entry.lines.push(event.line);
+      waiting.set(event.requestId, entry);
     } else {
       other(event.function + " | " + event.line);
     }
@@ -133,10 +138,12 @@ const handlers = {
       const { id, ...rest } = item;
       const row = element("tr");
       row.append(element("td", "", json(id)), element("td", "", json(rest)));
-      const text = JSON.stringify(item);
-      if (previousItems.size && previousItems.get(JSON.stringify(id)) !== text) row.className = "changed";
-      return [JSON.stringify(id), text, row];
+      return [JSON.stringify(id), JSON.stringify(item), row];
     });
+    // A changed row flashes, when a few changed: under load the flashes would keep the
+    // page painting all the time, and tell nothing.
+    const changed = rows.filter(([id, text]) => previousItems.size && previousItems.get(id) !== text);
+    if (changed.length <= 3) for (const [, , row] of changed) row.className = "changed";
     previousItems = new Map(rows.map(([id, text]) => [id, text]));
     document.querySelector("#items tbody").replaceChildren(...rows.map(([, , row]) => row));
     $("items-empty").hidden = event.items.length > 0;
@@ -144,11 +151,16 @@ const handlers = {
   },
 };
 
-// Lines of an invocation that never got a card (an invocation of `check`, say).
-function unclaimed(requestId, fn) {
-  for (const line of waiting.get(requestId) || []) other(fn + " | " + line);
-  waiting.delete(requestId);
-}
+// Lines of an invocation that never got a card within 3 s (an invocation by `check`, say)
+// go to the other lines.
+setInterval(() => {
+  const now = Date.now();
+  for (const [requestId, entry] of waiting) {
+    if (now - entry.since < 3000) continue;
+    for (const line of entry.lines) other(entry.fn + " | " + line);
+    waiting.delete(requestId);
+  }
+}, 1000);
 
 function other(text) {
   const list = $("other");
@@ -171,12 +183,12 @@ function connect() {
     queue.push(message.data);
     if (!scheduled) {
       scheduled = true;
-      setTimeout(render, 100);
+      setTimeout(render, 250);
     }
   };
 }
 
-// Events are drawn at most ten times a second, and of a burst (a load test) only what stays
+// Events are drawn at most four times a second, and of a burst (a load test) only what stays
 // on the page is drawn: the page costs the machine little, whatever the service's pace.
 const queue = [];
 let scheduled = false;
