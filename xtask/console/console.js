@@ -6,6 +6,7 @@ const MAX_CARDS = 100; // the oldest cards go: a load test must not fill the bro
 const invocations = new Map(); // request id -> the list its log lines go into
 const waiting = new Map(); // request id -> log lines that came before their invocation
 let previousItems = new Map();
+let session = null; // which run of `deploy --local` the page shows
 
 const $ = (id) => document.getElementById(id);
 
@@ -55,6 +56,12 @@ function logLine(text) {
 
 const handlers = {
   hello(event) {
+    // Another deployment answered (a restart on the same port): its story, from the start.
+    if (session && event.session !== session) {
+      location.reload();
+      return;
+    }
+    session = event.session;
     $("step").textContent = event.step;
     document.title = event.step + " · local console";
     const routes = $("routes");
@@ -129,9 +136,6 @@ const handlers = {
     }
   },
 
-  note(event) {
-    other(event.function + " | [xtask] " + event.line);
-  },
 
   table(event) {
     const rows = event.items.map((item) => {
@@ -176,7 +180,10 @@ function connect() {
     status.className = "status live";
   };
   source.onerror = () => {
-    status.textContent = "not connected: is `cargo xtask deploy --local` still running? Retrying…";
+    // The browser retries a dropped connection by itself, not a refused one (too many pages).
+    status.textContent = source.readyState === EventSource.CLOSED
+      ? "not connected: the console refused this page (too many open?). Close some, then reload."
+      : "not connected: is `cargo xtask deploy --local` still running? Retrying…";
     status.className = "status down";
   };
   source.onmessage = (message) => {

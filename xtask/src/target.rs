@@ -37,6 +37,13 @@ impl Target {
         let name = dir
             .file_name()
             .map_or("step".into(), |n| n.to_string_lossy().into_owned());
+        // A copy named like a workspace step keeps its own state and logs.
+        let name = match Step::named(&name) {
+            Ok(step) if step.dir().canonicalize().ok().as_ref() != Some(&dir) => {
+                format!("{name}-copy")
+            }
+            _ => name,
+        };
         let reference = "7-finish";
         Ok(Self {
             name,

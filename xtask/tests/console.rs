@@ -40,13 +40,7 @@ fn screenshot(browser: &mut Browser, name: &str) {
 #[test]
 fn the_console_shows_a_learners_session_live() {
     let mut deployment = Deployment::start("7-finish");
-    let console = deployment
-        .printed
-        .iter()
-        .find_map(|line| line.trim_start().strip_prefix("console"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the summary has a console line")
-        .to_owned();
+    let console = deployment.console_url();
     assert_ne!(console, deployment.api, "the console has its own address");
     let mut browser = Browser::start(1280, 860).unwrap_or_else(|error| panic!("{error:#}"));
     browser.navigate(&console).unwrap();
@@ -191,13 +185,7 @@ fn the_console_shows_a_learners_session_live() {
 #[test]
 fn the_console_refuses_other_sites_and_bad_requests() {
     let mut deployment = Deployment::start("7-finish");
-    let console = deployment
-        .printed
-        .iter()
-        .find_map(|line| line.trim_start().strip_prefix("console"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_owned();
+    let console = deployment.console_url();
     let status = |request: &str| -> String {
         let answer = raw_exchange(&console, request);
         answer.lines().next().unwrap_or_default().to_owned()

@@ -129,7 +129,10 @@ pub fn run(options: Options) -> Result<ExitCode> {
             for item_size in [ItemSize::Small, ItemSize::Large] {
                 // Distinct events enough for a realistic mix; a measurement cycles through
                 // them until its time is up.
-                let count = (2000 / batch_size).max(4);
+                let count = match options.size {
+                    Size::Smoke => 4,
+                    _ => (2000 / batch_size).max(4),
+                };
                 let inputs = events(batch_size, item_size, count);
                 let label = format!(
                     "throughput, batch {batch_size}, {} items",

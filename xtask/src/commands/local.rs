@@ -84,7 +84,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
     })
     .context("listening for Ctrl-C")?;
     // Watching starts before the build: a save during the first build is not missed.
-    let watcher = match options.watch {
+    let mut watcher = match options.watch {
         true => Some(StepWatcher::new(&target.dir)?),
         false => None,
     };
@@ -101,7 +101,10 @@ pub fn run(options: Options) -> Result<ExitCode> {
     }
     let binary = match cargo_build::build_checked(&target.krate, true)? {
         Ok(binary) => binary,
-        Err(BuildErrors(errors)) => anyhow::bail!("{} does not build:\n{errors}", target.name),
+        Err(BuildErrors(errors)) => anyhow::bail!(
+            "{} does not build:\n{errors}\nFix it, then start `cargo xtask deploy --local` again",
+            target.name
+        ),
     };
     let stop = Arc::new(AtomicBool::new(false));
     let hub = console::Hub::new();
@@ -156,11 +159,16 @@ pub fn run(options: Options) -> Result<ExitCode> {
         if let Some(status) = service.moto.exited() {
             break Some(status);
         }
-        match &watcher {
-            Some(watcher) => {
-                if let Some(change) = watcher.next(Duration::from_millis(250))? {
-                    rebuilds.apply(&change, &target, &mut service, &api_url);
-                }
+        match watcher.as_ref().map(|w| w.next(Duration::from_millis(250))) {
+            Some(Ok(Some(change))) => rebuilds.apply(&change, &target, &mut service, &api_url),
+            Some(Ok(None)) => {}
+            // The service goes on; only the watching stops.
+            Some(Err(error)) => {
+                println!(
+                    "watch: {error:#}. Saves are no longer picked up: restart `cargo xtask \
+                     deploy --local --watch` to watch again"
+                );
+                watcher = None;
             }
             None => thread::sleep(Duration::from_millis(250)),
         }

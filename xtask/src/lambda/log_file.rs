@@ -79,6 +79,10 @@ pub fn tail(
                 let text: String = partial.drain(..=end).collect();
                 line(name, width, text.trim_end());
             }
+            // Output that never ends its line is handed on in pieces, not kept forever.
+            if partial.len() > 64 * 1024 {
+                line(name, width, &std::mem::take(partial));
+            }
         }
         first_round = false;
         let _ = std::io::stdout().flush();

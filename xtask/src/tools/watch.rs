@@ -76,9 +76,17 @@ impl StepWatcher {
             .with_context(|| format!("opening {}", dir.display()))?;
         let (sender, events) = mpsc::channel();
         let mut watcher = notify::recommended_watcher(sender).context("starting a file watcher")?;
+        // The step's own files only: a copy's target/ or node_modules/ would take thousands
+        // of the system's watches.
         watcher
-            .watch(&dir, RecursiveMode::Recursive)
+            .watch(&dir, RecursiveMode::NonRecursive)
             .with_context(|| format!("watching {} for changes", dir.display()))?;
+        let src = dir.join("src");
+        if src.is_dir() {
+            watcher
+                .watch(&src, RecursiveMode::Recursive)
+                .with_context(|| format!("watching {} for changes", src.display()))?;
+        }
         Ok(Self {
             dir,
             events,

@@ -77,6 +77,16 @@ impl Deployment {
         deployment
     }
 
+    /// The console's address, from the summary's `console` line.
+    pub fn console_url(&self) -> String {
+        self.printed
+            .iter()
+            .find_map(|line| line.trim_start().strip_prefix("console"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("the summary has a console line")
+            .to_owned()
+    }
+
     pub fn wait_for_line(&mut self, done: impl Fn(&str) -> bool, timeout: Duration) {
         let started = Instant::now();
         while started.elapsed() < timeout {

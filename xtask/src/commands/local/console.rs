@@ -18,20 +18,32 @@ use serde_json::json;
 use crate::lambda::log_file::{tail, Logs};
 
 /// Publishes the functions' log lines, each with the request id it belongs to (from
-/// lambda_runtime's `requestId="..."` span), until `stop` is set. xtask's own `[xtask]` lines
-/// reach the console as batches and notes already.
+/// lambda_runtime's `requestId="..."` span), until `stop` is set. xtask's story line of a
+/// batch comes as the batch's own event; its other `[xtask]` lines (a function restarted, a
+/// record too old) come as they are. A line is cut at [`LINE`] characters.
 pub fn publish_logs(logs: &Logs, hub: &Hub, stop: &AtomicBool) {
     tail(logs, true, stop, |function, _, line| {
-        if line.starts_with("[xtask]") {
+        if line.starts_with("[xtask] batch of ") {
             return;
         }
         hub.publish(json!({
             "type": "log",
             "function": function,
-            "line": line,
+            "line": cut(line, LINE),
             "requestId": request_id(line),
         }));
     });
+}
+
+/// The longest log line the console shows whole.
+const LINE: usize = 2000;
+
+/// `text` cut at `limit` characters, saying how long it was.
+pub fn cut(text: &str, limit: usize) -> String {
+    match text.char_indices().nth(limit) {
+        Some((end, _)) => format!("{}… ({} bytes)", &text[..end], text.len()),
+        None => text.to_owned(),
+    }
 }
 
 /// `local-1-2` from ` INFO Lambda runtime invoke{requestId="local-1-2"}: ...`.
@@ -70,5 +82,11 @@ mod tests {
             Some("local-7-12")
         );
         assert_eq!(request_id("starting"), None);
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_say_so() {
+        assert_eq!(cut("short", 10), "short");
+        assert_eq!(cut("ééééé", 2), "éé… (10 bytes)");
     }
 }

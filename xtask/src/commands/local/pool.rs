@@ -99,18 +99,20 @@ impl FunctionPool {
     }
 
     /// New code or settings: idle environments stop now, busy ones when their invocation
-    /// ends (none is cut off), and one environment of the new version starts, so that a
-    /// function that cannot start says so at once.
+    /// ends (none is cut off), and one environment of the new version starts (its process
+    /// spawned, so that a binary that cannot be run is an error here; a handler that fails
+    /// at init shows in the function's log at its first invocation).
     pub fn replace(&self, recipe: Recipe) -> Result<()> {
         let mut environments = self.environments.lock().map_err(|_| self.gone())?;
         environments.recipe = recipe;
         environments.version += 1;
         // Dropping a slot's function stops its process.
         environments.slots.retain(|slot| slot.busy);
-        environments.add(false)?;
+        let started = environments.add(false).map(drop);
         drop(environments);
+        // Waiters may start environments of the new version now, whatever became of this one.
         self.released.notify_all();
-        Ok(())
+        started
     }
 
     /// The process ids of its idle environments (for running.json; a busy one holds its
@@ -171,8 +173,15 @@ impl FunctionPool {
                 return Ok((slot.id, Arc::clone(&slot.function)));
             }
             if environments.slots.len() < MAX_ENVIRONMENTS {
-                let function = environments.add(true)?;
-                return Ok((environments.next_id, function));
+                return match environments.add(true) {
+                    Ok(function) => Ok((environments.next_id, function)),
+                    Err(error) => {
+                        // The wake-up this waiter took is passed on, not lost with it.
+                        drop(environments);
+                        self.released.notify_one();
+                        Err(error)
+                    }
+                };
             }
             environments = self.released.wait(environments).map_err(|_| self.gone())?;
         }

@@ -16,7 +16,7 @@ use super::console::Hub;
 use super::environment::{self, LocalNames};
 use super::plan::{self, Plan};
 use super::pool::{FunctionPool, Recipe};
-use super::stream_poller::{Feed, StreamPoller};
+use super::stream_poller::{shard_iterators, Feed, StreamPoller};
 use super::table::{self, LocalTable};
 use crate::lambda::log_file::Logs;
 use crate::lambda::running as state;
@@ -240,10 +240,15 @@ impl Service {
             if self.pollers.iter().any(|(n, _, _)| *n == name) {
                 continue;
             }
+            // After a stream was turned on again: from its end as it is now, read before the
+            // learner is told the stream is on, so that no later write is missed.
+            let iterators = match self.skip_to_latest {
+                true => shard_iterators(&self.dynamodb, &stream_arn, true).unwrap_or_default(),
+                false => Vec::new(),
+            };
             let mut feed = feed;
-            if self.skip_to_latest {
-                feed.settings.from_latest = true;
-            }
+            // Should that read fail, the poller reads the end itself, a moment later.
+            feed.settings.from_latest |= self.skip_to_latest;
             let feed = Arc::new(Mutex::new(feed));
             let poller = StreamPoller {
                 name: name.clone(),
@@ -253,6 +258,7 @@ impl Service {
                 region: self.region.clone(),
                 log: state::function_log(&self.name, &name),
                 feed: Arc::clone(&feed),
+                iterators,
                 stop: Arc::clone(&self.stop),
             };
             let thread = std::thread::spawn(move || poller.run());
@@ -285,6 +291,10 @@ impl Service {
         let new_plan = Plan::of(yml);
         let mut lines = plan::changes(&self.plan, &new_plan);
         if let Some(line) = self.reload_table(yml)? {
+            if !self.stream_on_as_written(yml) {
+                // The table was not changed: its stream is as it was, whatever the plan says.
+                lines.retain(|l| !l.starts_with("the table's stream is"));
+            }
             lines.push(line);
         }
         let recipes = self.recipes(yml)?;
@@ -323,10 +333,23 @@ impl Service {
         Ok(lines)
     }
 
+    /// Whether the running table's stream is as serverless.yml now writes it.
+    fn stream_on_as_written(&self, yml: &ServerlessYml) -> bool {
+        let written = yml.users_table().is_some_and(|(_, resource)| {
+            resource
+                .get("Properties")
+                .and_then(|p| p.get("StreamSpecification"))
+                .is_some()
+        });
+        written == self.stream_on
+    }
+
     /// Tells the console what the service is now.
     fn hello(&self) {
         self.hub.publish_hello(json!({
             "type": "hello",
+            // A page left open across a restart sees another session, and starts afresh.
+            "session": format!("{}-{}", std::process::id(), self.moto.pid()),
             "step": self.name,
             "api": self.api_url,
             "routes": self.plan.routes.iter().map(|route| json!({

@@ -17,6 +17,8 @@ use crate::serverless_yml::StreamSettings;
 use crate::tools::local_dynamodb::{plain_item, LocalDynamoDb};
 
 const POLL_EVERY: Duration = Duration::from_millis(100);
+/// The longest image, as JSON, that the console gets whole.
+const IMAGE: usize = 1000;
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 
 /// What the poller feeds and how; `deploy --local --watch` changes it when serverless.yml
@@ -41,14 +43,17 @@ pub struct StreamPoller {
     pub region: String,
     pub log: std::path::PathBuf,
     pub feed: Arc<Mutex<Feed>>,
+    /// Where to start reading the shards; empty: from the feed's `startingPosition`, read
+    /// when the poller starts.
+    pub iterators: Vec<String>,
     pub stop: Arc<AtomicBool>,
 }
 
 impl StreamPoller {
     /// Runs until `stop` is set or its feed is retired; problems go to the function's log,
     /// and polling goes on.
-    pub fn run(self) {
-        let mut iterators = Vec::new();
+    pub fn run(mut self) {
+        let mut iterators = std::mem::take(&mut self.iterators);
         let Some(mut feed) = self.feed() else {
             return;
         };
@@ -60,7 +65,7 @@ impl StreamPoller {
             }
             delivery.reconfigure(&feed.settings);
             if iterators.is_empty() {
-                match self.shard_iterators(&feed.settings) {
+                match shard_iterators(&self.dynamodb, &self.stream_arn, feed.settings.from_latest) {
                     Ok(found) => iterators = found,
                     Err(error) => self.note(&format!("cannot read the stream yet: {error:#}")),
                 }
@@ -82,12 +87,16 @@ impl StreamPoller {
                 self.note(&note);
             }
             while delivery.ready(std::time::Instant::now()) {
+                // A batch retried again and again must still see a saved serverless.yml (a
+                // retry limit added, the stream turned off) and the deployment's end.
+                match self.feed() {
+                    Some(latest) if !self.stop.load(Ordering::Relaxed) => feed = latest,
+                    _ => return,
+                }
+                delivery.reconfigure(&feed.settings);
                 let Some(batch) = delivery.next_batch() else {
                     break;
                 };
-                if self.stop.load(Ordering::Relaxed) {
-                    return;
-                }
                 let started = std::time::Instant::now();
                 let (result, request_id) = invoke(&feed, &batch);
                 let ms = started.elapsed().as_millis() as u64;
@@ -124,42 +133,10 @@ impl StreamPoller {
         (!feed.retired).then_some(feed)
     }
 
-    /// xtask's own lines about the stream go into the function's log, marked as such, and
-    /// to the console.
+    /// xtask's own lines about the stream go into the function's log, marked as such (the
+    /// console reads them there).
     fn note(&self, line: &str) {
         append_line(&self.log, &format!("[xtask] {line}"));
-        self.hub
-            .publish(json!({"type": "note", "function": self.name, "line": line}));
-    }
-
-    fn shard_iterators(&self, settings: &StreamSettings) -> Result<Vec<String>> {
-        let description = self.dynamodb.call(
-            "DynamoDBStreams_20120810.DescribeStream",
-            &json!({"StreamArn": self.stream_arn}),
-        )?;
-        let shards = description["StreamDescription"]["Shards"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let position = if settings.from_latest {
-            "LATEST"
-        } else {
-            "TRIM_HORIZON"
-        };
-        shards
-            .iter()
-            .filter_map(|shard| shard["ShardId"].as_str())
-            .map(|shard| {
-                let answer = self.dynamodb.call(
-                    "DynamoDBStreams_20120810.GetShardIterator",
-                    &json!({"StreamArn": self.stream_arn, "ShardId": shard, "ShardIteratorType": position}),
-                )?;
-                answer["ShardIterator"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .context("GetShardIterator gave no iterator")
-            })
-            .collect()
     }
 
     /// New records since the iterator, in Lambda's event format; moves the iterator on.
@@ -183,8 +160,16 @@ impl StreamPoller {
 /// images as plain values.
 fn console_record(record: &Value) -> Value {
     let change = &record["dynamodb"];
+    // A large item (DynamoDB allows 400 KB) is shown cut: the console keeps many batches.
     let plain = |image: &Value| match image.is_object() {
-        true => plain_item(image),
+        true => {
+            let item = plain_item(image);
+            let text = item.to_string();
+            match text.len() > IMAGE {
+                true => Value::from(super::console::cut(&text, IMAGE)),
+                false => item,
+            }
+        }
         false => Value::Null,
     };
     json!({
@@ -194,6 +179,41 @@ fn console_record(record: &Value) -> Value {
         "old": plain(&change["OldImage"]),
         "new": plain(&change["NewImage"]),
     })
+}
+
+/// An iterator for each shard of the stream, from its start or (`from_latest`) its end.
+pub fn shard_iterators(
+    dynamodb: &LocalDynamoDb,
+    stream_arn: &str,
+    from_latest: bool,
+) -> Result<Vec<String>> {
+    let description = dynamodb.call(
+        "DynamoDBStreams_20120810.DescribeStream",
+        &json!({"StreamArn": stream_arn}),
+    )?;
+    let shards = description["StreamDescription"]["Shards"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let position = if from_latest {
+        "LATEST"
+    } else {
+        "TRIM_HORIZON"
+    };
+    shards
+        .iter()
+        .filter_map(|shard| shard["ShardId"].as_str())
+        .map(|shard| {
+            let answer = dynamodb.call(
+                "DynamoDBStreams_20120810.GetShardIterator",
+                &json!({"StreamArn": stream_arn, "ShardId": shard, "ShardIteratorType": position}),
+            )?;
+            answer["ShardIterator"]
+                .as_str()
+                .map(str::to_owned)
+                .context("GetShardIterator gave no iterator")
+        })
+        .collect()
 }
 
 /// One batch to the function; its answer as the event source mapping reads it, and the

@@ -15,6 +15,9 @@ use crate::tools::watch::Change;
 pub struct Rebuilds {
     /// The last build's errors: the same errors are not printed twice.
     last_errors: Option<String>,
+    /// serverless.yml was saved with code that does not build: it is read once the code
+    /// builds (it may name a handler only the new code has).
+    yml_waiting: bool,
 }
 
 impl Rebuilds {
@@ -28,10 +31,14 @@ impl Rebuilds {
         api_url: &str,
     ) {
         say(&format!("{} saved", change.files.join(", ")));
+        self.yml_waiting |= change.serverless_yml;
         if change.code && !self.rebuild(target, service) {
+            if self.yml_waiting {
+                say("serverless.yml is read again once the code builds");
+            }
             return;
         }
-        if change.serverless_yml {
+        if std::mem::take(&mut self.yml_waiting) {
             self.reload(target, service);
         }
         if let Err(error) = service.record(api_url) {

@@ -9,11 +9,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-/// Events a page opened late can still see; the oldest go first.
+/// Events a page opened late can still see, at most this many and this many bytes; the
+/// oldest go first.
 const HISTORY: usize = 2000;
+const HISTORY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Events waiting for one page: a page that stops reading is dropped at this many (its
-/// browser reconnects and asks for what it missed) instead of growing xtask's memory.
+/// browser reconnects and asks for what it missed) instead of growing xtask's memory, and
+/// never waited for: publishing must not block the service.
 const BACKLOG: usize = 10_000;
 
 /// One event, ready for the wire: its number and its JSON text.
@@ -28,6 +31,7 @@ pub struct Hub {
 struct State {
     next_id: u64,
     history: VecDeque<Sent>,
+    history_bytes: usize,
     /// What the service is (its step, API, routes...): the first thing a page gets.
     hello: Option<Sent>,
     /// The table as last seen: only the latest counts, so it is kept apart from the history.
@@ -35,6 +39,47 @@ struct State {
     pages: Vec<SyncSender<Sent>>,
     /// Pages connected now.
     open: usize,
+}
+
+/// Where an event is kept for pages that come later.
+#[derive(Debug, Clone, Copy)]
+enum Kept {
+    History,
+    Hello,
+    Table,
+}
+
+impl State {
+    /// Numbers the event, keeps it, and sends it to every page, under one lock: pages get
+    /// the events in their numbers' order.
+    fn publish(&mut self, mut event: Value, kept: Kept) {
+        self.next_id += 1;
+        let at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_millis() as u64);
+        if let Some(object) = event.as_object_mut() {
+            object.insert("id".to_owned(), Value::from(self.next_id));
+            object.insert("at".to_owned(), Value::from(at));
+        }
+        let sent: Sent = Arc::new((self.next_id, event.to_string()));
+        match kept {
+            Kept::History => {
+                self.history_bytes += sent.1.len();
+                self.history.push_back(Arc::clone(&sent));
+                while self.history.len() > HISTORY || self.history_bytes > HISTORY_BYTES {
+                    let Some(old) = self.history.pop_front() else {
+                        break;
+                    };
+                    self.history_bytes -= old.1.len();
+                }
+            }
+            Kept::Hello => self.hello = Some(Arc::clone(&sent)),
+            Kept::Table => self.table = Some(Arc::clone(&sent)),
+        }
+        // A full or closed page is let go; its thread then ends, and its browser reconnects.
+        self.pages
+            .retain(|page| page.try_send(Arc::clone(&sent)).is_ok());
+    }
 }
 
 impl Hub {
@@ -50,51 +95,17 @@ impl Hub {
 
     /// Sends `event` (a JSON object with a `type`) to every page, with the time it happened.
     pub fn publish(&self, event: Value) {
-        let sent = self.number(event);
-        let mut state = self.state();
-        if state.history.len() == HISTORY {
-            state.history.pop_front();
-        }
-        state.history.push_back(Arc::clone(&sent));
-        state
-            .pages
-            .retain(|page| page.send(Arc::clone(&sent)).is_ok());
+        self.state().publish(event, Kept::History);
     }
 
     /// What the service is now; replaces what it was (a reload changes routes, functions).
     pub fn publish_hello(&self, event: Value) {
-        let sent = self.number(event);
-        let mut state = self.state();
-        state.hello = Some(Arc::clone(&sent));
-        state
-            .pages
-            .retain(|page| page.send(Arc::clone(&sent)).is_ok());
+        self.state().publish(event, Kept::Hello);
     }
 
     /// The table's items now; replaces the last snapshot.
     pub fn publish_table(&self, event: Value) {
-        let sent = self.number(event);
-        let mut state = self.state();
-        state.table = Some(Arc::clone(&sent));
-        state
-            .pages
-            .retain(|page| page.send(Arc::clone(&sent)).is_ok());
-    }
-
-    fn number(&self, mut event: Value) -> Sent {
-        let at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_millis() as u64);
-        let id = {
-            let mut state = self.state();
-            state.next_id += 1;
-            state.next_id
-        };
-        if let Some(object) = event.as_object_mut() {
-            object.insert("id".to_owned(), Value::from(id));
-            object.insert("at".to_owned(), Value::from(at));
-        }
-        Arc::new((id, event.to_string()))
+        self.state().publish(event, Kept::Table);
     }
 
     /// A new page: what happened after event `since` (all of it for a first visit; a page
@@ -171,5 +182,17 @@ mod tests {
         assert!(again.past.iter().all(|sent| sent.0 > 1));
         drop((page, again));
         assert!(!hub.watched());
+    }
+
+    #[test]
+    fn a_page_that_stops_reading_is_let_go_without_blocking_the_service() {
+        let hub = Hub::new();
+        let page = hub.subscribe(0);
+        for n in 0..BACKLOG + 10 {
+            hub.publish(json!({"type": "log", "line": n}));
+        }
+        // Everything up to its backlog, then the end: its browser reconnects from there.
+        assert_eq!(page.live.iter().count(), BACKLOG);
+        assert!(hub.state().history.len() <= HISTORY);
     }
 }
