@@ -195,8 +195,10 @@ function connect() {
   };
 }
 
-// Events are drawn at most four times a second, and of a burst (a load test) only what stays
-// on the page is drawn: the page costs the machine little, whatever the service's pace.
+// Events are drawn at most four times a second, and of what came in a quarter of a second
+// (a load test) only the cards that would stay: the page costs the machine less, whatever
+// the service's pace. (Log lines of a skipped card that came in an earlier quarter wait
+// for it, then go to the other lines.)
 const queue = [];
 let scheduled = false;
 const skipped = new Set(); // request ids of invocations whose cards were never drawn
@@ -205,7 +207,7 @@ function render() {
   scheduled = false;
   const events = queue.splice(0).map((data) => JSON.parse(data));
   // First the cards that will not stay (all but the last MAX_CARDS of each kind), so that
-  // their log lines, which come before them, are not drawn either.
+  // their log lines in this quarter, which come before them, are not drawn either.
   const left = { request: 0, batch: 0 };
   for (const event of events) if (event.type in left) left[event.type] += 1;
   const drawn = events.map((event) => !(event.type in left) || left[event.type]-- <= MAX_CARDS);
