@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::project::{self, Step};
-use crate::tools::cargo_build::Crate;
+use crate::tools::cargo_build::{self, Crate};
 
 /// The step being checked.
 #[derive(Debug, Clone)]
@@ -51,5 +51,21 @@ impl Target {
             dir,
             reference: Some((reference.to_owned(), project::root().join(reference))),
         })
+    }
+
+    /// Whether the next build of a workspace step is its first, which compiles the AWS SDK
+    /// for minutes; says so first. (A copy's mirror cannot tell: it says nothing.)
+    pub fn announce_first_build(&self) -> bool {
+        let first = match &self.krate {
+            Crate::Step(step) => !cargo_build::built_before(step.package),
+            Crate::Dir(_) => false,
+        };
+        if first {
+            eprintln!(
+                "building {}: the first build takes a few minutes",
+                self.name
+            );
+        }
+        first
     }
 }

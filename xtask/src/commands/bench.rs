@@ -115,7 +115,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
         rust_label()
     );
     let mut rows = Vec::new();
-    let limit = Runtime::limit(limit_binary()?);
+    let limit = Runtime::rust(limit_binary()?);
     // The warm processes live for the throughput runs only, not during the cold starts.
     let peaks = {
         let mut contestants = [

@@ -23,7 +23,7 @@ pub use report::{Finding, Item};
 use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
-use crate::tools::cargo_build::{self, BuildErrors, Crate};
+use crate::tools::cargo_build::{self, BuildErrors};
 use crate::tools::watch::{Change, StepWatcher};
 
 pub const HELP: &str = "\
@@ -245,17 +245,7 @@ pub(super) fn check(
         return Ok(findings);
     }
 
-    let package = match &target.krate {
-        Crate::Step(step) => Some(step.package),
-        Crate::Dir(_) => None,
-    };
-    let first_build = package.is_some_and(|package| !cargo_build::built_before(package));
-    if first_build {
-        eprintln!(
-            "building {}: the first build takes a few minutes",
-            target.name
-        );
-    }
+    let first_build = target.announce_first_build();
     match cargo_build::build_checked(&target.krate, first_build)? {
         Ok(binary) => {
             emit(Finding::pass(Item::Builds), &mut findings);

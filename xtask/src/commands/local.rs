@@ -35,7 +35,7 @@ use crate::lambda::running as state;
 use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
-use crate::tools::cargo_build::{self, BuildErrors, Crate};
+use crate::tools::cargo_build::{self, BuildErrors};
 use crate::tools::watch::StepWatcher;
 use pool::MAX_ENVIRONMENTS;
 use service::Service;
@@ -89,16 +89,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
         false => None,
     };
 
-    let first_build = match &target.krate {
-        Crate::Step(step) => !cargo_build::built_before(step.package),
-        Crate::Dir(_) => false,
-    };
-    if first_build {
-        eprintln!(
-            "building {}: the first build takes a few minutes",
-            target.name
-        );
-    }
+    target.announce_first_build();
     let binary = match cargo_build::build_checked(&target.krate, true)? {
         Ok(binary) => binary,
         Err(BuildErrors(errors)) => anyhow::bail!(

@@ -17,16 +17,12 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// A binary speaking the Runtime API itself: 7-finish's, or the limit's.
     pub fn rust(binary: PathBuf) -> Self {
         Self {
             program: binary,
             arguments: Vec::new(),
         }
-    }
-
-    /// The yardstick: same Runtime API, same work, nothing spared.
-    pub fn limit(binary: PathBuf) -> Self {
-        Self::rust(binary)
     }
 
     pub fn node() -> Result<Self> {

@@ -35,10 +35,6 @@ pub struct Service {
     region: String,
     service: String,
     pub table: LocalTable,
-    /// Whether serverless.yml gives the table a stream now. Once moto has a stream it keeps
-    /// it (moto fails every write to a table whose stream was turned off): "off" means
-    /// that no record is delivered.
-    stream_on: bool,
     /// The stream was turned off and on again: new pollers start after what moto recorded
     /// meanwhile, as a stream turned on again on AWS is a new, empty stream.
     skip_to_latest: bool,
@@ -86,7 +82,6 @@ impl Service {
             dynamodb,
             region,
             service,
-            stream_on: table.stream_arn.is_some(),
             skip_to_latest: false,
             table,
             table_properties,
@@ -101,16 +96,22 @@ impl Service {
             stop: Arc::clone(stop),
         };
         for (name, recipe) in started.recipes(yml)? {
-            // A new deployment, a new log.
-            let _ = std::fs::remove_file(&recipe.log);
-            let pool = FunctionPool::start(recipe.clone())?;
-            started.functions.push((name, Arc::new(pool), recipe));
+            let pool = start_pool(&recipe)?;
+            started.functions.push((name, pool, recipe));
         }
         started.routes.replace(started.route_list());
         started.start_pollers();
         started.list_logs();
-        started.hello();
+        // The console hears of it once its API's address is known (`serves_at`).
         Ok(started)
+    }
+
+    /// Whether the table has a stream as far as the service goes. Once moto has a stream it
+    /// keeps it (moto fails every write to a table whose stream was turned off): "off" means
+    /// that no record is delivered, and the running table's properties have no
+    /// `StreamSpecification`.
+    fn stream_on(&self) -> bool {
+        self.table_properties.get("StreamSpecification").is_some()
     }
 
     /// How to start each function of `yml`, in its order.
@@ -197,7 +198,7 @@ impl Service {
     /// The plan's feeds: a running poller gets its new settings (and keeps its place in the
     /// stream), a new one starts, one no longer in the plan ends.
     fn start_pollers(&mut self) {
-        let wanted: Vec<(String, Feed)> = match (&self.table.stream_arn, self.stream_on) {
+        let wanted: Vec<(String, Feed)> = match (&self.table.stream_arn, self.stream_on()) {
             (None, _) | (_, false) => Vec::new(),
             (Some(_), true) => self
                 .plan
@@ -291,7 +292,7 @@ impl Service {
         let new_plan = Plan::of(yml);
         let mut lines = plan::changes(&self.plan, &new_plan);
         if let Some(line) = self.reload_table(yml)? {
-            if !self.stream_on_as_written(yml) {
+            if new_plan.stream != self.stream_on() {
                 // The table was not changed: its stream is as it was, whatever the plan says.
                 lines.retain(|l| !l.starts_with("the table's stream is"));
             }
@@ -314,13 +315,10 @@ impl Service {
                     }
                     functions.push((name, pool, recipe));
                 }
-                None => {
-                    let _ = std::fs::remove_file(&recipe.log);
-                    match FunctionPool::start(recipe.clone()) {
-                        Ok(pool) => functions.push((name, Arc::new(pool), recipe)),
-                        Err(error) => lines.push(format!("function {name}: {error:#}")),
-                    }
-                }
+                None => match start_pool(&recipe) {
+                    Ok(pool) => functions.push((name, pool, recipe)),
+                    Err(error) => lines.push(format!("function {name}: {error:#}")),
+                },
             }
         }
         // The functions no longer in serverless.yml stop once no route or poller holds them.
@@ -331,17 +329,6 @@ impl Service {
         self.list_logs();
         self.hello();
         Ok(lines)
-    }
-
-    /// Whether the running table's stream is as serverless.yml now writes it.
-    fn stream_on_as_written(&self, yml: &ServerlessYml) -> bool {
-        let written = yml.users_table().is_some_and(|(_, resource)| {
-            resource
-                .get("Properties")
-                .and_then(|p| p.get("StreamSpecification"))
-                .is_some()
-        });
-        written == self.stream_on
     }
 
     /// Tells the console what the service is now.
@@ -414,12 +401,10 @@ impl Service {
                 } else {
                     self.skip_to_latest = true;
                 }
-                self.stream_on = true;
                 self.table_properties = properties;
                 Ok(None)
             }
             (Some(_), None) => {
-                self.stream_on = false;
                 self.table_properties = properties;
                 Ok(None)
             }
@@ -432,6 +417,12 @@ impl Service {
             _ => Ok(None),
         }
     }
+}
+
+/// A function new to this deployment: a new log, and its first process.
+fn start_pool(recipe: &Recipe) -> Result<Arc<FunctionPool>> {
+    let _ = std::fs::remove_file(&recipe.log);
+    Ok(Arc::new(FunctionPool::start(recipe.clone())?))
 }
 
 impl Drop for Service {
