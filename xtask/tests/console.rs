@@ -7,10 +7,10 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use support::deployment::{raw_exchange, Deployment};
+use support::xtask_succeeds;
 use xtask::project;
 use xtask::tools::chromium::Browser;
 
@@ -106,19 +106,13 @@ fn the_console_shows_a_learners_session_live() {
     screenshot(&mut browser, "console-users.png");
 
     // README step 7: a record that is not a user, retried, then skipped (7-finish: 3 retries).
-    let written = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
+    xtask_succeeds(
+        &[
             "put-item",
             r#"{"id": {"S": "bad-1"}, "name": {"N": "42"}}"#,
             "7-finish",
-        ])
-        .current_dir(project::root())
-        .output()
-        .unwrap();
-    assert!(
-        written.status.success(),
-        "{}",
-        String::from_utf8_lossy(&written.stderr)
+        ],
+        project::root(),
     );
     browser
         .wait_for(

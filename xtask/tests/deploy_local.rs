@@ -175,17 +175,22 @@ fn a_taken_port_is_a_clear_error() {
     let _no_deployment = one_at_a_time("7-finish");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["deploy", "--local", "7-finish", "--port", &port])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_deployment_of_7_finish(&port);
     assert!(
         stderr.starts_with(&format!("error: port {port} on 127.0.0.1 is taken")),
         "{stderr}"
     );
     assert!(stderr.contains("pick another port with --port"), "{stderr}");
+}
+
+/// `deploy --local 7-finish --port PORT`, which must fail with exit code 1; its stderr.
+fn refused_deployment_of_7_finish(port: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["deploy", "--local", "7-finish", "--port", port])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// A second deployment of a running step would share its logs and state: it is refused, and
@@ -194,12 +199,7 @@ fn a_taken_port_is_a_clear_error() {
 fn a_second_deployment_of_a_running_step_is_refused() {
     let mut deployment = Deployment::start("7-finish");
     let port = xtask::tools::moto::free_port().unwrap().to_string();
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["deploy", "--local", "7-finish", "--port", &port])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_deployment_of_7_finish(&port);
     assert!(
         stderr.starts_with(&format!(
             "error: 7-finish already runs locally (API at {}",
@@ -348,18 +348,8 @@ fn the_readme_bad_record_section_works_as_written() {
 
 /// `cargo xtask ARGS` in 7-finish; stdout.
 fn run_in_7_finish(args: &[String]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .current_dir(project::root().join("7-finish"))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "cargo xtask {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    support::xtask_succeeds(&args, &project::root().join("7-finish"))
 }
 
 #[test]

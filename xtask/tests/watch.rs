@@ -136,6 +136,18 @@ fn patient(yml: &str) -> String {
     yml.replace(put, &format!("{put}    timeout: 120\n"))
 }
 
+/// Saves `text` into `file` of the copy, and waits for the deployment to tell what it did.
+fn save(
+    deployment: &mut Deployment,
+    file: std::path::PathBuf,
+    text: &str,
+    told: impl Fn(&str) -> bool,
+    within: Duration,
+) {
+    std::fs::write(file, text).unwrap();
+    deployment.wait_for_line(told, within);
+}
+
 /// What is printed within a second.
 fn wait_for_nothing(lines: &mpsc::Receiver<String>) -> Vec<String> {
     std::thread::sleep(Duration::from_secs(1));
@@ -157,12 +169,11 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
     assert_eq!(deployment.request("PUT", &path, Some(&body)).0, 200);
 
     // The stream turned on in serverless.yml: the next PUT reaches the stream function.
-    std::fs::write(
+    let with_stream = patient(&committed("7-finish/serverless.yml"));
+    save(
+        &mut deployment,
         attempt.dir.join("serverless.yml"),
-        patient(&committed("7-finish/serverless.yml")),
-    )
-    .unwrap();
-    deployment.wait_for_line(
+        &with_stream,
         |l| l == "watch: the stream's records now go to stream",
         Duration::from_secs(20),
     );
@@ -196,12 +207,10 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
 
     // New wording in the handler: the next change is logged with it.
     let saved = Instant::now();
-    std::fs::write(
+    save(
+        &mut deployment,
         attempt.dir.join("src/stream.rs"),
-        finish_stream.replace(": value {state} {}", ": the user {state} {}"),
-    )
-    .unwrap();
-    deployment.wait_for_line(
+        &finish_stream.replace(": value {state} {}", ": the user {state} {}"),
         |l| l.starts_with("watch: built in"),
         Duration::from_secs(300),
     );
@@ -223,12 +232,10 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
     assert_eq!((status, got.contains("before")), (200, true), "{got}");
 
     // A broken edit: the compiler's errors once, and the last good build keeps serving.
-    std::fs::write(
+    save(
+        &mut deployment,
         attempt.dir.join("src/stream.rs"),
-        finish_stream.replace("pub async fn handler", "pub async fn handler oops"),
-    )
-    .unwrap();
-    deployment.wait_for_line(
+        &finish_stream.replace("pub async fn handler", "pub async fn handler oops"),
         |l| l.starts_with("watch: it does not build; the running version keeps serving"),
         Duration::from_secs(120),
     );
@@ -239,21 +246,20 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
 
     // The stream turned off: writes go on, no record is delivered; turned on again, only
     // the changes made since reach the function (a stream turned on again is a new one).
-    let with_stream = patient(&committed("7-finish/serverless.yml"));
-    std::fs::write(
+    save(
+        &mut deployment,
         attempt.dir.join("serverless.yml"),
-        with_stream.replace(STREAM, ""),
-    )
-    .unwrap();
-    deployment.wait_for_line(
+        &with_stream.replace(STREAM, ""),
         |l| l == "watch: the table's stream is off",
         Duration::from_secs(20),
     );
     let (path, body) = user(6, "while off");
     assert_eq!(deployment.request("PUT", &path, Some(&body)).0, 200);
     assert_eq!(deployment.request("GET", &path, None).0, 200);
-    std::fs::write(attempt.dir.join("serverless.yml"), &with_stream).unwrap();
-    deployment.wait_for_line(
+    save(
+        &mut deployment,
+        attempt.dir.join("serverless.yml"),
+        &with_stream,
         |l| l == "watch: the table's stream is on",
         Duration::from_secs(20),
     );

@@ -129,16 +129,7 @@ impl Deployment {
             return std::fs::read_to_string(state::function_log(&self.step, function))
                 .unwrap_or_default();
         }
-        let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-            .args(["logs", function, &self.step, "--local"])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        super::xtask_succeeds(&["logs", function, &self.step, "--local"], Path::new("."))
     }
 
     /// Waits until the function's log has a line with each of `expected`.

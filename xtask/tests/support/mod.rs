@@ -18,6 +18,18 @@ pub fn xtask(args: &[&str], dir: &Path) -> Output {
         .unwrap()
 }
 
+/// `cargo xtask ARGS` in `dir`, which must succeed (else its stderr is the failure); stdout.
+pub fn xtask_succeeds(args: &[&str], dir: &Path) -> String {
+    let output = xtask(args, dir);
+    assert!(
+        output.status.success(),
+        "cargo xtask {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout(&output)
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
