@@ -5,7 +5,6 @@ mod stream;
 
 use std::process::ExitCode;
 
-use lambda_runtime::service_fn;
 use shared::FunctionHandler;
 
 #[tokio::main(flavor = "current_thread")]
@@ -13,7 +12,7 @@ async fn main() -> ExitCode {
     shared::init_tracing();
     let result = match FunctionHandler::from_env() {
         Ok(FunctionHandler::Api(route)) => shared::api::serve(route).await,
-        Ok(FunctionHandler::Stream) => lambda_runtime::run(service_fn(stream::handler)).await,
+        Ok(FunctionHandler::Stream) => shared::run_stream_function(stream::handler).await,
         Err(unknown) => Err(unknown.into()),
     };
     shared::exit_code(result)

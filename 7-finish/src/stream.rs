@@ -4,6 +4,7 @@
 use aws_lambda_events::event::dynamodb::{Event, StreamRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_runtime::{tracing, Error, LambdaEvent};
+use serde::{Deserialize, Serialize};
 use shared::User;
 
 pub async fn handler(event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, Error> {
@@ -31,10 +32,16 @@ pub async fn handler(event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse,
     Ok(response)
 }
 
+/// The table's key (`KeySchema` in serverless.yml): what `Keys` holds in every record.
+#[derive(Serialize, Deserialize)]
+struct Key {
+    id: String,
+}
+
 /// The log line for one change, with plain values where the record has DynamoDB's typed
 /// ones (`{"S": "1"}` becomes `"1"`): `MODIFY {"id":"1"}: value is now {"id":"1","name":"test2"}`.
 fn describe_change(event_name: &str, change: StreamRecord) -> Result<String, Error> {
-    let keys: serde_json::Value = serde_dynamo::from_item(change.keys)?;
+    let key: Key = serde_dynamo::from_item(change.keys)?;
     // A REMOVE has no new image: the user as it was is in the old one.
     let (state, image) = match event_name {
         "REMOVE" => ("was", change.old_image),
@@ -42,7 +49,8 @@ fn describe_change(event_name: &str, change: StreamRecord) -> Result<String, Err
     };
     let user: User = serde_dynamo::from_item(image)?;
     Ok(format!(
-        "{event_name} {keys}: value {state} {}",
+        "{event_name} {}: value {state} {}",
+        serde_json::to_string(&key)?,
         serde_json::to_string(&user)?
     ))
 }

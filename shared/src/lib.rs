@@ -4,23 +4,28 @@
 //! - [`UserRepository`]: put / get / delete users in the DynamoDB table named by `TABLE_NAME`.
 //! - [`api`]: the three REST handlers (`PUT`, `GET`, `DELETE /users/{id}`).
 //! - [`FunctionHandler`]: which handler a process runs, from Lambda's `_HANDLER` variable.
+//! - [`logs`]: the log lines, as Lambda's Rust runtime writes them, written per invocation.
+//! - [`run_stream_function`]: the runtime for the step's own `stream::handler`.
 
 pub mod api;
 mod function_handler;
+pub mod logs;
 mod repository;
 mod responses;
+mod stream_function;
 mod user;
 
 pub use function_handler::{FunctionHandler, UnknownHandler, HANDLER_NAMES};
 pub use repository::UserRepository;
+pub use stream_function::run as run_stream_function;
 pub use user::User;
 
 use std::process::ExitCode;
 
 /// Logs to stdout, where Lambda collects them: plain text, or JSON when the function's
-/// logging configuration asks for it (`AWS_LAMBDA_LOG_FORMAT=JSON`).
+/// logging configuration asks for it (`AWS_LAMBDA_LOG_FORMAT=JSON`). See [`logs`].
 pub fn init_tracing() {
-    lambda_runtime::tracing::init_default_subscriber();
+    logs::init();
 }
 
 /// The process's exit: a failure (an unknown `_HANDLER`, a runtime that lost Lambda) goes to

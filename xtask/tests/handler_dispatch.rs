@@ -1,5 +1,5 @@
-//! Each step's binary runs the handler `_HANDLER` names: the real binaries, behind the local
-//! Lambda Runtime API, as Lambda starts them.
+//! Each step's binary runs the handler `_HANDLER` names, and logs as Lambda's Rust runtime
+//! does: the real binaries, behind the local Lambda Runtime API, as Lambda starts them.
 #![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
 
 mod support;
@@ -183,4 +183,99 @@ fn an_unknown_or_missing_handler_stops_with_the_list_of_names() {
             "{step} {handler:?}: {log}"
         );
     }
+}
+
+/// One INSERT of `{"id": id, "name": name}`, with `sequence` as its sequence number.
+fn insert(id: &str, name: &str, sequence: &str) -> Value {
+    serde_json::json!({
+        "eventID": sequence, "eventName": "INSERT", "awsRegion": REGION,
+        "dynamodb": {
+            "Keys": {"id": {"S": id}},
+            "NewImage": {"id": {"S": id}, "name": {"S": name}},
+            "SequenceNumber": sequence, "SizeBytes": 20, "StreamViewType": "NEW_AND_OLD_IMAGES"
+        }
+    })
+}
+
+/// Bytes a terminal acts on: ESC, BEL, BS, FF, DEL, and the C1 controls in UTF-8.
+fn terminal_controls(log: &[u8]) -> Vec<usize> {
+    (0..log.len())
+        .filter(|&at| match log[at] {
+            0x07 | 0x08 | 0x0c | 0x1b | 0x7f => true,
+            0xc2 => log
+                .get(at + 1)
+                .is_some_and(|next| (0x80..=0x9f).contains(next)),
+            _ => false,
+        })
+        .collect()
+}
+
+#[test]
+fn a_record_cannot_drive_the_terminal_its_log_is_read_in() {
+    // DEL and C1 controls survive JSON (serde_json leaves them as they are), ESC does not;
+    // a sequence number is logged as it came, ESC and all, when the record is not a user.
+    let mut not_a_user = insert("8", "", "\u{1b}]0;pwned\u{7}802\u{8}\u{c}");
+    not_a_user["dynamodb"]["NewImage"]["name"] = serde_json::json!({"N": "8"});
+    let batch =
+        serde_json::json!({"Records": [insert("7", "Ada\u{7f}\u{9b}31m", "701"), not_a_user]});
+    let mut function = start("7-finish", "stream.handler", Vec::new());
+    let response = answer(
+        function
+            .invoke(batch.to_string().as_bytes(), TIMEOUT)
+            .unwrap(),
+    );
+    assert_eq!(
+        response["batchItemFailures"][0]["itemIdentifier"],
+        "\u{1b}]0;pwned\u{7}802\u{8}\u{c}"
+    );
+    let text = function.log_text();
+    assert_eq!(
+        terminal_controls(text.as_bytes()),
+        Vec::<usize>::new(),
+        "{text:?}"
+    );
+    let request_id = function.last_request_id().unwrap();
+    let prefix = format!(r#"Lambda runtime invoke{{requestId="{request_id}"}}: "#);
+    assert!(
+        text.contains(&format!(
+            r#" INFO {prefix}INSERT {{"id":"7"}}: value is now {{"id":"7","name":"Ada\x7f\u{{9b}}31m"}}"#
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            r#"ERROR {prefix}INSERT record \x1b]0;pwned\x07802\x08\x0c is not a user"#
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_log_level_and_format_are_lambdas() {
+    let batch =
+        std::fs::read(project::root().join("7-finish/src/fixtures/mixed_batch.json")).unwrap();
+    let only_errors = vec![("AWS_LAMBDA_LOG_LEVEL".to_owned(), "ERROR".to_owned())];
+    let mut function = start("7-finish", "stream.handler", only_errors);
+    answer(function.invoke(&batch, TIMEOUT).unwrap());
+    let log = function.log_text();
+    assert!(log.contains("ERROR ") && !log.contains(" INFO "), "{log}");
+
+    let json = vec![("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned())];
+    let mut function = start("7-finish", "stream.handler", json);
+    answer(function.invoke(&batch, TIMEOUT).unwrap());
+    let lines: Vec<Value> = function
+        .log_text()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    assert!(
+        lines.iter().any(|line| {
+            line["level"] == "INFO"
+                && line["fields"]["message"].as_str().is_some_and(|message| {
+                    message.contains(r#"value is now {"id":"2","name":"Ada"}"#)
+                })
+        }),
+        "{}",
+        function.log_text()
+    );
 }

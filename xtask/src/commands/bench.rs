@@ -44,6 +44,10 @@ each side's median, min and max, to target/xtask/bench.json.
             requests/s, p50/p99 and errors, and checks that every change reached the
             stream function exactly once
   --console with --load: the console page open in a headless Chromium meanwhile
+
+To measure a change to the Rust side, put two builds side by side: the Rust column runs
+XTASK_BENCH_RUST, the limit's runs XTASK_BENCH_LIMIT (Rust/limit then reads new/old):
+  XTASK_BENCH_RUST=/tmp/new XTASK_BENCH_LIMIT=/tmp/old cargo xtask bench
 ";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,6 +19,9 @@ pub fn rust_label() -> &'static str {
 
 /// The Lambda bootstrap where this machine can run it (Linux x86_64), else a host release build.
 pub fn rust_binary(step: Step) -> Result<PathBuf> {
+    if let Some(binary) = in_seat("XTASK_BENCH_RUST")? {
+        return Ok(binary);
+    }
     if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
         // What cargo-lambda zipped as `bootstrap`.
         let bootstrap = project::target_dir()
@@ -40,11 +43,29 @@ pub fn rust_binary(step: Step) -> Result<PathBuf> {
 
 /// The bench's yardstick (`xtask/limit`), built in release.
 pub fn limit_binary() -> Result<PathBuf> {
+    if let Some(binary) = in_seat("XTASK_BENCH_LIMIT")? {
+        return Ok(binary);
+    }
     process::run(
         project::cargo().args(["build", "--release", "--package", "runtime-limit"]),
         "building the bench's limit (xtask/limit) in release mode",
     )?;
     Ok(project::target_dir().join("release").join("runtime-limit"))
+}
+
+/// Another build in a contestant's seat, named by `variable`: how a change is measured side
+/// by side (`XTASK_BENCH_RUST=new XTASK_BENCH_LIMIT=old`: Rust/limit is then new/old).
+fn in_seat(variable: &str) -> Result<Option<PathBuf>> {
+    let Some(binary) = std::env::var_os(variable).map(PathBuf::from) else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        binary.is_file(),
+        "{variable}={} is not a file: give the path of a built 7-finish binary",
+        binary.display()
+    );
+    eprintln!("bench: {variable}: {} in that seat", binary.display());
+    Ok(Some(binary))
 }
 
 /// The JavaScript step as Lambda would get it: its handler and the packages it requires.
