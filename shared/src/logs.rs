@@ -10,14 +10,15 @@
 //!   escapes them so that a user's name cannot drive the terminal a log is read in, but
 //!   writes every character of the message on its own to do so. The escapes are the same.
 //! - An invocation's lines are kept in memory and written together when its handler returns
-//!   ([`per_invocation`]), or before they reach [`WRITE_AT`] bytes: a write per batch (or
-//!   per 64 KB) rather than one per record.
+//!   ([`per_invocation`]), or before they reach [`WRITE_AT`] bytes, or once they are
+//!   [`WRITE_AFTER`] old: a write per batch rather than one per record.
 
 use std::fmt::{self, Write as _};
 use std::future::Future;
 use std::io::{self, Write as _};
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use lambda_runtime::tracing::field::{Field, Visit};
 use lambda_runtime::tracing::subscriber::field::RecordFields;
@@ -27,8 +28,12 @@ use lambda_runtime::tracing::subscriber::fmt::{FormatFields, MakeWriter};
 use lambda_runtime::tracing::Subscriber;
 
 /// Buffered lines are written before they would reach this many bytes, even mid-invocation:
-/// memory stays bounded on a large batch, and a timeout loses less than this.
+/// memory stays bounded on a large batch.
 pub const WRITE_AT: usize = 64 * 1024;
+
+/// Lines kept this long are written by a thread of their own, even mid-invocation: a handler
+/// that hangs until its timeout still shows what it logged before.
+pub const WRITE_AFTER: Duration = Duration::from_millis(500);
 
 /// Logs to stdout, where Lambda collects them, as lambda_runtime's default subscriber does.
 pub fn init() {
@@ -55,6 +60,7 @@ pub fn init() {
         subscriber.fmt_fields(Fields).init();
     }
     write_buffered_lines_on_panic();
+    write_kept_lines_in_time();
 }
 
 /// The plain lines [`init`] sets up, written to `writer`, with no level filter: for
@@ -72,9 +78,10 @@ where
 }
 
 /// Runs one invocation with its log lines kept and written together when it ends (returns,
-/// fails, or panics). What a timeout loses: Lambda stops the process, and the lines not yet
-/// written (under [`WRITE_AT`] bytes) with it; `Task timed out` is then the invocation's
-/// last line in the log.
+/// fails, or panics), or once they are [`WRITE_AFTER`] old. What a timeout loses: Lambda
+/// stops the process, and with it the lines of the last half second before `Task timed out`.
+/// `println!` does not go through here: its lines can come before the invocation's
+/// `tracing` lines.
 pub async fn per_invocation<F: Future>(invocation: F) -> F::Output {
     let _lines = Invocation::start();
     invocation.await
@@ -102,22 +109,52 @@ impl Drop for Invocation {
 struct Lines {
     buffering: bool,
     bytes: Vec<u8>,
+    /// When the oldest of `bytes` was kept.
+    kept_since: Option<Instant>,
 }
 
 impl Lines {
+    fn keep(&mut self, line: &[u8]) {
+        if self.bytes.is_empty() {
+            self.kept_since = Some(Instant::now());
+        }
+        self.bytes.extend_from_slice(line);
+    }
+
     fn write(&mut self) {
         if !self.bytes.is_empty() {
             // Nowhere to report a failed write to stdout: Lambda's own log is stdout.
             let _ = io::stdout().lock().write_all(&self.bytes);
             self.bytes.clear();
         }
+        self.kept_since = None;
     }
 }
 
 static LINES: Mutex<Lines> = Mutex::new(Lines {
     buffering: false,
     bytes: Vec::new(),
+    kept_since: None,
 });
+
+/// Writes lines kept [`WRITE_AFTER`] or longer. It wakes twice per period; a batch handled
+/// in less (all of them, in the bench) is still written once, by its invocation's end.
+fn write_kept_lines_in_time() {
+    let writer = std::thread::Builder::new()
+        .name("log-lines".to_owned())
+        .spawn(|| loop {
+            std::thread::sleep(WRITE_AFTER / 2);
+            let mut lines = lines();
+            if lines
+                .kept_since
+                .is_some_and(|since| since.elapsed() >= WRITE_AFTER)
+            {
+                lines.write();
+            }
+        });
+    // Without the thread, lines still go out when their invocation ends.
+    drop(writer);
+}
 
 fn lines() -> MutexGuard<'static, Lines> {
     LINES.lock().unwrap_or_else(PoisonError::into_inner)
@@ -134,6 +171,7 @@ fn write_buffered_lines_on_panic() {
             Err(std::sync::TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
             Err(std::sync::TryLockError::WouldBlock) => None,
         };
+        // Unlocked at the end of the `if let`, before the previous hook (it may log).
         if let Some(mut lines) = lines {
             lines.write();
         }
@@ -158,7 +196,7 @@ impl io::Write for Stdout {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         let mut lines = lines();
         if lines.buffering && lines.bytes.len() + bytes.len() < WRITE_AT {
-            lines.bytes.extend_from_slice(bytes);
+            lines.keep(bytes);
         } else {
             // What is kept goes first; a line as large as the buffer is not copied into it.
             lines.write();
@@ -207,10 +245,6 @@ impl Visitor<'_> {
 
     fn record(&mut self, field: &Field, value: &dyn fmt::Debug) -> fmt::Result {
         let name = field.name();
-        // tracing-log's metadata fields, already in the line's prefix.
-        if name.starts_with("log.") {
-            return Ok(());
-        }
         self.pad()?;
         match name {
             "message" => write!(Escaped(&mut self.writer), "{value:?}"),
@@ -401,6 +435,102 @@ mod tests {
                 assert_eq!(escaped(&text), escaped_one_by_one(&text), "at {at}");
             }
         }
+    }
+
+    /// What a subscriber writes, kept for comparing.
+    #[derive(Clone, Default)]
+    struct Kept(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Kept {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0
+                .lock()
+                .expect("not poisoned")
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Kept {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().expect("not poisoned").clone()).expect("UTF-8")
+        }
+    }
+
+    #[derive(Debug)]
+    struct Failed(io::Error);
+
+    impl fmt::Display for Failed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("reading the \x1b[2J table")
+        }
+    }
+
+    impl std::error::Error for Failed {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    /// Lines of every kind the steps and lambda_runtime write, under the span lambda_runtime
+    /// opens for an invocation.
+    fn log_lines() {
+        use lambda_runtime::tracing::{error, field, info, info_span, warn};
+        let span = info_span!(
+            "Lambda runtime invoke",
+            requestId = "local-1-2",
+            xrayTraceId = field::Empty
+        );
+        let _entered = span.enter();
+        span.record("xrayTraceId", "Root=1-\x1b");
+        let every_character: String = (0u32..0x100).filter_map(char::from_u32).collect();
+        info!("{every_character}");
+        info!(
+            r#type = "INSERT",
+            count = 3,
+            done = true,
+            ratio = 0.5,
+            "a {} line",
+            "formatted"
+        );
+        info!(log.target = "kept", "a field named like tracing-log's");
+        warn!(name = "Ada\x1b[2J\u{9b}", "a field that is not the message");
+        let failed = Failed(io::Error::other("the \u{9b} cause"));
+        error!(
+            error = &failed as &(dyn std::error::Error + 'static),
+            "failed"
+        );
+        error!("{}", failed);
+    }
+
+    #[test]
+    fn the_lines_are_tracing_subscribers_own() {
+        let ours = Kept::default();
+        let theirs = Kept::default();
+        let writer = |kept: &Kept| {
+            let kept = kept.clone();
+            move || kept.clone()
+        };
+        fn log_through(subscriber: impl Subscriber + Send + Sync + 'static) {
+            let dispatch = lambda_runtime::tracing::Dispatch::new(subscriber);
+            lambda_runtime::tracing::dispatcher::with_default(&dispatch, log_lines);
+        }
+        log_through(plain_lines(writer(&ours)));
+        let default_fields = lambda_runtime::tracing::subscriber::fmt()
+            .with_target(false)
+            .without_time()
+            .with_writer(writer(&theirs))
+            .finish();
+        log_through(default_fields);
+        assert_eq!(ours.text(), theirs.text());
+        assert!(ours
+            .text()
+            .contains(r#" INFO Lambda runtime invoke{requestId="local-1-2""#));
+        assert!(!ours.text().contains('\x1b'), "{}", ours.text());
     }
 
     #[test]

@@ -102,6 +102,28 @@ fn child_logs_past_the_buffer() {
 }
 
 #[test]
+fn a_handler_that_hangs_still_shows_its_lines() {
+    let output = child_output("child_hangs_in_an_invocation");
+    let line = position(&output, "INFO a line before the hang");
+    let marker = position(&output, "marker: the handler still hangs");
+    assert!(line < marker, "{line} {marker}:\n{output}");
+}
+
+#[test]
+#[ignore = "a child process of the test before it"]
+fn child_hangs_in_an_invocation() {
+    if !is_child("child_hangs_in_an_invocation") {
+        return;
+    }
+    shared::logs::init();
+    run(shared::logs::per_invocation(async {
+        tracing::info!("a line before the hang");
+        std::thread::sleep(shared::logs::WRITE_AFTER * 3);
+        marker("marker: the handler still hangs");
+    }));
+}
+
+#[test]
 fn a_panic_comes_after_the_lines_before_it() {
     let output = child_output("child_panics_in_an_invocation");
     let line = position(&output, "INFO the last line before the bug");

@@ -42,8 +42,9 @@ pub fn tail(
     stop: &AtomicBool,
     mut line: impl FnMut(&str, usize, &str),
 ) {
-    // Each log's position and its incomplete last line.
-    let mut read: HashMap<PathBuf, (u64, String)> = HashMap::new();
+    // Each log's position and its incomplete last line, as bytes: a read can end inside a
+    // character, which is decoded once its line is complete.
+    let mut read: HashMap<PathBuf, (u64, Vec<u8>)> = HashMap::new();
     let mut first_round = true;
     while !stop.load(Ordering::Relaxed) {
         let files = match logs.lock() {
@@ -57,7 +58,7 @@ pub fn tail(
                     true => 0,
                     false => std::fs::metadata(path).map_or(0, |m| m.len()),
                 };
-                (start, String::new())
+                (start, Vec::new())
             });
             let Ok(mut file) = std::fs::File::open(path) else {
                 continue;
@@ -74,18 +75,58 @@ pub fn tail(
                 continue;
             }
             *position += added.len() as u64;
-            partial.push_str(&String::from_utf8_lossy(&added));
-            while let Some(end) = partial.find('\n') {
-                let text: String = partial.drain(..=end).collect();
-                line(name, width, text.trim_end());
+            partial.extend_from_slice(&added);
+            while let Some(end) = partial.iter().position(|&byte| byte == b'\n') {
+                let text: Vec<u8> = partial.drain(..=end).collect();
+                line(name, width, String::from_utf8_lossy(&text).trim_end());
             }
             // Output that never ends its line is handed on in pieces, not kept forever.
             if partial.len() > 64 * 1024 {
-                line(name, width, &std::mem::take(partial));
+                line(
+                    name,
+                    width,
+                    &String::from_utf8_lossy(&std::mem::take(partial)),
+                );
             }
         }
         first_round = false;
         let _ = std::io::stdout().flush();
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_character_split_between_two_reads_is_kept_whole() {
+        let dir = std::env::temp_dir().join(format!("xtask-tail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let path = dir.join("stream.log");
+        std::fs::write(&path, b"caf\xc3").expect("the first half");
+        let logs: Logs = Arc::new(Mutex::new(vec![("stream".to_owned(), path.clone())]));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (lines, received) = std::sync::mpsc::channel();
+        let tailing = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                tail(&logs, true, &stop, |_, _, line| {
+                    let _ = lines.send(line.to_owned());
+                })
+            })
+        };
+        // Several of tail's rounds see the file end inside the character.
+        std::thread::sleep(Duration::from_millis(200));
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("the log");
+        file.write_all(b"\xa9 ok\n").expect("the second half");
+        let line = received.recv_timeout(Duration::from_secs(5));
+        stop.store(true, Ordering::Relaxed);
+        let _ = tailing.join();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(line.as_deref(), Ok("café ok"));
     }
 }
