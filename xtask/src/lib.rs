@@ -4,7 +4,8 @@
 //!   never reaches into another one;
 //! - `lambda`: the Lambda emulation: the Runtime API, a function process, API Gateway events,
 //!   function logs and the JSON in them, the running local deployment;
-//! - `tools` (python, node, moto, cargo builds, child processes, AWS) and the knowledge of
+//! - `tools` (the local DynamoDB, python, node, moto, cargo builds, child processes, HTTP
+//!   servers, AWS) and the knowledge of
 //!   the project (`project`, `serverless_yml`, `stage`, `target`: a step or a copy of one).
 //!
 //! Public only where the integration tests need it.

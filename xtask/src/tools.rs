@@ -3,6 +3,7 @@
 pub(crate) mod aws;
 pub mod cargo_build;
 pub mod chromium;
+pub(crate) mod files;
 pub mod http;
 pub(crate) mod lambda_zip;
 pub mod local_dynamodb;
@@ -10,4 +11,6 @@ pub mod moto;
 pub mod node;
 pub mod process;
 pub mod python;
+pub mod server;
+pub(crate) mod timestamp;
 pub mod watch;

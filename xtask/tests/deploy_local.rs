@@ -76,7 +76,7 @@ fn the_finished_step_runs_end_to_end() {
 
     // A function process that dies is started again for the next event, as on Lambda.
     let running = state::running("7-finish").unwrap();
-    let stream_pid = *running.children.last().unwrap(); // moto, then the functions in order
+    let stream_pid = *running.children.last().unwrap(); // the functions in order
     assert!(Command::new("kill")
         .args(["-KILL", &stream_pid.to_string()])
         .status()
@@ -198,7 +198,7 @@ fn refused_deployment_of_7_finish(port: &str) -> String {
 #[test]
 fn a_second_deployment_of_a_running_step_is_refused() {
     let mut deployment = Deployment::start("7-finish");
-    let port = xtask::tools::moto::free_port().unwrap().to_string();
+    let port = xtask::tools::server::free_port().unwrap().to_string();
     let stderr = refused_deployment_of_7_finish(&port);
     assert!(
         stderr.starts_with(&format!(
@@ -388,13 +388,13 @@ fn readme_patterns_match_as_meant() {
     );
 }
 
-/// xtask killed with SIGKILL runs no handler: its watchdog still stops moto and the
-/// functions, and the state file it leaves is known for stale.
+/// xtask killed with SIGKILL runs no handler: its watchdog still stops the functions, and
+/// the state file it leaves is known for stale.
 #[test]
 fn a_sigkilled_deployment_leaves_no_process_behind() {
     let mut deployment = Deployment::start("7-finish");
     let running = state::running("7-finish").unwrap();
-    assert!(running.children.len() >= 5, "{:?}", running.children);
+    assert!(running.children.len() >= 4, "{:?}", running.children);
     deployment.process.kill().unwrap();
     deployment.process.wait().unwrap();
     let killed = Instant::now();
@@ -477,7 +477,7 @@ fn logs_follow_the_running_step_and_point_at_a_stopped_one() {
 fn a_hung_function_is_stopped_at_its_timeout() {
     let mut deployment = Deployment::start("7-finish");
     let running = state::running("7-finish").unwrap();
-    let put_user = running.children[1]; // moto, then the functions in serverless.yml's order
+    let put_user = running.children[0]; // the functions in serverless.yml's order
     assert!(Command::new("kill")
         .args(["-STOP", &put_user.to_string()])
         .status()
@@ -591,42 +591,13 @@ fn the_local_api_keeps_order_and_refuses_foreign_hosts_and_bad_paths() {
     deployment.stop();
 }
 
-/// moto's death takes the table with it: the deployment says so in one line and ends with a
-/// failure, leaving nothing running (no endless "Connection refused" from the poller).
-#[test]
-fn the_deployment_stops_when_moto_dies() {
-    let mut deployment = Deployment::start("7-finish");
-    let running = state::running("7-finish").unwrap();
-    assert!(Command::new("kill")
-        .args(["-KILL", &running.children[0].to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let killed = Instant::now();
-    let status = loop {
-        if let Some(status) = deployment.process.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            killed.elapsed() < Duration::from_secs(10),
-            "still running after moto died"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(status.code(), Some(1));
-    for child in &running.children {
-        assert!(!state::process_alive(*child), "process {child} survived");
-    }
-    assert_eq!(state::running("7-finish"), None);
-}
-
 /// Lambda runs concurrent invocations in separate environments: with one of putUser's
 /// processes hung, the other requests are served by new ones, not queued behind it.
 #[test]
 fn concurrent_requests_get_environments_of_their_own() {
     let mut deployment = Deployment::start("7-finish");
     let running = state::running("7-finish").unwrap();
-    let put_user = running.children[1];
+    let put_user = running.children[0];
     assert!(Command::new("kill")
         .args(["-STOP", &put_user.to_string()])
         .status()
@@ -660,7 +631,7 @@ fn concurrent_requests_get_environments_of_their_own() {
     deployment.stop();
 }
 
-/// A web page must not reach the local DynamoDB: moto sends no CORS headers, so a browser
+/// A web page must not reach the local DynamoDB: it sends no CORS headers, so a browser
 /// neither lets a page read its answers nor passes the preflight that DynamoDB's
 /// `X-Amz-Target` header needs.
 #[test]

@@ -190,7 +190,7 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
     // is held (SIGSTOP) with a PUT in it while the step is rebuilt, then let go.
     let put_user = xtask::lambda::running::running(&deployment.step)
         .unwrap()
-        .children[1];
+        .children[0];
     signal("-STOP", put_user);
     let api = deployment.api.clone();
     let in_flight = std::thread::spawn(move || {

@@ -12,7 +12,8 @@ use crate::tools::{aws, lambda_zip};
 pub const HELP: &str = "\
 cargo xtask deploy: deploy a step's service
 
-Usage: cargo xtask deploy [STEP] [--local [--watch] [--port N] [--dir PATH]] [--stage NAME]
+Usage: cargo xtask deploy [STEP] [--local [--watch] [--fresh] [--port N] [--dir PATH]]
+                          [--stage NAME]
 
 STEP is a step directory (6-streams, 7-finish); by default the one your shell is in,
 else 6-streams.
@@ -20,7 +21,9 @@ else 6-streams.
   --local        run the whole service on this machine instead, no AWS account needed:
                  the API on http://127.0.0.1:PORT, the table (and its stream, if
                  serverless.yml turns it on) in a local DynamoDB, every function's log
-                 in this terminal. Ctrl-C stops everything.
+                 in this terminal. Ctrl-C stops everything. The table and the stream's
+                 place are kept in target/xtask/local/STEP: the next run goes on from them.
+  --fresh        with --local: start with a new, empty table instead of the last run's
   --watch        with --local: each time you save a file of the step, rebuild it and
                  put the new code (or serverless.yml) in place; the table, its items and
                  the stream's position stay
@@ -37,6 +40,7 @@ pub struct Options {
     pub local: bool,
     pub port: u16,
     pub watch: bool,
+    pub fresh: bool,
     pub dir: Option<PathBuf>,
     stage: Option<String>,
 }
@@ -45,10 +49,12 @@ impl Options {
     pub fn parse(args: &mut Arguments) -> Result<Self> {
         let local = args.contains("--local");
         let watch = args.contains("--watch");
+        let fresh = args.contains("--fresh");
         let dir: Option<PathBuf> = args.opt_value_from_str("--dir")?;
-        if !local && (watch || dir.is_some()) {
+        if !local && (watch || fresh || dir.is_some()) {
             anyhow::bail!(
-                "--watch and --dir work with --local: `cargo xtask deploy --local --watch`"
+                "--watch, --fresh and --dir work with --local: `cargo xtask deploy --local \
+                 --watch`"
             );
         }
         let stage = args.opt_value_from_str("--stage")?;
@@ -61,6 +67,7 @@ impl Options {
         Ok(Self {
             local,
             watch,
+            fresh,
             dir,
             port: args.opt_value_from_str("--port")?.unwrap_or(3000),
             stage,

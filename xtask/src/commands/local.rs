@@ -1,12 +1,14 @@
 //! `cargo xtask deploy --local`: the whole service of a step on this machine, no AWS account.
 //!
-//! moto holds the table (created from serverless.yml), each function is the step's host binary
-//! behind its own Runtime API endpoint, API Gateway is a small HTTP server on 127.0.0.1, and a
-//! poller plays the event source mapping between the table's stream and the stream function.
+//! The local DynamoDB (dynoxide, in this process) holds the table, made from serverless.yml
+//! and kept in the step's state between runs; each function is the step's host binary behind
+//! its own Runtime API endpoint, API Gateway is a small HTTP server on 127.0.0.1, and a poller
+//! plays the event source mapping between the table's stream and the stream function.
 //! `run` reads serverless.yml, starts the [`service::Service`], prints its summary, and serves
 //! until Ctrl-C; with `--watch`, a save rebuilds the step and puts it in place ([`watch`]).
 
 mod api_server;
+mod checkpoint;
 mod console;
 mod delivery;
 mod environment;
@@ -47,6 +49,8 @@ pub struct Options {
     pub dir: Option<PathBuf>,
     pub port: u16,
     pub watch: bool,
+    /// A new, empty table instead of the last run's.
+    pub fresh: bool,
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {
@@ -99,7 +103,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
     };
     let stop = Arc::new(AtomicBool::new(false));
     let hub = console::Hub::new();
-    let mut service = Service::start(&target.name, &yml, &binary, &hub, &stop)?;
+    let mut service = Service::start(&target.name, &yml, &binary, &hub, &stop, options.fresh)?;
     let api_url = format!("http://127.0.0.1:{port}");
     service.serves_at(&api_url);
     service.record(&api_url)?;
@@ -139,16 +143,12 @@ pub fn run(options: Options) -> Result<ExitCode> {
     let (logs, log_stop) = (Arc::clone(&service.logs), Arc::clone(&stop));
     threads.push(thread::spawn(move || follow_list(&logs, true, &log_stop)));
 
-    // Until Ctrl-C, or until moto dies: its table and data die with it, and a silent restart
-    // would hide that, so the deployment ends, saying so.
+    // Until Ctrl-C.
     let mut rebuilds = watch::Rebuilds::default();
-    let moto_stopped = loop {
+    loop {
         match signals.try_recv() {
-            Ok(()) | Err(TryRecvError::Disconnected) => break None,
+            Ok(()) | Err(TryRecvError::Disconnected) => break,
             Err(TryRecvError::Empty) => {}
-        }
-        if let Some(status) = service.moto.exited() {
-            break Some(status);
         }
         match watcher.as_ref().map(|w| w.next(Duration::from_millis(250))) {
             Some(Ok(Some(change))) => rebuilds.apply(&change, &target, &mut service, &api_url),
@@ -163,26 +163,19 @@ pub fn run(options: Options) -> Result<ExitCode> {
             }
             None => thread::sleep(Duration::from_millis(250)),
         }
-    };
-    match moto_stopped {
-        Some(status) => eprintln!(
-            "\nthe local DynamoDB (moto) stopped ({status}); the table and its items are gone \
-             with it. Stopping the deployment; start it again with `cargo xtask deploy --local`. \
-             moto's log: {}",
-            state::dir(&target.name).join("moto.log").display()
-        ),
-        None => eprintln!("\nstopping: the functions, the local DynamoDB and the API"),
     }
+    eprintln!(
+        "\nstopping: the API, the stream (a batch being delivered is answered first), the \
+         functions; the table stays in {}",
+        state::dir(&target.name).display()
+    );
     stop.store(true, Ordering::Relaxed);
     for thread in threads {
         let _ = thread.join();
     }
     drop(service);
     state::remove(&target.name);
-    Ok(match moto_stopped {
-        Some(_) => ExitCode::FAILURE,
-        None => ExitCode::SUCCESS,
-    })
+    Ok(ExitCode::SUCCESS)
 }
 
 fn console_port(listener: &TcpListener) -> u16 {
@@ -219,9 +212,13 @@ fn print_summary(
     println!(
         "  table      {} in the local DynamoDB at {}",
         service.table.name,
-        service.moto.endpoint()
+        service.dynamodb_url(),
     );
+    println!("               {}", service.table_start);
     println!("  stream     {}", plan.stream_summary());
+    for (function, start) in &service.stream_starts {
+        println!("               {function}: {start}");
+    }
     for note in &plan.notes {
         println!("  note: {note}");
     }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use pico_args::Arguments;
 
 use crate::project::{self, STEPS};
-use crate::tools::python::{self, CARGO_LAMBDA, MOTO};
+use crate::tools::python::{self, CARGO_LAMBDA};
 use crate::tools::{aws, lambda_zip, node, process};
 
 pub const HELP: &str = "\
@@ -17,14 +17,14 @@ cargo xtask setup: get this machine ready for the workshop (run it before, with 
 
 Usage: cargo xtask setup [--aws]
 
-Checks Rust, Python 3 with venv and the local API's port, saying how to fix each gap;
-then installs the local DynamoDB (moto) and builds both steps and their tests. After it,
-`check`, `deploy --local`, `logs` and the steps' tests need no network. A second run
+Checks Rust and the local API's port, saying how to fix each gap; then builds both
+steps and their tests (the local cloud, its DynamoDB included, needs Rust alone). After
+it, `check`, `deploy --local`, `logs` and the steps' tests need no network. A second run
 takes seconds.
 
-  --aws        also for deploying to AWS: checks Node.js and your AWS credentials,
-               installs cargo-lambda (with Zig) and the pinned Serverless Framework,
-               and builds the Lambda zips
+  --aws        also for deploying to AWS: checks Node.js, Python 3 with venv and your
+               AWS credentials, installs cargo-lambda (with Zig) and the pinned
+               Serverless Framework, and builds the Lambda zips
   -h, --help   this text
 ";
 
@@ -62,9 +62,6 @@ pub fn run(options: Options) -> Result<ExitCode> {
     }
     println!("\nInstalling and building (cargo's progress follows):");
     let mut ready = vec![
-        step("moto, the local DynamoDB", || {
-            python::ensure(MOTO).map(|_| "installed".to_owned())
-        }),
         step("both steps and xtask, debug builds", || {
             cargo(&["build", "--workspace", "--bins"]).map(|()| "built".to_owned())
         }),
@@ -135,12 +132,10 @@ fn cargo(args: &[&str]) -> Result<()> {
 
 /// What the workshop needs of this machine: each found, or what to do.
 fn checks(aws: bool) -> Vec<(&'static str, Result<String>)> {
-    let mut checks = vec![
-        ("Rust", rust()),
-        ("Python 3 with venv", python_with_venv()),
-        ("port 3000 on 127.0.0.1", port(3000)),
-    ];
+    let mut checks = vec![("Rust", rust()), ("port 3000 on 127.0.0.1", port(3000))];
     if aws {
+        // cargo-lambda comes from PyPI (it brings Zig); the local cloud needs no Python.
+        checks.push(("Python 3 with venv", python_with_venv()));
         checks.push(("Node.js", node::check_node()));
         checks.push((
             "AWS credentials",

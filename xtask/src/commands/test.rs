@@ -6,13 +6,13 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::project::{self, TEST_DYNAMODB_ENDPOINT};
-use crate::tools::moto::MotoServer;
+use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use crate::tools::process;
 
 pub const HELP: &str = "\
 cargo xtask test: run every check of the repository (what CI runs)
 
-Starts a local DynamoDB (moto, installed into target/ the first time), then runs
+Starts a local DynamoDB (in memory, in this process), then runs
   cargo fmt --all -- --check
   cargo clippy --workspace --all-targets -- -D warnings
   cargo test --workspace --no-fail-fast
@@ -23,9 +23,8 @@ Usage: cargo xtask test
 ";
 
 pub fn run() -> Result<ExitCode> {
-    eprintln!("starting the local DynamoDB (moto)");
-    let moto = MotoServer::start(project::xtask_dir().join("test-moto.log"))?;
-    eprintln!("local DynamoDB listening on {}", moto.endpoint());
+    let dynamodb = LocalDynamoDbEndpoint::start(&Storage::Memory)?;
+    eprintln!("local DynamoDB listening on {}", dynamodb.url());
 
     let stages: [(&str, &[&str]); 3] = [
         ("formatting", &["fmt", "--all", "--", "--check"]),
@@ -48,7 +47,7 @@ pub fn run() -> Result<ExitCode> {
         let status = process::run_with_heartbeat(
             project::cargo()
                 .args(args)
-                .env(TEST_DYNAMODB_ENDPOINT, moto.endpoint()),
+                .env(TEST_DYNAMODB_ENDPOINT, dynamodb.url()),
             &format!("running cargo {}", args[0]),
             Duration::from_secs(10),
         )?;
@@ -57,7 +56,7 @@ pub fn run() -> Result<ExitCode> {
             failed.push(stage);
         }
     }
-    drop(moto);
+    drop(dynamodb);
 
     if failed.is_empty() {
         eprintln!("\nxtask test: formatting, clippy and tests all pass");

@@ -31,7 +31,7 @@ pub struct Running {
     /// The users table's name in the local DynamoDB, and its region.
     pub table: String,
     pub region: String,
-    /// Every process it started (moto, the functions).
+    /// Every process it started (the functions).
     pub children: Vec<u32>,
 }
 

@@ -1,13 +1,16 @@
-//! Calls to the local DynamoDB (moto) in DynamoDB's own JSON protocol: what xtask needs to
-//! set a table up and read its stream, without linking the AWS SDK into xtask.
+//! The local DynamoDB: its endpoint ([`endpoint`]), and calls to it in DynamoDB's own JSON
+//! protocol, what xtask needs to set a table up and read its stream without linking the AWS
+//! SDK into xtask.
+
+pub mod endpoint;
 
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
-/// A client for one local endpoint. moto reads the region from the credential scope of the
-/// `Authorization` header and checks no signature, so a fixed dummy one serves.
+/// A client for one local endpoint. No local endpoint checks signatures (moto reads the
+/// region from the credential scope of the `Authorization` header), so a fixed dummy serves.
 #[derive(Debug, Clone)]
 pub struct LocalDynamoDb {
     endpoint: String,

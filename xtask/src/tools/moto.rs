@@ -1,7 +1,10 @@
-//! The local DynamoDB: a moto server on a free port of 127.0.0.1, stopped when dropped.
+//! moto's server on a free port of 127.0.0.1, stopped when dropped: an emulated AWS account
+//! (CloudFormation, S3, Lambda, IAM, DynamoDB, CloudWatch Logs...) that the repository's
+//! AWS-path test deploys into. Never the local cloud's DynamoDB: once a stack has an event
+//! source mapping, moto invokes it itself and empties the stream.
 
 use std::fs::File;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -11,6 +14,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::tools::process::{last_lines, Owned};
 use crate::tools::python::{self, MOTO};
+use crate::tools::server::free_port;
 
 #[derive(Debug)]
 pub struct MotoServer {
@@ -36,7 +40,7 @@ impl MotoServer {
                 .stdin(Stdio::null())
                 .stdout(output.try_clone().context("sharing moto's log file")?)
                 .stderr(output),
-            "starting the local DynamoDB (moto)",
+            "starting moto, the emulated AWS account",
         )?;
         let mut server = MotoServer {
             child,
@@ -81,14 +85,4 @@ impl MotoServer {
             log.display()
         )
     }
-}
-
-/// A port nobody listens on now (the OS picks it).
-pub fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .context("looking for a free port on 127.0.0.1")?;
-    Ok(listener
-        .local_addr()
-        .context("reading the free port")?
-        .port())
 }

@@ -1,6 +1,6 @@
 //! The one owner of child processes. Commands that run to completion go through [`run`] or
 //! [`output`] (both streams read together, failures with what was being done); processes that
-//! live as long as a deployment (moto, functions) are [`Owned`]: killed when dropped, and
+//! live as long as a deployment (functions, moto in the tests) are [`Owned`]: killed when dropped, and
 //! killed by a watchdog if xtask itself dies, even by SIGKILL, which no handler can catch.
 //!
 //! The watchdog is a `sh` that xtask starts once and tells each owned child's pid on its
@@ -55,7 +55,11 @@ pub struct Owned {
 }
 
 impl Owned {
+    /// Starts it in a process group of its own: Ctrl-C in the terminal reaches xtask alone,
+    /// which stops its children itself, once they have finished what they were doing (a
+    /// function's invocation in flight is answered, not cut).
     pub fn spawn(command: &mut Command, doing: &str) -> Result<Self> {
+        own_process_group(command);
         let child = command
             .spawn()
             .with_context(|| format!("{doing}: could not start {:?}", command.get_program()))?;
@@ -105,6 +109,24 @@ impl Owned {
 impl Drop for Owned {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// The one difference between systems here. On Unix, a process group of its own (the terminal
+/// sends Ctrl-C to the foreground group). On Windows, a new process group does not get the
+/// console's Ctrl-C; and cargo runs `cargo xtask` in a job object that kills every process in
+/// it when cargo ends, so no watchdog is needed there.
+fn own_process_group(command: &mut Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::process::CommandExt;
+        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        command.creation_flags(CREATE_NEW_PROCESS_GROUP);
     }
 }
 

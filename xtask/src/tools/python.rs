@@ -1,5 +1,6 @@
-//! Python tools (moto, and later cargo-lambda and cfn-lint), pinned and installed into a
-//! virtual environment under `target/`, never into the learner's own Python.
+//! Python tools, only on the AWS side (cargo-lambda, cfn-lint, and moto as the emulated AWS
+//! account of the repository's tests), pinned and installed into a virtual environment under
+//! `target/`, never into the learner's own Python. The local cloud needs no Python.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -17,14 +18,14 @@ pub struct PythonTool {
     pub requirement: &'static str,
     /// The console script it brings.
     pub command: &'static str,
-    /// Said while installing: `moto (the local DynamoDB), about 20 s`.
+    /// Said while installing: `moto 5.2.5, the emulated AWS account (about 20 s)`.
     pub what: &'static str,
 }
 
 pub const MOTO: PythonTool = PythonTool {
     requirement: "moto[server]==5.2.5",
     command: "moto_server",
-    what: "moto 5.2.5, the local DynamoDB (about 20 s)",
+    what: "moto 5.2.5, the emulated AWS account of the repository's tests (about 20 s)",
 };
 
 pub const CARGO_LAMBDA: PythonTool = PythonTool {

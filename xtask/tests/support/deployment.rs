@@ -35,19 +35,36 @@ pub fn one_at_a_time(step: &str) -> std::sync::MutexGuard<'static, ()> {
 }
 
 impl Deployment {
+    /// `deploy --local --fresh STEP`: an empty table, whatever the last test left.
     pub fn start(step: &str) -> Deployment {
+        Self::start_with(step, &[step, "--fresh"])
+    }
+
+    /// `deploy --local STEP`: the table and the stream's place as the last run left them.
+    pub fn start_again(step: &str) -> Deployment {
         Self::start_with(step, &[step])
     }
 
     /// `deploy --local --watch --dir DIR`: a copy of a step, outside the workspace.
     pub fn start_watching(dir: &Path) -> Deployment {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        Self::start_with(&name, &["--watch", "--dir", dir.to_str().unwrap()])
+        Self::start_with(
+            &name,
+            &["--watch", "--fresh", "--dir", dir.to_str().unwrap()],
+        )
+    }
+
+    /// `deploy --local --dir DIR` with more arguments, on a copy of a step.
+    pub fn start_dir(dir: &Path, more: &[&str]) -> Deployment {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let mut args = vec!["--dir", dir.to_str().unwrap()];
+        args.extend_from_slice(more);
+        Self::start_with(&name, &args)
     }
 
     fn start_with(name: &str, args: &[&str]) -> Deployment {
         let guard = one_at_a_time(name);
-        let port = xtask::tools::moto::free_port().unwrap();
+        let port = xtask::tools::server::free_port().unwrap();
         let mut process = Command::new(env!("CARGO_BIN_EXE_xtask"))
             .args(["deploy", "--local", "--port", &port.to_string()])
             .args(args)

@@ -12,8 +12,8 @@ use anyhow::{bail, Context, Result};
 
 use crate::lambda::running;
 use crate::tools::chromium::Browser;
-use crate::tools::moto::free_port;
 use crate::tools::process::Owned;
+use crate::tools::server::free_port;
 
 /// Clients side by side, and PUTs per client; `console`: the deployment's console page is
 /// open in a headless Chromium the whole time (what a page costs the service).

@@ -4,11 +4,8 @@
 //! sequence number (that record and every later one of the batch); after
 //! `maximumRetryAttempts`, the batch skipped.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
-
-/// How many sequence numbers the repeat check remembers: far more than one read returns.
-const REMEMBERED: usize = 10_000;
 
 use super::filter;
 use crate::serverless_yml::StreamSettings;
@@ -65,9 +62,10 @@ pub struct Delivery {
     limit: usize,
     /// Since when the oldest pending record has waited (for `batchWindow`).
     waiting_since: Option<Instant>,
-    /// The records taken in lately (a bounded memory): a record comes once.
-    seen: HashSet<String>,
-    seen_order: VecDeque<String>,
+    /// The sequence number of the last record read from the shard.
+    read_up_to: Option<String>,
+    /// The mapping's checkpoint: every record up to this sequence number is done with.
+    done_up_to: Option<String>,
 }
 
 impl Delivery {
@@ -81,8 +79,8 @@ impl Delivery {
             attempts: 0,
             limit,
             waiting_since: None,
-            seen: HashSet::new(),
-            seen_order: VecDeque::new(),
+            read_up_to: None,
+            done_up_to: None,
         }
     }
 
@@ -95,39 +93,27 @@ impl Delivery {
         }
     }
 
-    /// Takes records read from the shard. One read again (moto's GetRecords can return the
-    /// last record of a read once more when writes come fast) is dropped: Lambda delivers
-    /// each record of a shard once, unless a failure retries it.
+    /// Takes records read from the shard, in order.
     ///
     /// Records that match none of `filterPatterns` are dropped here, as Lambda drops them:
     /// the stream moves past them. Returns what to log about that.
     pub fn push(&mut self, records: impl IntoIterator<Item = Value>) -> Option<String> {
         let mut filtered = Vec::new();
         for record in records {
+            if let Some(sequence) = sequence_number(&record) {
+                self.read_up_to = Some(sequence.to_owned());
+            }
             if !filter::passes(&self.settings.filter_patterns, &record) {
                 filtered.push(sequence_number(&record).unwrap_or("?").to_owned());
                 continue;
-            }
-            // The record's identity: its event id and sequence number together (under load
-            // moto has given two records one sequence number).
-            let identity = format!(
-                "{}/{}",
-                record["eventID"].as_str().unwrap_or_default(),
-                sequence_number(&record).unwrap_or_default()
-            );
-            if !self.seen.insert(identity.clone()) {
-                continue;
-            }
-            self.seen_order.push_back(identity);
-            if self.seen_order.len() > REMEMBERED {
-                if let Some(oldest) = self.seen_order.pop_front() {
-                    self.seen.remove(&oldest);
-                }
             }
             if self.pending.is_empty() {
                 self.waiting_since = Some(Instant::now());
             }
             self.pending.push_back(record);
+        }
+        if self.pending.is_empty() {
+            self.done_up_to.clone_from(&self.read_up_to);
         }
         (!filtered.is_empty()).then(|| {
             format!(
@@ -299,8 +285,30 @@ impl Delivery {
                     .is_none_or(|since| now.duration_since(since) >= window))
     }
 
+    /// Starts from a kept checkpoint (a restart): everything up to `after` is done with.
+    pub fn resume_after(&mut self, after: Option<String>) {
+        self.done_up_to.clone_from(&after);
+        self.read_up_to = after;
+    }
+
+    /// Where the mapping stands: every record up to this sequence number is done with
+    /// (delivered, skipped, filtered out), as Lambda's checkpoint of a shard.
+    pub fn checkpoint(&self) -> Option<&str> {
+        self.done_up_to.as_deref()
+    }
+
     fn done(&mut self, count: usize) {
-        self.pending.drain(..count.min(self.pending.len()));
+        let last = self
+            .pending
+            .drain(..count.min(self.pending.len()))
+            .next_back();
+        if let Some(last) = last {
+            self.done_up_to = sequence_number(&last).map(str::to_owned);
+        }
+        if self.pending.is_empty() {
+            // Filtered records after the last one delivered are done with too.
+            self.done_up_to.clone_from(&self.read_up_to);
+        }
         // What is left has waited since now: its own window starts.
         self.waiting_since = (!self.pending.is_empty()).then(Instant::now);
         if count > 0 {

@@ -1,7 +1,7 @@
-//! The running local service: moto with the table, each function's pool of processes, the
-//! API's routes and the stream's pollers. Stopped when dropped. `deploy --local --watch`
-//! changes it in place ([`Service::new_code`], [`Service::reload`]): the table, its items
-//! and the stream's position stay.
+//! The running local service: the local DynamoDB with the table, each function's pool of
+//! processes, the API's routes and the stream's pollers. Stopped when dropped. `deploy --local
+//! --watch` changes it in place ([`Service::new_code`], [`Service::reload`]): the table, its
+//! items and the stream's position stay; a restart finds them again in the step's state.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -9,20 +9,21 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
-use serde_json::{json, Value as Json};
+use serde_json::json;
 
 use super::api_server::{Route, RouteTable};
+use super::checkpoint::CheckpointFile;
 use super::console::Hub;
 use super::environment::{self, LocalNames};
 use super::plan::{self, Plan};
 use super::pool::{FunctionPool, Recipe};
-use super::stream_poller::{shard_iterators, Feed, StreamPoller};
-use super::table::{self, LocalTable};
+use super::stream_poller::{resume, Feed, Resumption, StreamPoller};
+use super::table::{self, Definition, LocalTable, TableFiles, TableStart};
 use crate::lambda::log_file::Logs;
 use crate::lambda::running as state;
 use crate::serverless_yml::ServerlessYml;
+use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use crate::tools::local_dynamodb::LocalDynamoDb;
-use crate::tools::moto::MotoServer;
 
 pub const STAGE: &str = "local";
 
@@ -30,22 +31,28 @@ pub const STAGE: &str = "local";
 pub struct Service {
     /// The name its state and logs are kept under (`target/xtask/local/<name>`).
     pub name: String,
-    pub moto: MotoServer,
+    /// The local DynamoDB, serving the table from the step's state.
+    endpoint: LocalDynamoDbEndpoint,
     dynamodb: LocalDynamoDb,
     region: String,
     service: String,
     pub table: LocalTable,
-    /// The stream was turned off and on again: new pollers start after what moto recorded
-    /// meanwhile, as a stream turned on again on AWS is a new, empty stream.
-    skip_to_latest: bool,
-    /// The table's `Properties` as the running table has them.
-    table_properties: Json,
+    /// What became of the last run's table.
+    pub table_start: TableStart,
+    /// The table as it runs (its definition in serverless.yml when it was made, and its
+    /// stream as now).
+    definition: Definition,
+    files: TableFiles,
+    /// Where each stream function's mapping started reading, for the summary.
+    pub stream_starts: Vec<(String, Resumption)>,
+    /// When it started, in ms since the epoch: the console tells sessions apart by it.
+    started_at: u128,
     pub plan: Plan,
     binary: PathBuf,
     /// In serverless.yml's order (running.json lists their pids in it).
     functions: Vec<(String, Arc<FunctionPool>, Recipe)>,
     pub routes: Arc<RouteTable>,
-    pollers: Vec<(String, Arc<Mutex<Feed>>, JoinHandle<()>)>,
+    pollers: Vec<RunningPoller>,
     /// Its functions' logs, for the terminal and the console to follow.
     pub logs: Logs,
     /// Where the console's events go.
@@ -56,35 +63,45 @@ pub struct Service {
 }
 
 impl Service {
-    /// moto with the table, then one process per function; the pollers start too.
+    /// The local DynamoDB with the table (the last run's, unless `fresh`), then one process
+    /// per function; the pollers start too.
     pub fn start(
         name: &str,
         yml: &ServerlessYml,
         binary: &Path,
         hub: &Arc<Hub>,
         stop: &Arc<AtomicBool>,
+        fresh: bool,
     ) -> Result<Self> {
         let dir = state::dir(name);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        eprintln!("starting the local DynamoDB (moto)");
-        let moto = MotoServer::start(dir.join("moto.log"))?;
         let region = yml.region().to_owned();
         let service = yml.service().unwrap_or("service").to_owned();
-        let dynamodb = LocalDynamoDb::new(moto.endpoint(), &region);
-        let table = table::create(yml, &dynamodb, &service, STAGE)?;
-        let table_properties = match yml.users_table() {
-            Some((_, resource)) => table::properties(resource)?,
-            None => Json::Null,
-        };
+        let definition = Definition::of(yml, &service, STAGE)?;
+        let files = TableFiles::in_dir(&dir);
+        let (earlier, mut table_start) = files.make_room(&definition, fresh)?;
+        let endpoint = LocalDynamoDbEndpoint::start(&Storage::File(files.database()))?;
+        let dynamodb = LocalDynamoDb::new(&endpoint.url(), &region);
+        let (table, items) = table::open(&dynamodb, &definition, earlier.as_ref())?;
+        if let Some(items) = items {
+            table_start = TableStart::Kept { items };
+        }
+        files.remember(&definition)?;
+        let started_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis());
         let mut started = Service {
             name: name.to_owned(),
-            moto,
+            endpoint,
             dynamodb,
             region,
             service,
-            skip_to_latest: false,
             table,
-            table_properties,
+            table_start,
+            definition,
+            files,
+            stream_starts: Vec::new(),
+            started_at,
             plan: Plan::of(yml),
             binary: binary.to_owned(),
             functions: Vec::new(),
@@ -106,12 +123,9 @@ impl Service {
         Ok(started)
     }
 
-    /// Whether the table has a stream as far as the service goes. Once moto has a stream it
-    /// keeps it (moto fails every write to a table whose stream was turned off): "off" means
-    /// that no record is delivered, and the running table's properties have no
-    /// `StreamSpecification`.
-    fn stream_on(&self) -> bool {
-        self.table_properties.get("StreamSpecification").is_some()
+    /// The local DynamoDB's address.
+    pub fn dynamodb_url(&self) -> String {
+        self.endpoint.url()
     }
 
     /// How to start each function of `yml`, in its order.
@@ -136,7 +150,7 @@ impl Service {
                     name: function.name.to_owned(),
                     handler: handler.to_owned(),
                     region: self.region.clone(),
-                    aws_endpoint: self.moto.endpoint().to_owned(),
+                    aws_endpoint: self.endpoint.url(),
                     environment: environment::function_environment(yml, &function, &names)?,
                     log: state::function_log(&self.name, function.name),
                 };
@@ -166,14 +180,17 @@ impl Service {
 
     /// running.json: how `logs`, `put-item` and the tests find this deployment.
     pub fn record(&self, api_url: &str) -> Result<()> {
-        let mut children = vec![self.moto.pid()];
-        children.extend(self.functions.iter().flat_map(|(_, pool, _)| pool.pids()));
+        let children = self
+            .functions
+            .iter()
+            .flat_map(|(_, pool, _)| pool.pids())
+            .collect();
         state::write(
             &self.name,
             &state::Running {
                 pid: std::process::id(),
                 api_url: api_url.to_owned(),
-                dynamodb_endpoint: self.moto.endpoint().to_owned(),
+                dynamodb_endpoint: self.endpoint.url(),
                 table: self.table.name.clone(),
                 region: self.region.clone(),
                 children,
@@ -196,11 +213,11 @@ impl Service {
     }
 
     /// The plan's feeds: a running poller gets its new settings (and keeps its place in the
-    /// stream), a new one starts, one no longer in the plan ends.
+    /// stream), a new one starts where its checkpoint says, one no longer in the plan ends.
     fn start_pollers(&mut self) {
-        let wanted: Vec<(String, Feed)> = match (&self.table.stream_arn, self.stream_on()) {
-            (None, _) | (_, false) => Vec::new(),
-            (Some(_), true) => self
+        let wanted: Vec<(String, Feed)> = match &self.table.stream_arn {
+            None => Vec::new(),
+            Some(_) => self
                 .plan
                 .pollers
                 .iter()
@@ -218,52 +235,86 @@ impl Service {
                 .collect(),
         };
         let mut kept = Vec::new();
-        for (name, feed, thread) in self.pollers.drain(..) {
+        for poller in self.pollers.drain(..) {
+            let RunningPoller {
+                function: name,
+                stream_arn,
+                feed,
+                thread,
+            } = poller;
             let new = wanted.iter().find(|(n, _)| *n == name).map(|(_, f)| f);
+            // A stream turned off and on is another stream: its poller starts anew.
+            let same_stream = self.table.stream_arn.as_deref() == Some(stream_arn.as_str());
             let mut current = match feed.lock() {
                 Ok(current) => current,
                 Err(poisoned) => poisoned.into_inner(),
             };
             match new {
-                Some(new) => *current = new.clone(),
-                None => current.retired = true,
+                Some(new) if same_stream => *current = new.clone(),
+                _ => current.retired = true,
             }
             drop(current);
-            if new.is_some() {
-                kept.push((name, feed, thread));
+            match new.is_some() && same_stream {
+                true => kept.push(RunningPoller {
+                    function: name,
+                    stream_arn,
+                    feed,
+                    thread,
+                }),
+                // Its last invocation ends before another poller takes the function.
+                false => {
+                    let _ = thread.join();
+                }
             }
         }
         self.pollers = kept;
         let Some(stream_arn) = self.table.stream_arn.clone() else {
             return;
         };
+        let event_source_arn = self
+            .table
+            .event_source_arn(&self.region)
+            .unwrap_or_else(|| stream_arn.clone());
         for (name, feed) in wanted {
-            if self.pollers.iter().any(|(n, _, _)| *n == name) {
+            if self.pollers.iter().any(|poller| poller.function == name) {
                 continue;
             }
-            // After a stream was turned on again: from its end as it is now, read before the
-            // learner is told the stream is on, so that no later write is missed.
-            let iterators = match self.skip_to_latest {
-                true => shard_iterators(&self.dynamodb, &stream_arn, true).unwrap_or_default(),
-                false => Vec::new(),
-            };
-            let mut feed = feed;
-            // Should that read fail, the poller reads the end itself, a moment later.
-            feed.settings.from_latest |= self.skip_to_latest;
+            let checkpoint = CheckpointFile::of(&state::dir(&self.name), &name);
+            // Where it starts is known before the learner is told the stream is on; should
+            // that read fail, the poller reads it itself, a moment later.
+            let start = resume(
+                &self.dynamodb,
+                &stream_arn,
+                &checkpoint,
+                feed.settings.from_latest,
+            )
+            .ok();
+            if let Some(start) = &start {
+                self.stream_starts.retain(|(n, _)| *n != name);
+                self.stream_starts.push((name.clone(), start.how.clone()));
+            }
             let feed = Arc::new(Mutex::new(feed));
             let poller = StreamPoller {
                 name: name.clone(),
                 hub: Arc::clone(&self.hub),
                 dynamodb: self.dynamodb.clone(),
                 stream_arn: stream_arn.clone(),
+                event_source_arn: event_source_arn.clone(),
                 region: self.region.clone(),
                 log: state::function_log(&self.name, &name),
                 feed: Arc::clone(&feed),
-                iterators,
+                start,
+                checkpoint,
+                kept: None,
                 stop: Arc::clone(&self.stop),
             };
             let thread = std::thread::spawn(move || poller.run());
-            self.pollers.push((name, feed, thread));
+            self.pollers.push(RunningPoller {
+                function: name,
+                stream_arn: stream_arn.clone(),
+                feed,
+                thread,
+            });
         }
     }
 
@@ -292,10 +343,6 @@ impl Service {
         let new_plan = Plan::of(yml);
         let mut lines = plan::changes(&self.plan, &new_plan);
         if let Some(line) = self.reload_table(yml)? {
-            if new_plan.stream != self.stream_on() {
-                // The table was not changed: its stream is as it was, whatever the plan says.
-                lines.retain(|l| !l.starts_with("the table's stream is"));
-            }
             lines.push(line);
         }
         let recipes = self.recipes(yml)?;
@@ -336,7 +383,7 @@ impl Service {
         self.hub.publish_hello(json!({
             "type": "hello",
             // A page left open across a restart sees another session, and starts afresh.
-            "session": format!("{}-{}", std::process::id(), self.moto.pid()),
+            "session": format!("{}-{}", std::process::id(), self.started_at),
             "step": self.name,
             "api": self.api_url,
             "routes": self.plan.routes.iter().map(|route| json!({
@@ -368,55 +415,42 @@ impl Service {
         }
     }
 
-    /// The table as serverless.yml now describes it: a stream turned on or off is applied
-    /// (the items stay); any other change needs a new table, which the learner is told.
+    /// The table as serverless.yml now describes it: a stream turned on, off or to another
+    /// view type is applied (the items stay; a stream on again is a new stream, as on AWS);
+    /// any other change needs a new table, which the learner is told.
     fn reload_table(&mut self, yml: &ServerlessYml) -> Result<Option<String>> {
-        let properties = match yml.users_table() {
-            Some((_, resource)) => table::properties(resource)?,
-            None => Json::Null,
-        };
-        let without_stream = |properties: &Json| {
-            let mut properties = properties.clone();
-            if let Some(object) = properties.as_object_mut() {
-                object.remove("StreamSpecification");
+        let wanted = Definition::of(yml, &self.service, STAGE)?;
+        if wanted.stream() != self.definition.stream() {
+            table::set_stream(&self.dynamodb, &mut self.table, wanted.stream())?;
+            match wanted.stream() {
+                Some(stream) => self.definition.properties["StreamSpecification"] = stream.clone(),
+                None => {
+                    if let Some(properties) = self.definition.properties.as_object_mut() {
+                        properties.remove("StreamSpecification");
+                    }
+                }
             }
-            properties
-        };
+            self.files.remember(&self.definition)?;
+        }
         // Compared with the table as it runs, not with the last save: a change undone is no
         // change.
-        if without_stream(&self.table_properties) != without_stream(&properties) {
-            return Ok(Some(
-                "the table's definition differs from the running table's (keys, billing, \
-                 name...): the local table keeps its own. Restart `cargo xtask deploy --local \
-                 --watch` for a new table (a restart starts with an empty table)"
-                    .to_owned(),
-            ));
-        }
-        let before = self.table_properties.get("StreamSpecification").cloned();
-        let after = properties.get("StreamSpecification");
-        match (&before, after) {
-            (None, Some(specification)) => {
-                if self.table.stream_arn.is_none() {
-                    table::enable_stream(&self.dynamodb, &mut self.table, specification)?;
-                } else {
-                    self.skip_to_latest = true;
-                }
-                self.table_properties = properties;
-                Ok(None)
-            }
-            (Some(_), None) => {
-                self.table_properties = properties;
-                Ok(None)
-            }
-            (Some(before), Some(after)) if before != after => Ok(Some(
-                "the stream's StreamViewType differs from the running stream's: the local \
-                 stream keeps its own. Restart `cargo xtask deploy --local --watch` for the \
-                 new one (a restart starts with an empty table)"
-                    .to_owned(),
-            )),
-            _ => Ok(None),
-        }
+        Ok((!wanted.same_table(&self.definition)).then(|| {
+            "the table's definition differs from the running table's (keys, billing, name...): \
+             the local table keeps its own. Restart `cargo xtask deploy --local --watch` for a \
+             new table (the running table's items are then kept aside)"
+                .to_owned()
+        }))
     }
+}
+
+/// A poller's thread, and what it reads for whom.
+#[derive(Debug)]
+struct RunningPoller {
+    function: String,
+    /// The stream it reads: a stream turned off and on again is another one.
+    stream_arn: String,
+    feed: Arc<Mutex<Feed>>,
+    thread: JoinHandle<()>,
 }
 
 /// A function new to this deployment: a new log, and its first process.
@@ -428,11 +462,11 @@ fn start_pool(recipe: &Recipe) -> Result<Arc<FunctionPool>> {
 impl Drop for Service {
     /// The pollers end with the deployment (`stop` is set before it is dropped).
     fn drop(&mut self) {
-        for (_, feed, thread) in self.pollers.drain(..) {
-            if let Ok(mut feed) = feed.lock() {
+        for poller in self.pollers.drain(..) {
+            if let Ok(mut feed) = poller.feed.lock() {
                 feed.retired = true;
             }
-            let _ = thread.join();
+            let _ = poller.thread.join();
         }
     }
 }

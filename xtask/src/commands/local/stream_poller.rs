@@ -8,8 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
+use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::console::Hub;
-use super::delivery::{BatchResult, Delivery};
+use super::delivery::{sequence_number, BatchResult, Delivery};
 use super::pool::FunctionPool;
 use crate::lambda::log_file::append_line;
 use crate::lambda::runtime_api::{error_message, Outcome};
@@ -39,13 +40,19 @@ pub struct StreamPoller {
     pub name: String,
     pub hub: Arc<Hub>,
     pub dynamodb: LocalDynamoDb,
+    /// The stream in the local DynamoDB.
     pub stream_arn: String,
+    /// The stream's ARN as Lambda names it in records.
+    pub event_source_arn: String,
     pub region: String,
     pub log: std::path::PathBuf,
     pub feed: Arc<Mutex<Feed>>,
-    /// Where to start reading the shards; empty: from the feed's `startingPosition`, read
-    /// when the poller starts.
-    pub iterators: Vec<String>,
+    /// Where to start reading ([`resume`]); `None`: found when the poller starts.
+    pub start: Option<Resumed>,
+    /// Where the mapping keeps its place.
+    pub checkpoint: CheckpointFile,
+    /// The place last written down.
+    pub kept: Option<Checkpoint>,
     pub stop: Arc<AtomicBool>,
 }
 
@@ -53,11 +60,15 @@ impl StreamPoller {
     /// Runs until `stop` is set or its feed is retired; problems go to the function's log,
     /// and polling goes on.
     pub fn run(mut self) {
-        let mut iterators = std::mem::take(&mut self.iterators);
         let Some(mut feed) = self.feed() else {
             return;
         };
         let mut delivery = Delivery::new(feed.settings.clone());
+        let mut iterators = Vec::new();
+        if let Some(start) = self.start.take() {
+            delivery.resume_after(start.after);
+            iterators = start.iterators;
+        }
         while !self.stop.load(Ordering::Relaxed) {
             match self.feed() {
                 Some(latest) => feed = latest,
@@ -65,9 +76,17 @@ impl StreamPoller {
             }
             delivery.reconfigure(&feed.settings);
             if iterators.is_empty() {
-                match shard_iterators(&self.dynamodb, &self.stream_arn, feed.settings.from_latest) {
-                    Ok(found) => iterators = found,
-                    Err(error) => self.note(&format!("cannot read the stream yet: {error:#}")),
+                match resume(
+                    &self.dynamodb,
+                    &self.stream_arn,
+                    &self.checkpoint,
+                    feed.settings.from_latest,
+                ) {
+                    Ok(resumed) => {
+                        delivery.resume_after(resumed.after);
+                        iterators = resumed.iterators;
+                    }
+                    Err(error) => self.trouble(&format!("cannot read the stream yet: {error:#}")),
                 }
             }
             for iterator in &mut iterators {
@@ -77,9 +96,10 @@ impl StreamPoller {
                             self.note(&note);
                         }
                     }
-                    Err(error) => self.note(&format!("reading the stream failed: {error:#}")),
+                    Err(error) => self.trouble(&format!("reading the stream failed: {error:#}")),
                 }
             }
+            self.keep_place(&delivery, None);
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |elapsed| elapsed.as_secs() as i64);
@@ -98,6 +118,9 @@ impl StreamPoller {
                     break;
                 };
                 let started = std::time::Instant::now();
+                let first = batch.first().and_then(sequence_number).unwrap_or_default();
+                let last = batch.last().and_then(sequence_number).unwrap_or_default();
+                self.keep_place(&delivery, Some((first.to_owned(), last.to_owned())));
                 let (result, request_id) = invoke(&feed, &batch);
                 let ms = started.elapsed().as_millis() as u64;
                 let answer = match &result {
@@ -105,6 +128,7 @@ impl StreamPoller {
                     BatchResult::Failed(error) => json!({"error": error}),
                 };
                 let line = delivery.settle(batch.len(), result);
+                self.keep_place(&delivery, None);
                 append_line(&self.log, &format!("[xtask] {line}"));
                 self.hub.publish(json!({
                     "type": "batch",
@@ -139,6 +163,30 @@ impl StreamPoller {
         append_line(&self.log, &format!("[xtask] {line}"));
     }
 
+    /// A problem reading the stream, unless the deployment is stopping (then it is what the
+    /// stopping causes, not a problem).
+    fn trouble(&self, line: &str) {
+        if !self.stop.load(Ordering::Relaxed) {
+            self.note(line);
+        }
+    }
+
+    /// Writes the mapping's place down when it moved, or a batch goes out (`in_flight`).
+    fn keep_place(&mut self, delivery: &Delivery, in_flight: Option<(String, String)>) {
+        let checkpoint = Checkpoint {
+            stream_arn: self.stream_arn.clone(),
+            after: delivery.checkpoint().map(str::to_owned),
+            in_flight,
+        };
+        if self.kept.as_ref() == Some(&checkpoint) {
+            return;
+        }
+        match self.checkpoint.write(&checkpoint) {
+            Ok(()) => self.kept = Some(checkpoint),
+            Err(error) => self.trouble(&format!("keeping the stream's place failed: {error:#}")),
+        }
+    }
+
     /// New records since the iterator, in Lambda's event format; moves the iterator on.
     fn records(&self, iterator: &mut String) -> Result<Vec<Value>> {
         let answer = self.dynamodb.call(
@@ -151,7 +199,7 @@ impl StreamPoller {
         let records = answer["Records"].as_array().cloned().unwrap_or_default();
         Ok(records
             .into_iter()
-            .filter_map(|record| as_lambda_record(record, &self.stream_arn, &self.region))
+            .filter_map(|record| as_lambda_record(record, &self.event_source_arn, &self.region))
             .collect())
     }
 }
@@ -181,39 +229,143 @@ fn console_record(record: &Value) -> Value {
     })
 }
 
-/// An iterator for each shard of the stream, from its start or (`from_latest`) its end.
-pub fn shard_iterators(
+/// Where a mapping starts reading a stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resumption {
+    /// A new mapping, from the stream's oldest record (`TRIM_HORIZON`).
+    FromStart,
+    /// A new mapping, after the stream's newest record (`LATEST`).
+    FromLatest,
+    /// Where the last run's mapping stopped: after this sequence number.
+    After(String),
+    /// The last run was killed while this batch was being delivered: it comes again.
+    InFlight { first: String, last: String },
+}
+
+impl std::fmt::Display for Resumption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resumption::FromStart => write!(f, "reads the stream from its oldest record"),
+            Resumption::FromLatest => write!(f, "reads the stream from its newest record on"),
+            Resumption::After(sequence) => write!(
+                f,
+                "resumes after sequence {sequence}, where the last run stopped"
+            ),
+            Resumption::InFlight { first, last } => write!(
+                f,
+                "the last run was stopped while a batch (sequences {first}..{last}) was being \
+                 delivered: it comes again (an event source mapping delivers at least once)"
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Resumed {
+    pub iterators: Vec<String>,
+    /// The checkpoint it starts from.
+    pub after: Option<String>,
+    pub how: Resumption,
+}
+
+/// Iterators for the stream's shard (the local DynamoDB has one per stream), from where the
+/// kept checkpoint says, else from its start or (`from_latest`) its end; a new mapping's
+/// place is written down at once, so that a restart before its first batch misses nothing.
+pub fn resume(
     dynamodb: &LocalDynamoDb,
     stream_arn: &str,
+    checkpoint: &CheckpointFile,
     from_latest: bool,
-) -> Result<Vec<String>> {
-    let description = dynamodb.call(
-        "DynamoDBStreams_20120810.DescribeStream",
-        &json!({"StreamArn": stream_arn}),
-    )?;
-    let shards = description["StreamDescription"]["Shards"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let position = if from_latest {
-        "LATEST"
-    } else {
-        "TRIM_HORIZON"
+) -> Result<Resumed> {
+    let kept = checkpoint.read(stream_arn);
+    let (after, how) = match kept {
+        Some(kept) => {
+            let how = match (&kept.in_flight, &kept.after) {
+                (Some((first, last)), _) => Resumption::InFlight {
+                    first: first.clone(),
+                    last: last.clone(),
+                },
+                (None, Some(after)) => Resumption::After(after.clone()),
+                (None, None) => Resumption::FromStart,
+            };
+            (kept.after, how)
+        }
+        None if from_latest => {
+            let newest = newest_sequence(dynamodb, stream_arn)?;
+            (newest, Resumption::FromLatest)
+        }
+        None => (None, Resumption::FromStart),
     };
-    shards
+    checkpoint.write(&Checkpoint {
+        stream_arn: stream_arn.to_owned(),
+        after: after.clone(),
+        in_flight: None,
+    })?;
+    let iterators = shards(dynamodb, stream_arn)?
         .iter()
-        .filter_map(|shard| shard["ShardId"].as_str())
         .map(|shard| {
-            let answer = dynamodb.call(
-                "DynamoDBStreams_20120810.GetShardIterator",
-                &json!({"StreamArn": stream_arn, "ShardId": shard, "ShardIteratorType": position}),
-            )?;
+            let mut request = json!({"StreamArn": stream_arn, "ShardId": shard});
+            match &after {
+                Some(sequence) => {
+                    request["ShardIteratorType"] = json!("AFTER_SEQUENCE_NUMBER");
+                    request["SequenceNumber"] = json!(sequence);
+                }
+                None => request["ShardIteratorType"] = json!("TRIM_HORIZON"),
+            }
+            let answer = dynamodb.call("DynamoDBStreams_20120810.GetShardIterator", &request)?;
             answer["ShardIterator"]
                 .as_str()
                 .map(str::to_owned)
                 .context("GetShardIterator gave no iterator")
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok(Resumed {
+        iterators,
+        after,
+        how,
+    })
+}
+
+fn shards(dynamodb: &LocalDynamoDb, stream_arn: &str) -> Result<Vec<String>> {
+    let description = dynamodb.call(
+        "DynamoDBStreams_20120810.DescribeStream",
+        &json!({"StreamArn": stream_arn}),
+    )?;
+    Ok(description["StreamDescription"]["Shards"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|shard| shard["ShardId"].as_str().map(str::to_owned))
+        .collect())
+}
+
+/// The sequence number of the stream's newest record, read from its start.
+fn newest_sequence(dynamodb: &LocalDynamoDb, stream_arn: &str) -> Result<Option<String>> {
+    let mut newest = None;
+    for shard in shards(dynamodb, stream_arn)? {
+        let answer = dynamodb.call(
+            "DynamoDBStreams_20120810.GetShardIterator",
+            &json!({"StreamArn": stream_arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
+        )?;
+        let mut iterator = answer["ShardIterator"].as_str().map(str::to_owned);
+        while let Some(current) = iterator.take() {
+            let page = dynamodb.call(
+                "DynamoDBStreams_20120810.GetRecords",
+                &json!({"ShardIterator": current}),
+            )?;
+            let records = page["Records"].as_array().cloned().unwrap_or_default();
+            if records.is_empty() {
+                break;
+            }
+            newest = records
+                .last()
+                .and_then(|record| record["dynamodb"]["SequenceNumber"].as_str())
+                .map(str::to_owned)
+                .or(newest);
+            iterator = page["NextShardIterator"].as_str().map(str::to_owned);
+        }
+    }
+    Ok(newest)
 }
 
 /// One batch to the function; its answer as the event source mapping reads it, and the
@@ -253,9 +405,10 @@ fn short(text: &str) -> String {
     }
 }
 
-/// A record as AWS Lambda delivers it, from moto's GetRecords record: Lambda adds the
-/// stream's ARN and the region, DynamoDB sends whole seconds and event version 1.1, and a
-/// write that changed nothing makes no record at all (moto sends a MODIFY with equal images).
+/// A record as AWS Lambda delivers it, from the local DynamoDB's GetRecords record: Lambda
+/// adds the stream's ARN and the region, DynamoDB sends whole seconds and event version 1.1,
+/// and a write that changed nothing makes no record at all (the local DynamoDB sends a MODIFY
+/// with equal images).
 pub fn as_lambda_record(mut record: Value, stream_arn: &str, region: &str) -> Option<Value> {
     let change = &record["dynamodb"];
     if record["eventName"] == "MODIFY" && change["NewImage"] == change["OldImage"] {
@@ -285,12 +438,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn moto_records_become_lambda_records() {
-        let moto = json!({"eventID": "e", "eventName": "INSERT", "eventVersion": "1.0", "eventSource": "aws:dynamodb",
+    fn local_records_become_lambda_records() {
+        let local = json!({"eventID": "e", "eventName": "INSERT", "eventVersion": "1.0", "eventSource": "aws:dynamodb",
             "awsRegion": "us-east-1", "dynamodb": {"ApproximateCreationDateTime": 1795615468.947,
             "Keys": {"id": {"S": "1"}}, "NewImage": {"id": {"S": "1"}}, "SequenceNumber": "11", "SizeBytes": 2,
             "StreamViewType": "NEW_AND_OLD_IMAGES"}});
-        let record = as_lambda_record(moto, "arn:stream", "eu-west-1").unwrap();
+        let record = as_lambda_record(local, "arn:stream", "eu-west-1").unwrap();
         assert_eq!(record["eventSourceARN"], "arn:stream");
         assert_eq!(record["awsRegion"], "eu-west-1");
         assert_eq!(record["eventVersion"], "1.1");
@@ -303,8 +456,8 @@ mod tests {
     #[test]
     fn a_modify_that_changed_nothing_is_no_record() {
         let image = json!({"id": {"S": "1"}, "name": {"S": "a"}});
-        let moto =
+        let local =
             json!({"eventName": "MODIFY", "dynamodb": {"NewImage": image, "OldImage": image}});
-        assert_eq!(as_lambda_record(moto, "arn", "us-east-1"), None);
+        assert_eq!(as_lambda_record(local, "arn", "us-east-1"), None);
     }
 }

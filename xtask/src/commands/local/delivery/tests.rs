@@ -183,18 +183,32 @@ fn records_older_than_maximum_record_age_are_skipped() {
     assert_eq!(batch(&delivery), [3]);
 }
 
-/// A record read twice from the shard (moto repeats one under load) is delivered once.
+/// AWS: the event source mapping keeps its place in the shard: the last record it is done
+/// with (delivered, skipped or filtered out), never one still waiting or being retried.
 #[test]
-fn a_record_read_twice_is_delivered_once() {
-    let mut delivery = Delivery::new(settings());
-    delivery.push(records(&[8, 9]));
-    delivery.push(records(&[9, 10]));
-    assert_eq!(batch(&delivery), [8, 9, 10]);
-    // Two records with one sequence number (moto under load) are two records.
-    let mut delivery = Delivery::new(settings());
-    let record = |id: &str| json!({"eventID": id, "dynamodb": {"SequenceNumber": "11"}});
-    delivery.push([record("a"), record("b")]);
-    assert_eq!(delivery.next_batch().map(|b| b.len()), Some(2));
+fn the_checkpoint_is_the_last_record_done_with() {
+    let mut delivery = Delivery::new(StreamSettings {
+        filter_patterns: vec![json!({"eventName": ["INSERT"]})],
+        ..settings()
+    });
+    let record = |n: u32, event: &str| json!({"eventName": event, "dynamodb": {"SequenceNumber": n.to_string()}});
+    assert_eq!(delivery.checkpoint(), None);
+    delivery.push([
+        record(1, "INSERT"),
+        record(2, "INSERT"),
+        record(3, "REMOVE"),
+    ]);
+    assert_eq!(delivery.checkpoint(), None, "nothing delivered yet");
+    delivery.settle(2, BatchResult::Answered(vec!["2".into()]));
+    assert_eq!(delivery.checkpoint(), Some("1"), "2 comes again");
+    delivery.settle(1, BatchResult::Answered(vec![]));
+    assert_eq!(
+        delivery.checkpoint(),
+        Some("3"),
+        "3 was filtered out: done with"
+    );
+    delivery.push([record(4, "REMOVE")]);
+    assert_eq!(delivery.checkpoint(), Some("4"));
 }
 
 /// AWS: with filter criteria, Lambda drops the records that match none of them and moves the
