@@ -75,6 +75,7 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
                     dir: o.dir,
                     port: o.port,
                     watch: o.watch,
+                    poll: o.poll,
                     fresh: o.fresh,
                 }),
                 false => deploy::run(o),

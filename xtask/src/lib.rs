@@ -16,7 +16,7 @@ pub mod lambda;
 pub mod project;
 pub(crate) mod serverless_yml;
 pub(crate) mod stage;
-pub(crate) mod target;
+pub mod target;
 pub mod tools;
 
 /// The handler names a step's binary knows: the same file the binary is built from.

@@ -73,6 +73,14 @@ impl Step {
 /// `cargo xtask test` gives its local DynamoDB's address to the tests in this variable.
 pub const TEST_DYNAMODB_ENDPOINT: &str = "WORKSHOP_DYNAMODB_ENDPOINT";
 
+/// With this set, `cargo xtask check` says how long each of its parts took (for `bench
+/// --save`).
+pub const CHECK_TIMINGS: &str = "XTASK_CHECK_TIMINGS";
+
+/// Where local deployments keep their state, if not in `target/xtask/local/`: `cargo xtask
+/// test` gives its tests a directory of their own, so they never touch a learner's tables.
+pub const LOCAL_STATE_DIR: &str = "WORKSHOP_LOCAL_STATE_DIR";
+
 /// The workspace root (xtask lives one level below it): the checkout being worked on.
 ///
 /// cargo sets `CARGO_MANIFEST_DIR` for `cargo run` too, so it names this checkout even when

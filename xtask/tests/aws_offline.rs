@@ -4,12 +4,15 @@
 #![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
 
 use serde_json::{json, Value};
+use support::aws::{empty_home, said, without_aws};
 use xtask::project;
+
+mod support;
 
 /// A 16-character stage: the longest `cargo xtask deploy` makes.
 const LONGEST_STAGE: &str = "abcdefghijklmnop";
@@ -37,38 +40,6 @@ fn built(step: &str) -> PathBuf {
     assert!(printed.trim_end().ends_with(" MB)"), "{printed}");
     builds.push((step.to_owned(), zip.clone()));
     zip
-}
-
-/// An environment with no credentials and no AWS configuration in it at all.
-fn without_aws(command: &mut Command, home: &Path) {
-    for (name, _) in std::env::vars() {
-        if name.starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    let real_home = std::env::var("HOME").unwrap_or_default();
-    command
-        .env("HOME", home)
-        // The toolchain and the crates stay where they are.
-        .env(
-            "CARGO_HOME",
-            std::env::var("CARGO_HOME").unwrap_or(format!("{real_home}/.cargo")),
-        )
-        .env(
-            "RUSTUP_HOME",
-            std::env::var("RUSTUP_HOME").unwrap_or(format!("{real_home}/.rustup")),
-        )
-        // No instance metadata calls from a test machine.
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-}
-
-fn empty_home(name: &str) -> PathBuf {
-    let home = project::xtask_dir()
-        .join("test-homes")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).unwrap();
-    home
 }
 
 /// `serverless package` of the step into target/, with no credentials; the template.
@@ -352,16 +323,6 @@ fn cfn_lint_finds_no_errors_in_either_template() {
             String::from_utf8_lossy(&output.stdout)
         );
     }
-}
-
-/// What a command said on stderr, without the lines that say it is still at work (a cold
-/// credentials check compiles the AWS SDK first).
-fn said(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .filter(|line| !line.starts_with("    ... still "))
-        .map(|line| format!("{line}\n"))
-        .collect()
 }
 
 fn deploy_without_credentials(user: &str, stage: Option<&str>) -> Output {

@@ -53,3 +53,35 @@ fn the_bench_runs_every_side_and_writes_its_table() {
         assert!(row["rust_of_limit"].as_f64().unwrap() > 0.0, "{row}");
     }
 }
+
+/// `cargo xtask bench --save`: a copy of the exercise with a working handler is checked after
+/// a save, and the table gives the verdict's time and its parts (no time is asserted).
+#[test]
+fn the_save_bench_checks_a_copy_after_each_save_and_splits_the_time() {
+    let exercise = xtask::project::root().join("6-streams/src/stream.rs");
+    let before = std::fs::read(&exercise).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bench", "--save", "2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("| save | verdict | build | items | tests | formatting |"),
+        "{stdout}"
+    );
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("| 1 |") || l.starts_with("| 2 |") || l.starts_with("| median |"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{stdout}");
+    for row in rows {
+        assert_eq!(row.matches(" s |").count(), 5, "{row}");
+    }
+    // The saves go to the bench's copy: the exercise itself is untouched.
+    assert_eq!(std::fs::read(&exercise).unwrap(), before);
+}

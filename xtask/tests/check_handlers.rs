@@ -181,26 +181,73 @@ pub async fn handler(event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse,
     assert!(hint.contains("missing field `id`"), "{hint}");
 }
 
+/// A handler that logs users with `{:?}` fails the handler item with its own hint; its
+/// reporting is right, so the failures item waits for that one ("first log the users as
+/// JSON") instead of a second ✗ with the wrong cause.
 #[test]
-fn a_debug_form_log_is_named() {
-    let hint = hint_under(
-        "debug-form",
-        &handler(
-            "match serde_dynamo::from_item::<_, User>(image) {
-                 Ok(user) => tracing::info!(\"value is now {user:?}\"),
-                 Err(_) => {
-                     let mut failure = DynamoDbBatchItemFailure::default();
-                     failure.item_identifier = record.change.sequence_number.clone();
-                     response.batch_item_failures.push(failure);
-                 }
-             }",
-        ),
-        HANDLER,
+fn a_debug_form_log_is_named_and_the_next_item_waits_for_it() {
+    let stream_rs = handler(
+        "match serde_dynamo::from_item::<_, User>(image) {
+             Ok(user) => tracing::info!(\"value is now {user:?}\"),
+             Err(_) => {
+                 let mut failure = DynamoDbBatchItemFailure::default();
+                 failure.item_identifier = record.change.sequence_number.clone();
+                 response.batch_item_failures.push(failure);
+             }
+         }",
     );
+    let hint = hint_under("debug-form", &stream_rs, HANDLER);
     assert!(
         hint.contains("in Rust's debug form (`User { id: .. }`"),
         "{hint}"
     );
+    let (_, text) = Attempt::new("debug-form-next", &stream_rs).check();
+    let under: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != format!("  - {FAILURES}"))
+        .take(2)
+        .collect();
+    assert_eq!(under.len(), 2, "no `- {FAILURES}` in:\n{text}");
+    assert!(
+        under[1]
+            .trim_start()
+            .starts_with("first log the users as JSON"),
+        "{text}"
+    );
+}
+
+/// Code that `cargo fmt` would change passes with a ⚠ that names the file and `cargo fmt`,
+/// and the last line counts the warning: `cargo xtask test` would refuse that code.
+#[test]
+fn unformatted_code_is_a_warning_named_in_the_last_line() {
+    // The solution without its tests (they read fixtures an attempt does not have).
+    let solution = support::committed("7-finish/src/stream.rs");
+    let solution = format!(
+        "{}\n",
+        solution.split("#[cfg(test)]").next().unwrap().trim_end()
+    );
+    let unformatted = solution.replacen("pub async fn handler(", "pub   async fn handler(", 1);
+    assert_ne!(solution, unformatted);
+    let (success, text) = Attempt::new("unformatted", &unformatted).check();
+    assert!(success, "{text}");
+    assert!(
+        text.contains("  ⚠ src/stream.rs is not formatted as `cargo fmt` formats it\n"),
+        "{text}"
+    );
+    assert!(text.contains("run `cargo fmt` in "), "{text}");
+    assert!(
+        text.contains(
+            "All done, with 1 warning (src/stream.rs is not formatted as `cargo fmt` formats it)"
+        ),
+        "{text}"
+    );
+    let (success, text) = Attempt::new("formatted", &solution).check();
+    assert!(success, "{text}");
+    assert!(
+        text.contains("  ✓ the step's code is formatted as `cargo fmt` formats it\n"),
+        "{text}"
+    );
+    assert!(text.contains("\nAll done: "), "{text}");
 }
 
 #[test]

@@ -35,6 +35,7 @@ fn the_pristine_exercise_fails_on_its_four_items_without_showing_the_solution() 
             "  ✗ the stream handler logs each change as plain values",
             "  ✗ the stream handler reports the records it cannot handle",
             "  ✓ the step's tests pass",
+            "  ✓ the step's code is formatted as `cargo fmt` formats it",
         ]
     );
     assert!(text.contains(

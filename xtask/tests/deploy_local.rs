@@ -653,3 +653,156 @@ fn the_local_dynamodb_gives_web_pages_no_cors() {
     );
     deployment.stop();
 }
+
+/// The same item written twice changes nothing the second time, and DynamoDB writes no
+/// stream record for such a write: `put-item` says so, and which id to use instead.
+#[test]
+fn put_item_of_an_item_already_there_says_no_record_comes() {
+    let mut deployment = Deployment::start("7-finish");
+    let item = r#"{"id": {"S": "twice-1"}, "name": {"N": "42"}}"#;
+    let first = run_in_7_finish(&["put-item".to_owned(), item.to_owned()]);
+    assert!(first.starts_with("written into "), "{first}");
+    let second = run_in_7_finish(&["put-item".to_owned(), item.to_owned()]);
+    assert!(
+        second.starts_with(
+            "twice-1 was already in user-management-service-local-Table with exactly these \
+             values: the write changed nothing. DynamoDB writes no stream record for a write \
+             that changes nothing, so the stream function gets none. To see a record, write \
+             another id (say twice-2) or change a value."
+        ),
+        "{second}"
+    );
+    deployment.stop();
+}
+
+/// Ctrl-C is quiet: the deployment says it stops, and nothing that the stopping causes is
+/// printed as a failure (a poller that loses its DynamoDB, a function that is stopped).
+#[test]
+fn stopping_prints_no_failure() {
+    let _one = one_at_a_time("7-finish");
+    let port = xtask::tools::server::free_port().unwrap();
+    let mut process = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "deploy",
+            "--local",
+            "7-finish",
+            "--fresh",
+            "--port",
+            &port.to_string(),
+        ])
+        .current_dir(project::root())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let api = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while state::running("7-finish").is_none() {
+        assert!(started.elapsed() < Duration::from_secs(120), "it never ran");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for n in 0..5 {
+        let _ = agent
+            .put(&format!("{api}/users/quiet-{n}"))
+            .send(r#"{"name": "q"}"#);
+    }
+    // Their records are on their way to the stream function when Ctrl-C comes.
+    assert!(Command::new("kill")
+        .args(["-INT", &process.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let output = {
+        let started = Instant::now();
+        while process.try_wait().unwrap().is_none() {
+            assert!(started.elapsed() < Duration::from_secs(15), "did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        process.wait_with_output().unwrap()
+    };
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let after_ready = stdout
+        .split("Ctrl-C stops everything.")
+        .nth(1)
+        .unwrap_or_default();
+    for text in [after_ready, &stderr] {
+        for word in ["failed", "error", "refused", "panicked"] {
+            assert!(
+                !text.to_ascii_lowercase().contains(word),
+                "{word:?} while stopping:\n{stdout}\n--- stderr:\n{stderr}"
+            );
+        }
+    }
+    assert!(stderr.contains("\nstopping: the API"), "{stderr}");
+}
+
+/// README step 3's sample of `deploy --local` is what it prints, line for line (the solution
+/// here, where the README shows the exercise after steps 1 and 2: same service).
+#[test]
+fn the_readme_deploy_local_sample_is_the_real_summary() {
+    let mut deployment = Deployment::start_first("7-finish");
+    deployment.wait_for_line(
+        |line| line.starts_with("Function logs follow."),
+        Duration::from_secs(10),
+    );
+    let blocks = readme_blocks("## 3. Deploy");
+    let sample = blocks
+        .iter()
+        .find(|(kind, lines)| kind == "console" && lines[0].ends_with("is running locally:"))
+        .map(|(_, lines)| lines.clone())
+        .expect("README step 3 shows what deploy --local prints");
+    let state_root = state::dir("7-finish")
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let port = |line: &str| {
+        // Ports differ from run to run: `127.0.0.1:3000` in the README is any port here.
+        let mut out = String::new();
+        let mut rest = line;
+        while let Some(at) = rest.find("127.0.0.1:") {
+            out.push_str(&rest[..at + "127.0.0.1:".len()]);
+            rest = rest[at + "127.0.0.1:".len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+            out.push_str("...");
+        }
+        out + rest
+    };
+    let patterns: Vec<String> = sample
+        .iter()
+        .map(|line| {
+            port(&line.replace("6-streams", "7-finish"))
+                .replace(".../target/xtask/local/", &format!("{state_root}/"))
+        })
+        .collect();
+    let printed: Vec<&String> = deployment
+        .printed
+        .iter()
+        .skip_while(|line| !line.ends_with("is running locally:"))
+        .take_while(|line| !line.is_empty())
+        .collect();
+    assert_eq!(
+        printed.len(),
+        patterns.len(),
+        "README:\n{}\nprinted:\n{}",
+        patterns.join("\n"),
+        printed
+            .iter()
+            .map(|l| l.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    for (pattern, line) in patterns.iter().zip(&printed) {
+        assert!(
+            matches_pattern(pattern, line),
+            "README {pattern:?}\nprinted {line:?}"
+        );
+    }
+    deployment.stop();
+}

@@ -2,6 +2,8 @@
 //! table on AWS. Arguments: REGION TABLE ITEM, where TABLE is `=NAME` for a table named in
 //! serverless.yml, or the prefix CloudFormation gives the names it makes (`STACK-Table-`).
 //! The AWS SDK's default chain gives the credentials; `AWS_ENDPOINT_URL` is honoured.
+//! Prints `put the item into TABLE`, or `unchanged TABLE` when the table already held
+//! exactly this item (a write that changes nothing makes no stream record).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -12,8 +14,12 @@ use aws_sdk_dynamodb::Client;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()).await {
-        Ok(table) => {
+        Ok((table, Written::Changed)) => {
             println!("put the item into {table}");
+            ExitCode::SUCCESS
+        }
+        Ok((table, Written::Unchanged)) => {
+            println!("unchanged {table}");
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -23,7 +29,13 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Vec<String>) -> Result<String, String> {
+/// Whether the write changed the table.
+enum Written {
+    Changed,
+    Unchanged,
+}
+
+async fn run(args: Vec<String>) -> Result<(String, Written), String> {
     let [region, table, item] = <[String; 3]>::try_from(args)
         .map_err(|_| "usage: aws-put-item REGION TABLE ITEM".to_owned())?;
     let item: serde_dynamo::Item =
@@ -38,14 +50,19 @@ async fn run(args: Vec<String>) -> Result<String, String> {
         Some(name) => name.to_owned(),
         None => find_table(&client, &table).await?,
     };
-    client
+    let old = client
         .put_item()
         .table_name(&table)
-        .set_item(Some(item))
+        .set_item(Some(item.clone()))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
         .send()
         .await
         .map_err(|e| format!("PutItem on {table} failed: {}", short(&e)))?;
-    Ok(table)
+    let written = match old.attributes() {
+        Some(old) if *old == item => Written::Unchanged,
+        _ => Written::Changed,
+    };
+    Ok((table, written))
 }
 
 /// The one table whose name starts with `prefix`.

@@ -6,6 +6,7 @@ mod events;
 mod load;
 mod report;
 mod runtimes;
+mod save;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -24,7 +25,7 @@ use runtimes::{invoke, peak_rss, Runtime};
 pub const HELP: &str = "\
 cargo xtask bench: Rust against the original Node.js step, side by side in one run
 
-Usage: cargo xtask bench [--quick | --smoke | --load [CLIENTS] [--console]]
+Usage: cargo xtask bench [--quick | --smoke | --load [CLIENTS] [--console] | --save [N]]
 
 Feeds the same stream events (INSERT, MODIFY, REMOVE of generated users; small and large
 items; batches of 1, 100 and 1000) through the same local Lambda Runtime API to the
@@ -44,6 +45,11 @@ each side's median, min and max, to target/xtask/bench.json.
             requests/s, p50/p99 and errors, and checks that every change reached the
             stream function exactly once
   --console with --load: the console page open in a headless Chromium meanwhile
+  --save [N]
+            instead: how long a learner waits after a save. A copy of the exercise with
+            a working handler is checked after each of N saves to src/stream.rs
+            (default 5); prints each verdict's time, how it splits (build, items,
+            tests, formatting) and the medians
 
 To measure a change to the Rust side, put two builds side by side: the Rust column runs
 XTASK_BENCH_RUST, the limit's runs XTASK_BENCH_LIMIT (Rust/limit then reads new/old):
@@ -64,6 +70,8 @@ pub struct Options {
     load: Option<usize>,
     /// `--console`: a console page open during the load run.
     console: bool,
+    /// `--save N`: the save-to-verdict run instead.
+    save: Option<usize>,
 }
 
 impl Options {
@@ -81,10 +89,18 @@ impl Options {
         if console && load.is_none() {
             anyhow::bail!("--console goes with --load: `cargo xtask bench --load 50 --console`");
         }
+        let save = match args.contains("--save") {
+            true => Some(args.opt_free_from_str()?.unwrap_or(5)),
+            false => None,
+        };
+        if save.is_some() && load.is_some() {
+            anyhow::bail!("--save and --load are two benches: run one, then the other");
+        }
         Ok(Self {
             size,
             load,
             console,
+            save,
         })
     }
 }
@@ -98,6 +114,9 @@ fn cold_runs(size: Size) -> usize {
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {
+    if let Some(saves) = options.save {
+        return save::run(saves.clamp(1, 100));
+    }
     if let Some(clients) = options.load {
         let clients = clients.clamp(1, 2000);
         return load::run(clients, 2000 / clients, options.console);

@@ -5,6 +5,7 @@ mod compiler_hints;
 mod config_items;
 mod diff;
 mod failures_item;
+mod formatting_item;
 mod handler_item;
 mod report;
 mod step_tests;
@@ -14,6 +15,7 @@ use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use anyhow::Result;
 use pico_args::Arguments;
@@ -23,8 +25,8 @@ pub use report::{Finding, Item};
 use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
-use crate::tools::cargo_build::{self, BuildErrors};
-use crate::tools::watch::{Change, StepWatcher};
+use crate::tools::cargo_build::{self, BuildErrors, Targets};
+use crate::tools::watch::{Change, StepWatcher, NO_EVENTS_HINT};
 
 pub const HELP: &str = "\
 cargo xtask check: where your step stands, checked against the solution (7-finish)
@@ -43,6 +45,9 @@ Options:
   --dir PATH      check the step in PATH (a copy of a step) instead of a workspace step
   --watch         check again each time you save a file of the step (serverless.yml,
                   src/, Cargo.toml); Ctrl-C stops
+  --poll          with --watch: notice saves by reading the files every half second, for
+                  file systems that send no change events (WSL 2 on a Windows drive,
+                  network or container mounts)
   -h, --help      this text
 ";
 
@@ -55,6 +60,7 @@ pub struct Options {
     diff: bool,
     all: bool,
     watch: bool,
+    poll: bool,
 }
 
 impl Options {
@@ -71,6 +77,7 @@ impl Options {
             diff: args.contains("--diff"),
             all: args.contains("--all"),
             watch: args.contains("--watch"),
+            poll: args.contains("--poll"),
             dir: args.opt_value_from_str("--dir")?,
             step: args.opt_free_from_str()?,
         })
@@ -80,6 +87,9 @@ impl Options {
 pub fn run(options: Options) -> Result<ExitCode> {
     if options.watch && (options.all || options.diff) {
         anyhow::bail!("--watch checks one step: use it without --all and --diff");
+    }
+    if options.poll && !options.watch {
+        anyhow::bail!("--poll is a way to watch: `cargo xtask check --watch --poll`");
     }
     if options.all {
         return all::run();
@@ -110,7 +120,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
 
 /// Checks the step, then again after each save, until Ctrl-C.
 fn watch(options: &Options, target: &Target) -> Result<ExitCode> {
-    let watcher = StepWatcher::new(&target.dir)?;
+    let mut watcher = StepWatcher::new(&target.dir, options.poll)?;
     let terminal = std::io::stdout().is_terminal();
     let mut change: Option<Change> = None;
     loop {
@@ -120,6 +130,9 @@ fn watch(options: &Options, target: &Target) -> Result<ExitCode> {
         }
         if let Some(change) = &change {
             println!("{} saved: checking again\n", change.files.join(", "));
+            if change.unannounced {
+                println!("note: {NO_EVENTS_HINT}\n");
+            }
         }
         if let Err(error) = verdict(options, target) {
             println!("error: {error:#}");
@@ -153,19 +166,39 @@ fn verdict(options: &Options, target: &Target) -> Result<ExitCode> {
     })?;
     let failing: BTreeSet<Item> = findings
         .iter()
-        .filter(|f| f.fails())
+        .filter(|f| f.fails() && f.item.can_fail())
         .map(|f| f.item)
+        .collect();
+    let warnings: Vec<&str> = findings
+        .iter()
+        .filter(|f| f.warns())
+        .map(|f| f.text.as_str())
         .collect();
     println!();
     if failing.is_empty() {
+        let done = match warnings.as_slice() {
+            [] => "All done".to_owned(),
+            [one] => format!("All done, with 1 warning ({one})"),
+            many => format!(
+                "All done, with {} warnings ({})",
+                many.len(),
+                many.join("; ")
+            ),
+        };
+        let fix = if warnings.is_empty() {
+            ""
+        } else {
+            " See the ⚠ above."
+        };
         if options.only_config {
             println!(
-                "serverless.yml is ready. `cargo xtask check` also builds and runs your handler."
+                "{done}: serverless.yml is ready.{fix} `cargo xtask check` also builds and runs \
+                 your handler."
             );
         } else {
             println!(
-                "All done: {} does what the step asks. Next: deploy it with `cargo xtask deploy` \
-                 (or `cargo xtask deploy --local` without an AWS account).",
+                "{done}: {} does what the step asks.{fix} Next: deploy it with `cargo xtask \
+                 deploy` (or `cargo xtask deploy --local` without an AWS account).",
                 target.name
             );
         }
@@ -179,7 +212,7 @@ fn verdict(options: &Options, target: &Target) -> Result<ExitCode> {
     println!(
         "{} of {} still to do. Fix the first ✗, {again}.",
         failing.len(),
-        items.len()
+        items.iter().filter(|item| item.can_fail()).count()
     );
     if let Some((reference, _)) = &target.reference {
         // --solution covers serverless.yml; the handler's answer is in the whole diff.
@@ -246,12 +279,27 @@ pub(super) fn check(
     }
 
     let first_build = target.announce_first_build();
-    match cargo_build::build_checked(&target.krate, first_build)? {
+    let mut timings = Timings::new();
+    match cargo_build::build_targets(&target.krate, first_build, Targets::BinaryAndTests)? {
         Ok(binary) => {
+            timings.lap("build");
             emit(Finding::pass(Item::Builds), &mut findings);
-            emit(handler_item::check(&binary, &target.name)?, &mut findings);
-            emit(failures_item::check(&binary, &target.name)?, &mut findings);
+            let handler = handler_item::check(&binary, &target.name)?;
+            let logs_users = !handler.fails();
+            emit(handler, &mut findings);
+            emit(
+                failures_item::check(&binary, &target.name, logs_users)?,
+                &mut findings,
+            );
+            timings.lap("items");
             emit(step_tests::check(&target.krate)?, &mut findings);
+            timings.lap("tests");
+            emit(
+                formatting_item::check(&target.krate, &target.name)?,
+                &mut findings,
+            );
+            timings.lap("formatting");
+            timings.tell();
         }
         Err(BuildErrors(errors)) => {
             let mut finding = Finding::fail(
@@ -268,9 +316,45 @@ pub(super) fn check(
                     &mut findings,
                 );
             }
+            emit(
+                Finding::skipped(Item::Formatted, "the step must build first"),
+                &mut findings,
+            );
         }
     }
     Ok(findings)
+}
+
+/// With `XTASK_CHECK_TIMINGS` set, check says on stderr how long each part took (what
+/// `cargo xtask bench --save` reads): `timings: build 1.21 s, items 0.12 s, ...`.
+struct Timings {
+    last: Instant,
+    laps: Vec<(&'static str, f64)>,
+}
+
+impl Timings {
+    fn new() -> Self {
+        Self {
+            last: Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, part: &'static str) {
+        self.laps.push((part, self.last.elapsed().as_secs_f64()));
+        self.last = Instant::now();
+    }
+
+    fn tell(&self) {
+        if std::env::var_os(crate::project::CHECK_TIMINGS).is_some() {
+            let laps: Vec<String> = self
+                .laps
+                .iter()
+                .map(|(part, seconds)| format!("{part} {seconds:.2} s"))
+                .collect();
+            eprintln!("timings: {}", laps.join(", "));
+        }
+    }
 }
 
 /// The matching part of the reference's version of `file`, for a hint.

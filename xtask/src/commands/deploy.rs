@@ -12,8 +12,8 @@ use crate::tools::{aws, lambda_zip};
 pub const HELP: &str = "\
 cargo xtask deploy: deploy a step's service
 
-Usage: cargo xtask deploy [STEP] [--local [--watch] [--fresh] [--port N] [--dir PATH]]
-                          [--stage NAME]
+Usage: cargo xtask deploy [STEP] [--local [--watch [--poll]] [--fresh] [--port N]
+                          [--dir PATH]] [--stage NAME]
 
 STEP is a step directory (6-streams, 7-finish); by default the one your shell is in,
 else 6-streams.
@@ -27,10 +27,18 @@ else 6-streams.
   --watch        with --local: each time you save a file of the step, rebuild it and
                  put the new code (or serverless.yml) in place; the table, its items and
                  the stream's position stay
+  --poll         with --watch: notice saves by reading the files every half second, for
+                 file systems that send no change events (WSL 2 on a Windows drive,
+                 network or container mounts)
   --port N       the local API's port (default 3000)
   --dir PATH     with --local: run the step in PATH (a copy of a step) instead
   --stage NAME   the AWS stage (default: your login name, made valid)
   -h, --help     this text
+
+Credentials come from the AWS SDK's usual places (`aws configure`, AWS_PROFILE, the
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY variables). AWS_ENDPOINT_URL (or a per-service
+AWS_ENDPOINT_URL_<SERVICE>) sends every AWS call of deploy, logs, put-item --aws, sls and
+remove to another endpoint: a company proxy, LocalStack, an emulated account.
 ";
 
 #[derive(Debug, Clone)]
@@ -40,6 +48,7 @@ pub struct Options {
     pub local: bool,
     pub port: u16,
     pub watch: bool,
+    pub poll: bool,
     pub fresh: bool,
     pub dir: Option<PathBuf>,
     stage: Option<String>,
@@ -50,6 +59,10 @@ impl Options {
         let local = args.contains("--local");
         let watch = args.contains("--watch");
         let fresh = args.contains("--fresh");
+        let poll = args.contains("--poll");
+        if poll && !watch {
+            anyhow::bail!("--poll is a way to watch: `cargo xtask deploy --local --watch --poll`");
+        }
         let dir: Option<PathBuf> = args.opt_value_from_str("--dir")?;
         if !local && (watch || fresh || dir.is_some()) {
             anyhow::bail!(
@@ -67,6 +80,7 @@ impl Options {
         Ok(Self {
             local,
             watch,
+            poll,
             fresh,
             dir,
             port: args.opt_value_from_str("--port")?.unwrap_or(3000),

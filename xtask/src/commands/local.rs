@@ -49,6 +49,8 @@ pub struct Options {
     pub dir: Option<PathBuf>,
     pub port: u16,
     pub watch: bool,
+    /// Watch by reading the files, not by the system's events.
+    pub poll: bool,
     /// A new, empty table instead of the last run's.
     pub fresh: bool,
 }
@@ -89,7 +91,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
     .context("listening for Ctrl-C")?;
     // Watching starts before the build: a save during the first build is not missed.
     let mut watcher = match options.watch {
-        true => Some(StepWatcher::new(&target.dir)?),
+        true => Some(StepWatcher::new(&target.dir, options.poll)?),
         false => None,
     };
 
@@ -150,7 +152,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
             Ok(()) | Err(TryRecvError::Disconnected) => break,
             Err(TryRecvError::Empty) => {}
         }
-        match watcher.as_ref().map(|w| w.next(Duration::from_millis(250))) {
+        match watcher.as_mut().map(|w| w.next(Duration::from_millis(250))) {
             Some(Ok(Some(change))) => rebuilds.apply(&change, &target, &mut service, &api_url),
             Some(Ok(None)) => {}
             // The service goes on; only the watching stops.

@@ -72,18 +72,50 @@ pub fn run(options: Options) -> Result<ExitCode> {
         );
     };
     let dynamodb = LocalDynamoDb::new(&running.dynamodb_endpoint, &running.region);
-    dynamodb
+    let old = dynamodb
         .call(
             "DynamoDB_20120810.PutItem",
-            &json!({"TableName": running.table, "Item": item}),
+            &json!({"TableName": running.table, "Item": item, "ReturnValues": "ALL_OLD"}),
         )
         .with_context(|| format!("writing the item into {}", running.table))?;
+    // The item as stored (numbers as DynamoDB keeps them), to compare with what was there.
+    let stored = dynamodb
+        .call(
+            "DynamoDB_20120810.GetItem",
+            &json!({"TableName": running.table, "Key": {"id": item["id"]}, "ConsistentRead": true}),
+        )
+        .with_context(|| format!("reading the item back from {}", running.table))?;
+    if old.get("Attributes").is_some() && old["Attributes"] == stored["Item"] {
+        println!("{}", unchanged(&item, &running.table));
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "written into {} (local). Its stream record reaches the stream function within a \
          second: watch the deploy --local terminal, or `cargo xtask logs stream`.",
         running.table
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A write of what the table already holds: no record, and what to do to see one.
+fn unchanged(item: &Value, table: &str) -> String {
+    let id = item["id"]["S"].as_str().unwrap_or_default();
+    format!(
+        "{id} was already in {table} with exactly these values: the write changed nothing. \
+         DynamoDB writes no stream record for a write that changes nothing, so the stream \
+         function gets none. To see a record, write another id (say {}) or change a value.",
+        next_id(id)
+    )
+}
+
+/// `bad-2` after `bad-1`; `x-2` after `x`.
+fn next_id(id: &str) -> String {
+    let digits = id.len() - id.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (stem, number) = id.split_at(id.len() - digits);
+    match number.parse::<u64>() {
+        Ok(n) => format!("{stem}{}", n + 1),
+        Err(_) => format!("{id}-2"),
+    }
 }
 
 fn put_on_aws(step: Step, item: &Value, stage: Option<&str>) -> Result<ExitCode> {
@@ -101,7 +133,7 @@ fn put_on_aws(step: Step, item: &Value, stage: Option<&str>) -> Result<ExitCode>
         None => format!("{service}-{stage}-{logical_id}-"),
     };
     eprintln!("writing the item into the {logical_id} table of stage {stage} on AWS");
-    let status = process::status(
+    let output = process::output_with_heartbeat(
         project::cargo()
             .args([
                 "run",
@@ -113,14 +145,26 @@ fn put_on_aws(step: Step, item: &Value, stage: Option<&str>) -> Result<ExitCode>
                 "--",
             ])
             .args([region, &table, &item.to_string()]),
-        "running the AWS put-item helper",
+        "writing the item on AWS (the first time compiles the AWS SDK)",
+        std::time::Duration::from_secs(5),
     )?;
-    Ok(if status.success() {
-        println!("written. `cargo xtask logs stream` shows what the stream function made of it.");
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    if !output.status.success() {
+        return Ok(ExitCode::FAILURE);
+    }
+    // The helper says `unchanged TABLE` when the table already held exactly this item.
+    let said = String::from_utf8_lossy(&output.stdout);
+    match said
+        .lines()
+        .find_map(|line| line.strip_prefix("unchanged "))
+    {
+        Some(table) => println!("{}", unchanged(item, table)),
+        None => println!(
+            "{}written. `cargo xtask logs stream` shows what the stream function made of it.",
+            said
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 const TYPES: [&str; 10] = ["S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"];
@@ -186,6 +230,13 @@ mod tests {
 
     fn error(text: &str) -> String {
         format!("{:#}", parse_item(text).unwrap_err())
+    }
+
+    #[test]
+    fn the_id_to_try_next_is_named() {
+        assert_eq!(next_id("bad-1"), "bad-2");
+        assert_eq!(next_id("bad-9"), "bad-10");
+        assert_eq!(next_id("x"), "x-2");
     }
 
     #[test]

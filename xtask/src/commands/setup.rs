@@ -62,8 +62,13 @@ pub fn run(options: Options) -> Result<ExitCode> {
     }
     println!("\nInstalling and building (cargo's progress follows):");
     let mut ready = vec![
-        step("both steps and xtask, debug builds", || {
-            cargo(&["build", "--workspace", "--bins"]).map(|()| "built".to_owned())
+        // Each step alone, as `check` and `deploy --local` build it: a build of the whole
+        // workspace unifies other features and would leave them a rebuild to do.
+        step("both steps, debug builds", || {
+            STEPS
+                .iter()
+                .try_for_each(|step| cargo(&["build", "--bins", "--package", step.package]))
+                .map(|()| "built".to_owned())
         }),
         step("the steps' tests", || {
             let mut args = vec!["test", "--no-run"];
@@ -136,7 +141,13 @@ fn checks(aws: bool) -> Vec<(&'static str, Result<String>)> {
     if aws {
         // cargo-lambda comes from PyPI (it brings Zig); the local cloud needs no Python.
         checks.push(("Python 3 with venv", python_with_venv()));
-        checks.push(("Node.js", node::check_node()));
+        checks.push((
+            "Node.js",
+            node::check_node().map(|version| match node::sdk_support_note(&version) {
+                Some(note) => note,
+                None => version,
+            }),
+        ));
         checks.push((
             "AWS credentials",
             aws::require_credentials().map(|()| "found".to_owned()),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::project::{self, TEST_DYNAMODB_ENDPOINT};
+use crate::project::{self, LOCAL_STATE_DIR, TEST_DYNAMODB_ENDPOINT};
 use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use crate::tools::process;
 
@@ -17,6 +17,8 @@ Starts a local DynamoDB (in memory, in this process), then runs
   cargo clippy --workspace --all-targets -- -D warnings
   cargo test --workspace --no-fail-fast
 with the local DynamoDB's address in WORKSHOP_DYNAMODB_ENDPOINT, and stops it at the end.
+The tests' local deployments keep their tables under target/xtask/test-local/, not with
+yours (target/xtask/local/). A failing stage is said at once; the others still run.
 Some tests build Lambda zips or install tools for minutes: a line every 10 s says so.
 
 Usage: cargo xtask test
@@ -47,12 +49,20 @@ pub fn run() -> Result<ExitCode> {
         let status = process::run_with_heartbeat(
             project::cargo()
                 .args(args)
-                .env(TEST_DYNAMODB_ENDPOINT, dynamodb.url()),
+                .env(TEST_DYNAMODB_ENDPOINT, dynamodb.url())
+                // The tests start deployments of the steps with fresh tables: not the learner's.
+                .env(LOCAL_STATE_DIR, project::xtask_dir().join("test-local")),
             &format!("running cargo {}", args[0]),
             Duration::from_secs(10),
         )?;
         if !status.success() {
-            eprintln!("==> {stage}: failed");
+            match stage {
+                "formatting" => eprintln!(
+                    "==> formatting: failed: run `cargo fmt --all` (the files are named above); \
+                     clippy and the tests run now all the same"
+                ),
+                _ => eprintln!("==> {stage}: failed"),
+            }
             failed.push(stage);
         }
     }

@@ -11,7 +11,9 @@ use crate::project::{self, Step, STEPS};
 use crate::tools::process;
 
 pub fn dir(step: &str) -> PathBuf {
-    project::xtask_dir().join("local").join(step)
+    let root = std::env::var_os(project::LOCAL_STATE_DIR)
+        .map_or_else(|| project::xtask_dir().join("local"), PathBuf::from);
+    root.join(step)
 }
 
 pub fn function_log(step: &str, function: &str) -> PathBuf {

@@ -18,8 +18,15 @@ pub fn stage(given: Option<&str>) -> Result<String> {
 }
 
 /// What every AWS command does first: credentials (without them nothing else matters, a stage
-/// name neither), then the stage, printed.
+/// name neither), then the stage, printed; and where the calls go when `AWS_ENDPOINT_URL`
+/// sends them elsewhere than AWS (a company endpoint, LocalStack, an emulated account).
 pub fn credentials_and_stage(given: Option<&str>) -> Result<String> {
+    if let Some(endpoint) = std::env::var_os("AWS_ENDPOINT_URL") {
+        eprintln!(
+            "AWS_ENDPOINT_URL is {}: every AWS call goes there",
+            endpoint.to_string_lossy()
+        );
+    }
     require_credentials()?;
     stage(given)
 }

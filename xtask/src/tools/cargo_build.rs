@@ -38,14 +38,34 @@ impl Crate {
 #[derive(Debug, Clone)]
 pub struct BuildErrors(pub String);
 
+/// What to build besides the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Targets {
+    /// The binary alone (`deploy --local`).
+    Binary,
+    /// The binary and, side by side, the test harness (`check`): two links of a binary with
+    /// the AWS SDK in it, on two cores at once instead of one after the other. Whether the
+    /// tests built is `cargo test`'s to say.
+    BinaryAndTests,
+}
+
 /// Builds the crate's binary and returns its path. `show_progress`: cargo's progress goes to
 /// the terminal (a first build takes minutes); otherwise it is shown only if the build fails
 /// without a compiler error.
 pub fn build_checked(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, BuildErrors>> {
+    build_targets(krate, show_progress, Targets::Binary)
+}
+
+/// [`build_checked`], building `targets`.
+pub fn build_targets(
+    krate: &Crate,
+    show_progress: bool,
+    targets: Targets,
+) -> Result<Result<PathBuf, BuildErrors>> {
     if let Crate::Dir(dir) = krate {
         mirror(dir)?;
     }
-    let built = build_once(krate, show_progress)?;
+    let built = build_once(krate, show_progress, targets)?;
     let Ok(binary) = &built else {
         return Ok(built);
     };
@@ -71,7 +91,7 @@ pub fn build_checked(krate: &Crate, show_progress: bool) -> Result<Result<PathBu
         krate.select(&mut clean);
     }
     process::run(&mut clean, &format!("cargo clean --package {package}"))?;
-    build_once(krate, show_progress)
+    build_once(krate, show_progress, targets)
 }
 
 /// The package name in a crate's Cargo.toml, as cargo reads it.
@@ -96,7 +116,11 @@ fn package_name(dir: &Path) -> Result<String> {
         .with_context(|| format!("{} names no package", dir.join("Cargo.toml").display()))
 }
 
-fn build_once(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, BuildErrors>> {
+fn build_once(
+    krate: &Crate,
+    show_progress: bool,
+    targets: Targets,
+) -> Result<Result<PathBuf, BuildErrors>> {
     let mut command = project::cargo();
     // The compiler's errors are shown as rustc renders them: in colour on a terminal only,
     // so no escape codes reach a pipe or a file.
@@ -106,6 +130,10 @@ fn build_once(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, Buil
         "--message-format=json"
     };
     command.args(["build", "--bins", format]);
+    if targets == Targets::BinaryAndTests {
+        // A test that does not compile must not stop the binary's build.
+        command.args(["--tests", "--keep-going"]);
+    }
     krate.select(&mut command);
     // cargo's own progress on the terminal, or a line every few seconds; either way both
     // pipes are read side by side, so a build that writes much to stderr cannot stall.
@@ -119,22 +147,29 @@ fn build_once(krate: &Crate, show_progress: bool) -> Result<Result<PathBuf, Buil
         .lines()
         .filter_map(|line| serde_json::from_str(line).ok())
         .collect();
-    if output.status.success() {
-        let executable = messages
-            .iter()
-            .filter(|m| m["reason"] == "compiler-artifact")
-            .filter_map(|m| m["executable"].as_str())
-            .next_back();
-        return match executable {
-            Some(path) => Ok(Ok(PathBuf::from(path))),
-            None => bail!("cargo built no binary for {krate:?}"),
-        };
+    // The binary, not the test harness (built from the same target, with `profile.test`).
+    let executable = messages
+        .iter()
+        .filter(|m| m["reason"] == "compiler-artifact" && m["profile"]["test"] != true)
+        .filter_map(|m| m["executable"].as_str())
+        .next_back();
+    if let Some(path) = executable {
+        return Ok(Ok(PathBuf::from(path)));
     }
-    let errors: Vec<&str> = messages
+    if output.status.success() {
+        bail!("cargo built no binary for {krate:?}");
+    }
+    // The binary and its tests are compiled apart: an error in both is said once.
+    let mut errors: Vec<&str> = Vec::new();
+    for rendered in messages
         .iter()
         .filter(|m| m["reason"] == "compiler-message" && m["message"]["level"] == "error")
         .filter_map(|m| m["message"]["rendered"].as_str())
-        .collect();
+    {
+        if !errors.contains(&rendered) {
+            errors.push(rendered);
+        }
+    }
     const SHOWN: usize = 3;
     let mut text: String = errors.iter().take(SHOWN).copied().collect();
     if errors.len() > SHOWN {

@@ -13,6 +13,9 @@ use crate::tools::process;
 
 const NODE_AT_LEAST: (u32, u32) = (20, 19);
 
+/// The Node.js from which AWS's SDK for JavaScript releases of January 2027 on are supported.
+const NODE_SDK_SUPPORTED: u32 = 22;
+
 /// `serverless` (osls) run in the step's directory, telemetry and notifications off.
 pub fn serverless(step: Step) -> Result<Command> {
     let bin = ensure_osls()?;
@@ -21,7 +24,43 @@ pub fn serverless(step: Step) -> Result<Command> {
         .current_dir(step.dir())
         .env("SLS_TELEMETRY_DISABLED", "1")
         .env("SLS_NOTIFICATIONS_MODE", "off");
+    if node_major().is_some_and(|major| major < NODE_SDK_SUPPORTED) {
+        // The pinned framework's SDK runs on Node 20, and warns at every command, in eight
+        // lines, that later SDKs will not; `setup --aws` says it once instead.
+        command.env("AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED", "true");
+    }
     Ok(command)
+}
+
+/// What `setup --aws` says of a Node.js older than 22, once.
+pub fn sdk_support_note(version: &str) -> Option<String> {
+    let major: u32 = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()?
+        .parse()
+        .ok()?;
+    (major < NODE_SDK_SUPPORTED).then(|| {
+        format!(
+            "{version} runs the workshop's pinned Serverless Framework; AWS's SDK for \
+             JavaScript releases from January 2027 on need Node.js {NODE_SDK_SUPPORTED} (the \
+             workshop pins earlier ones, and xtask silences the SDK's warning about it). Node.js \
+             {NODE_SDK_SUPPORTED} is the better choice when you install one"
+        )
+    })
+}
+
+/// The major version of the `node` on PATH.
+fn node_major() -> Option<u32> {
+    let output = process::output(Command::new("node").arg("--version"), "running node").ok()?;
+    let version = String::from_utf8_lossy(&output.stdout);
+    version
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn serverless_bin() -> PathBuf {

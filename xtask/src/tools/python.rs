@@ -48,6 +48,12 @@ pub fn venv_bin_dir() -> PathBuf {
         .unwrap_or_else(venv_dir)
 }
 
+/// The venv's own Python (the tests read the emulated AWS account with the boto3 that moto
+/// brings into it).
+pub fn venv_python() -> PathBuf {
+    venv_bin("python")
+}
+
 fn venv_dir() -> PathBuf {
     project::xtask_dir().join("venv")
 }

@@ -1,17 +1,28 @@
 //! Saves in a step's directory, one [`Change`] per burst: an editor's save is several events
-//! (write, rename, chmod), and a "save all" touches several files at once. Reads are no
-//! change: xtask reads the files itself.
+//! (write, rename, chmod), and a "save all" touches several files at once. Only the files a
+//! step is made of count, and only when their content changed: reads, editors' and tools'
+//! scratch files, and a save that changes nothing are no change.
+//!
+//! Some file systems send no events (WSL 2 on a Windows drive, network and container mounts):
+//! `--poll` watches by reading the files; without it, the files are still compared every few
+//! seconds, and a change no event announced is reported as such, so the learner can be told.
 
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use notify::event::{AccessKind, AccessMode};
-use notify::{Event, EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+use notify::{Event, EventKind, RecursiveMode, Watcher};
 
 /// Events closer together than this are one save.
 const QUIET: Duration = Duration::from_millis(200);
+/// How often the files are compared when no event came (a file system that sends none).
+const COMPARE_EVERY: Duration = Duration::from_secs(2);
+/// How often `--poll` reads the files.
+const POLL_EVERY: Duration = Duration::from_millis(500);
 
 /// What a burst of saves changed, in the files a step is made of.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,34 +33,42 @@ pub struct Change {
     pub code: bool,
     /// The changed files, relative to the step (`src/stream.rs`), for the learner.
     pub files: Vec<String>,
+    /// Found by comparing the files, with no event from the file system: saves may be seen
+    /// late here, and `--poll` would see them at once.
+    pub unannounced: bool,
+}
+
+/// Whether a path under the step (`src/stream.rs`) is one of the files it is made of:
+/// serverless.yml, Cargo.toml, and under src/ the Rust sources and their JSON fixtures (which
+/// `include_str!` reads). Not editors' swap, backup, lock and probe files (`.stream.rs.swp`,
+/// `stream.rs~`, `.#stream.rs`, `#stream.rs#`, vim's `4913`), nor `sed -i`'s `sedXXXXXX`.
+pub fn is_step_file(relative: &str) -> bool {
+    let relative = relative.replace('\\', "/");
+    if relative == "serverless.yml" || relative == "Cargo.toml" {
+        return true;
+    }
+    let Some(inside) = relative.strip_prefix("src/") else {
+        return false;
+    };
+    let name = inside.rsplit('/').next().unwrap_or_default();
+    let scratch = name.starts_with('.') || name.starts_with('#') || name.ends_with('~');
+    let source = [".rs", ".json", ".yml", ".yaml", ".toml"]
+        .iter()
+        .any(|extension| name.ends_with(extension));
+    source && !scratch
 }
 
 impl Change {
-    /// The files of a step among `paths` (absolute, under `dir`); editors' swap and backup
-    /// files, target/ and .serverless/ are not part of it.
-    pub fn of(dir: &Path, paths: &[PathBuf]) -> Change {
-        let mut change = Change::default();
-        for path in paths {
-            let Ok(relative) = path.strip_prefix(dir) else {
-                continue;
-            };
-            let text = relative.to_string_lossy().replace('\\', "/");
-            let is_yml = text == "serverless.yml";
-            // Anything under src/ (a fixture that `include_str!` reads, too), but not an
-            // editor's swap, backup or probe file (`.stream.rs.swp`, `stream.rs~`, vim's 4913).
-            let name = relative
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let scratch = name.starts_with('.') || name.ends_with('~') || name == "4913";
-            let is_code = text == "Cargo.toml" || (text.starts_with("src/") && !scratch);
-            if !(is_yml || is_code) {
-                continue;
-            }
-            change.serverless_yml |= is_yml;
-            change.code |= is_code;
-            if !change.files.contains(&text) {
-                change.files.push(text);
+    fn of(files: Vec<String>, unannounced: bool) -> Change {
+        let mut change = Change {
+            unannounced,
+            ..Change::default()
+        };
+        for file in files {
+            change.serverless_yml |= file == "serverless.yml";
+            change.code |= file != "serverless.yml";
+            if !change.files.contains(&file) {
+                change.files.push(file);
             }
         }
         change.files.sort();
@@ -61,21 +80,97 @@ impl Change {
     }
 }
 
+/// The step's files and a hash of each one's content.
+type Fingerprints = BTreeMap<String, u64>;
+
+fn fingerprints(dir: &Path) -> Fingerprints {
+    let mut found = Fingerprints::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(current) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&current) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(relative) = relative(dir, &path) else {
+                continue;
+            };
+            if path.is_dir() {
+                // The step's own files only: never its target/ or node_modules/.
+                if relative == "src" || relative.starts_with("src/") {
+                    stack.push(path);
+                }
+            } else if is_step_file(&relative) {
+                if let Some(hash) = content_hash(&path) {
+                    found.insert(relative, hash);
+                }
+            }
+        }
+    }
+    found
+}
+
+fn relative(dir: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(dir).ok()?;
+    Some(relative.to_string_lossy().replace('\\', "/"))
+}
+
+fn content_hash(path: &Path) -> Option<u64> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    Some(hasher.finish())
+}
+
 #[derive(Debug)]
 pub struct StepWatcher {
     dir: PathBuf,
     events: Receiver<notify::Result<Event>>,
-    _watcher: RecommendedWatcher,
+    _watcher: SomeWatcher,
+    /// The files as they were at the last change.
+    known: Fingerprints,
+    last_compared: Instant,
+    polling: bool,
+}
+
+/// The system's change events, or reading the files (`--poll`).
+#[derive(Debug)]
+enum SomeWatcher {
+    Events(notify::RecommendedWatcher),
+    Polling(notify::PollWatcher),
+}
+
+impl SomeWatcher {
+    fn watch(&mut self, path: &Path, mode: RecursiveMode) -> notify::Result<()> {
+        match self {
+            SomeWatcher::Events(watcher) => watcher.watch(path, mode),
+            SomeWatcher::Polling(watcher) => watcher.watch(path, mode),
+        }
+    }
 }
 
 impl StepWatcher {
-    /// Watches `dir` and everything under it.
-    pub fn new(dir: &Path) -> Result<Self> {
+    /// Watches `dir` (its serverless.yml, Cargo.toml and src/); `poll`: by reading the files
+    /// every half second instead of by the system's change events.
+    pub fn new(dir: &Path, poll: bool) -> Result<Self> {
         let dir = dir
             .canonicalize()
             .with_context(|| format!("opening {}", dir.display()))?;
         let (sender, events) = mpsc::channel();
-        let mut watcher = notify::recommended_watcher(sender).context("starting a file watcher")?;
+        let mut watcher = match poll {
+            true => SomeWatcher::Polling(
+                notify::PollWatcher::new(
+                    sender,
+                    notify::Config::default()
+                        .with_poll_interval(POLL_EVERY)
+                        .with_compare_contents(true),
+                )
+                .context("starting a file watcher that polls")?,
+            ),
+            false => SomeWatcher::Events(
+                notify::recommended_watcher(sender).context("starting a file watcher")?,
+            ),
+        };
         // The step's own files only: a copy's target/ or node_modules/ would take thousands
         // of the system's watches.
         watcher
@@ -87,17 +182,40 @@ impl StepWatcher {
                 .watch(&src, RecursiveMode::Recursive)
                 .with_context(|| format!("watching {} for changes", src.display()))?;
         }
+        let known = fingerprints(&dir);
         Ok(Self {
             dir,
             events,
             _watcher: watcher,
+            known,
+            last_compared: Instant::now(),
+            polling: poll,
         })
+    }
+
+    /// The files whose content differs from what was known, now known.
+    fn changed_files(&mut self) -> Vec<String> {
+        let now = fingerprints(&self.dir);
+        let changed = now
+            .iter()
+            .filter(|(file, hash)| self.known.get(*file) != Some(hash))
+            .map(|(file, _)| file.clone())
+            .chain(
+                self.known
+                    .keys()
+                    .filter(|file| !now.contains_key(*file))
+                    .cloned(),
+            )
+            .collect();
+        self.known = now;
+        self.last_compared = Instant::now();
+        changed
     }
 
     /// The next change to the step's files, waiting at most `timeout` for it to begin; a
     /// change ends after [`QUIET`] without events.
-    pub fn next(&self, timeout: Duration) -> Result<Option<Change>> {
-        let mut paths = Vec::new();
+    pub fn next(&mut self, timeout: Duration) -> Result<Option<Change>> {
+        let mut announced = false;
         let mut wait = timeout;
         loop {
             let started = Instant::now();
@@ -107,13 +225,13 @@ impl StepWatcher {
                     // sources itself): only writes, creations, renames and removals count.
                     let read = matches!(event.kind, EventKind::Access(kind)
                         if kind != AccessKind::Close(AccessMode::Write));
-                    if !read {
-                        let change = Change::of(&self.dir, &event.paths);
-                        if !change.is_empty() {
-                            paths.extend(event.paths);
-                            wait = QUIET;
-                            continue;
-                        }
+                    let ours = event.paths.iter().any(|path| {
+                        relative(&self.dir, path).is_some_and(|file| is_step_file(&file))
+                    });
+                    if !read && ours {
+                        announced = true;
+                        wait = QUIET;
+                        continue;
                     }
                     // An event that is no change does not restart the quiet time.
                     wait = wait.saturating_sub(started.elapsed());
@@ -123,68 +241,113 @@ impl StepWatcher {
                 Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
             }
         }
-        let change = Change::of(&self.dir, &paths);
+        // Without an event, the files are compared now and then: a file system that sends
+        // none (or loses some) still has its saves seen.
+        let compare = announced || (!self.polling && self.last_compared.elapsed() >= COMPARE_EVERY);
+        if !compare {
+            return Ok(None);
+        }
+        let change = Change::of(self.changed_files(), !announced);
         Ok((!change.is_empty()).then_some(change))
     }
 
     /// Waits for the next change to the step's files.
-    pub fn wait(&self) -> Result<Change> {
+    pub fn wait(&mut self) -> Result<Change> {
         loop {
-            if let Some(change) = self.next(Duration::from_secs(3600))? {
+            if let Some(change) = self.next(COMPARE_EVERY)? {
                 return Ok(change);
             }
         }
     }
 }
 
+/// What to tell a learner whose saves the file system did not announce.
+pub const NO_EVENTS_HINT: &str = "the file system sent no change event for this save (WSL 2 \
+     on a Windows drive, a network or container mount?): saves may be seen seconds late; \
+     `--poll` watches by reading the files instead";
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn only_the_files_a_step_is_built_from_are_a_change() {
-        let dir = Path::new("/w/6-streams");
-        let paths: Vec<PathBuf> = [
+    fn only_the_files_a_step_is_built_from_count() {
+        for file in [
+            "serverless.yml",
+            "Cargo.toml",
             "src/stream.rs",
+            "src/fixtures/insert.json",
+        ] {
+            assert!(is_step_file(file), "{file}");
+        }
+        for file in [
             "src/.stream.rs.swp",
             "src/stream.rs~",
             "src/4913",
-            "src/fixtures/insert.json",
+            "src/sedjosnXN",
+            "src/.#stream.rs",
+            "src/#stream.rs#",
+            "src/stream.rs.orig",
             "target/debug/x",
             ".serverless/cloudformation-template-update-stack.json",
             "README.md",
-            "serverless.yml",
-            "src/stream.rs",
-        ]
-        .iter()
-        .map(|p| dir.join(p))
-        .chain([PathBuf::from("/elsewhere/src/main.rs")])
-        .collect();
-        assert_eq!(
-            Change::of(dir, &paths),
-            Change {
-                serverless_yml: true,
-                code: true,
-                files: vec![
-                    "serverless.yml".into(),
-                    "src/fixtures/insert.json".into(),
-                    "src/stream.rs".into()
-                ],
-            }
-        );
-        assert!(Change::of(dir, &[dir.join("README.md")]).is_empty());
-        let manifest = Change::of(dir, &[dir.join("Cargo.toml")]);
-        assert!(manifest.code && !manifest.serverless_yml);
+            "serverless.yml~",
+        ] {
+            assert!(!is_step_file(file), "{file}");
+        }
+    }
+
+    fn step_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("xtask-watch-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        std::fs::write(dir.join("src/stream.rs"), "// first").unwrap();
+        dir
     }
 
     #[test]
-    fn a_save_is_seen() {
-        let dir = std::env::temp_dir().join(format!("xtask-watch-{}", std::process::id()));
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        let watcher = StepWatcher::new(&dir).unwrap();
+    fn a_save_is_seen_and_a_save_that_changes_nothing_is_not() {
+        let dir = step_dir("save");
+        let mut watcher = StepWatcher::new(&dir, false).unwrap();
         std::fs::write(dir.join("src/stream.rs"), "// saved").unwrap();
         let change = watcher.next(Duration::from_secs(5)).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(change.map(|c| c.files), Some(vec!["src/stream.rs".into()]));
+        // The same content again, and a tool's scratch file: nothing.
+        std::fs::write(dir.join("src/stream.rs"), "// saved").unwrap();
+        std::fs::write(dir.join("src/sedAb12Cd"), "x").unwrap();
+        assert_eq!(watcher.next(Duration::from_secs(1)).unwrap(), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn polling_sees_a_save() {
+        let dir = step_dir("poll");
+        let mut watcher = StepWatcher::new(&dir, true).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        std::fs::write(dir.join("src/stream.rs"), "// polled").unwrap();
+        let started = Instant::now();
+        let mut change = None;
+        while change.is_none() && started.elapsed() < Duration::from_secs(5) {
+            change = watcher.next(Duration::from_millis(500)).unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        let change = change.expect("polling saw the save");
+        assert_eq!(change.files, vec!["src/stream.rs".to_owned()]);
+        assert!(!change.unannounced);
+    }
+
+    /// A watcher that gets no event (as on a file system that sends none) still finds the
+    /// save by comparing the files, and says that no event announced it.
+    #[test]
+    fn a_save_no_event_announced_is_found_and_said() {
+        let dir = step_dir("silent");
+        let mut watcher = StepWatcher::new(&dir, false).unwrap();
+        // The save happens where the watcher hears nothing of it: its known contents change.
+        watcher.known.insert("src/stream.rs".to_owned(), 0);
+        watcher.last_compared = Instant::now() - COMPARE_EVERY;
+        let change = watcher.next(Duration::from_millis(10)).unwrap().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(change.files, vec!["src/stream.rs".to_owned()]);
+        assert!(change.unannounced);
     }
 }

@@ -45,6 +45,13 @@ impl Deployment {
         Self::start_with(step, &[step])
     }
 
+    /// `deploy --local STEP` with no local state at all: a learner's very first run.
+    pub fn start_first(step: &str) -> Deployment {
+        let guard = one_at_a_time(step);
+        let _ = std::fs::remove_dir_all(state::dir(step));
+        Self::start_holding(guard, step, &[step])
+    }
+
     /// `deploy --local --watch --dir DIR`: a copy of a step, outside the workspace.
     pub fn start_watching(dir: &Path) -> Deployment {
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
@@ -63,7 +70,14 @@ impl Deployment {
     }
 
     fn start_with(name: &str, args: &[&str]) -> Deployment {
-        let guard = one_at_a_time(name);
+        Self::start_holding(one_at_a_time(name), name, args)
+    }
+
+    fn start_holding(
+        guard: std::sync::MutexGuard<'static, ()>,
+        name: &str,
+        args: &[&str],
+    ) -> Deployment {
         let port = xtask::tools::server::free_port().unwrap();
         let mut process = Command::new(env!("CARGO_BIN_EXE_xtask"))
             .args(["deploy", "--local", "--port", &port.to_string()])

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses part of it
 #![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
 
+pub mod aws;
 pub mod deployment;
 
 use std::path::{Path, PathBuf};
@@ -68,43 +69,6 @@ pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
-/// The exercise's manifest as a crate of its own (outside the workspace), with the
-/// workspace's pinned versions, so the shared target directory's builds serve it. Each
-/// attempt has its own package name: attempts built side by side keep their own binaries.
-fn standalone_manifest(root: &Path, package: &str) -> String {
-    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
-    let exercise = std::fs::read_to_string(root.join("6-streams/Cargo.toml")).unwrap();
-    let section = |text: &str, name: &str| -> Vec<String> {
-        text.lines()
-            .skip_while(|l| *l != name)
-            .skip(1)
-            .take_while(|l| !l.starts_with('['))
-            .filter(|l| !l.trim().is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
-    let pinned = section(&workspace, "[workspace.dependencies]");
-    let dependencies: Vec<String> = section(&exercise, "[dependencies]")
-        .iter()
-        .map(|line| {
-            let name = line.trim_end_matches(".workspace = true");
-            let line = pinned
-                .iter()
-                .find(|p| p.starts_with(&format!("{name} =")))
-                .unwrap();
-            line.replace(
-                "path = \"shared\"",
-                &format!("path = {:?}", root.join("shared")),
-            )
-        })
-        .collect();
-    format!(
-        "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\n{}\n",
-        dependencies.join("\n")
-    )
-}
-
 /// A learner's attempt: the solution's serverless.yml, the exercise's main.rs and the given
 /// stream.rs, in a fresh directory. Removed when dropped.
 #[derive(Debug)]
@@ -141,7 +105,11 @@ impl Attempt {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("src")).unwrap();
         let package = format!("streams-{name}");
-        std::fs::write(dir.join("Cargo.toml"), standalone_manifest(root, &package)).unwrap();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            xtask::target::standalone_manifest(&package).unwrap(),
+        )
+        .unwrap();
         std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
         std::fs::write(dir.join("serverless.yml"), serverless_yml).unwrap();
         std::fs::write(dir.join("src/main.rs"), main_rs).unwrap();

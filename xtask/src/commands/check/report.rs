@@ -12,10 +12,12 @@ pub enum Item {
     Handler,
     Failures,
     Tests,
+    /// Never fails, warns: `cargo xtask test` (and CI) refuse unformatted code.
+    Formatted,
 }
 
 impl Item {
-    pub const ALL: [Item; 7] = [
+    pub const ALL: [Item; 8] = [
         Item::Parses,
         Item::Stream,
         Item::Function,
@@ -23,6 +25,7 @@ impl Item {
         Item::Handler,
         Item::Failures,
         Item::Tests,
+        Item::Formatted,
     ];
     /// The items that need no build: `--only config`.
     pub const CONFIG: [Item; 3] = [Item::Parses, Item::Stream, Item::Function];
@@ -37,7 +40,13 @@ impl Item {
             Item::Handler => "handler",
             Item::Failures => "failures",
             Item::Tests => "tests",
+            Item::Formatted => "formatted",
         }
+    }
+
+    /// Whether it can fail (a ✗), or only warn.
+    pub fn can_fail(self) -> bool {
+        self != Item::Formatted
     }
 
     /// The checklist line.
@@ -50,6 +59,7 @@ impl Item {
             Item::Handler => "the stream handler logs each change as plain values",
             Item::Failures => "the stream handler reports the records it cannot handle",
             Item::Tests => "the step's tests pass",
+            Item::Formatted => "the step's code is formatted as `cargo fmt` formats it",
         }
     }
 }
@@ -111,6 +121,10 @@ impl Finding {
 
     pub fn fails(&self) -> bool {
         matches!(self.status, Status::Fail | Status::Skipped)
+    }
+
+    pub fn warns(&self) -> bool {
+        self.status == Status::Warn
     }
 
     /// The finding as the checklist prints it.

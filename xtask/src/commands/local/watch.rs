@@ -18,6 +18,8 @@ pub struct Rebuilds {
     /// serverless.yml was saved with code that does not build: it is read once the code
     /// builds (it may name a handler only the new code has).
     yml_waiting: bool,
+    /// The learner was told that the file system sends no change events.
+    told_no_events: bool,
 }
 
 impl Rebuilds {
@@ -31,6 +33,10 @@ impl Rebuilds {
         api_url: &str,
     ) {
         say(&format!("{} saved", change.files.join(", ")));
+        if change.unannounced && !self.told_no_events {
+            self.told_no_events = true;
+            say(crate::tools::watch::NO_EVENTS_HINT);
+        }
         self.yml_waiting |= change.serverless_yml;
         if change.code && !self.rebuild(target, service) {
             if self.yml_waiting {

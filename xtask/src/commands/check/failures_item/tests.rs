@@ -8,7 +8,7 @@ const USERS_LOGGED: &str = " INFO value is now {\"id\":\"check-10\",\"name\":\"A
      INFO value is now {\"id\":\"check-11\",\"name\":\"Grace Hopper\"}\n";
 
 fn verdict(answer: Value, log: &str) -> Finding {
-    judge_answer(answer.to_string().as_bytes(), log, &sent())
+    judge_answer(answer.to_string().as_bytes(), log, &sent(), true)
 }
 
 fn failures(numbers: &[u32]) -> Value {
@@ -86,5 +86,39 @@ fn a_panic_and_an_error_are_told_apart() {
             "the handler failed the whole batch (invalid type: number, expected a string)"
         ),
         "{errored:?}"
+    );
+}
+
+/// A handler that logs users in another form (`{:?}`) fails the item above; here its
+/// reporting is right, so this item says it waits for that one instead of a second ✗.
+#[test]
+fn users_not_logged_as_json_wait_for_the_handler_item() {
+    let debug_log = " INFO User { id: \"check-10\", name: \"Ada Lovelace\" }\n";
+    let finding = judge_answer(
+        failures(&[3]).to_string().as_bytes(),
+        debug_log,
+        &sent(),
+        false,
+    );
+    assert_eq!(
+        finding.status,
+        super::super::report::Status::Skipped,
+        "{finding:?}"
+    );
+    assert!(
+        finding.hint[0].starts_with("first log the users as JSON"),
+        "{finding:?}"
+    );
+    // Its own mistakes are still its own.
+    let finding = judge_answer(
+        failures(&[1]).to_string().as_bytes(),
+        debug_log,
+        &sent(),
+        false,
+    );
+    assert_eq!(
+        finding.status,
+        super::super::report::Status::Fail,
+        "{finding:?}"
     );
 }
