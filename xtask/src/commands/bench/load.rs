@@ -10,10 +10,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::lambda::running;
 use crate::tools::chromium::Browser;
 use crate::tools::process::Owned;
 use crate::tools::server::free_port;
+
+/// Where the bench's deployment keeps its table and logs: not with the learner's.
+fn state_root() -> std::path::PathBuf {
+    crate::project::xtask_dir().join("bench-local")
+}
 
 /// Clients side by side, and PUTs per client; `console`: the deployment's console page is
 /// open in a headless Chromium the whole time (what a page costs the service).
@@ -23,7 +27,9 @@ pub fn run(clients: usize, puts_per_client: usize, console: bool) -> Result<Exit
     eprintln!("starting `cargo xtask deploy --local 7-finish` on port {port}");
     let mut command = Command::new(&xtask);
     command
-        .args(["deploy", "--local", "7-finish", "--port", &port.to_string()])
+        .args(["deploy", "--local", "7-finish", "--fresh", "--port", &port.to_string()])
+        // Its own table: 2,000 load users never go into the learner's.
+        .env(crate::project::LOCAL_STATE_DIR, state_root())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -67,7 +73,7 @@ pub fn run(clients: usize, puts_per_client: usize, console: bool) -> Result<Exit
     });
 
     let expected = clients * puts_per_client;
-    let log = running::function_log("7-finish", "stream");
+    let log = state_root().join("7-finish").join("stream.log");
     let (mut lost, mut duplicated) = (expected, 0);
     let waiting = Instant::now();
     while waiting.elapsed() < Duration::from_secs(60) {
