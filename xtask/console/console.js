@@ -117,6 +117,7 @@ const handlers = {
       : element("p", "answer", failures.length
         ? "answered: " + failures.length + " reported as failed"
         : "answered: ok");
+    if (event.kept) head.append(element("span", "tag kept", "kept in " + event.kept));
     card.dataset.requestId = event.requestId || "";
     card.append(head, records, answer, element("p", "story", event.line), logList(event.requestId));
     addCard("batches", card);
@@ -136,6 +137,19 @@ const handlers = {
     }
   },
 
+
+  queue(event) {
+    $("queue-name").textContent = "queue " + event.queue;
+    $("queue").replaceChildren(...event.messages.map((message) => {
+      const info = message.DDBStreamBatchInfo || {};
+      const range = info.startSequenceNumber === info.endSequenceNumber
+        ? "sequence " + info.startSequenceNumber
+        : "sequences " + info.startSequenceNumber + ".." + info.endSequenceNumber;
+      return element("li", "", message.timestamp + " " + message.requestContext.condition
+        + ": " + info.batchSize + (info.batchSize === 1 ? " record, " : " records, ") + range);
+    }));
+    $("queue-empty").hidden = event.messages.length > 0;
+  },
 
   table(event) {
     const rows = event.items.map((item) => {

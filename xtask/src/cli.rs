@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use crate::commands::{
-    bench, build, check, deploy, local, logs, put_item, remove, screenshots, setup, sls, test,
+    bench, build, check, deploy, failures, local, logs, put_item, remove, screenshots, setup, sls,
+    test,
 };
 use anyhow::Result;
 use pico_args::Arguments;
@@ -19,6 +20,7 @@ Commands:
   build    the step's Lambda zip
   check    where your step stands, checked against the solution
   deploy   deploy the step to AWS, or run it on this machine with --local
+  failures what the stream's retries gave up on, kept by its on-failure destination (--replay)
   logs     a function's logs, local or on AWS
   put-item write one raw item into the step's table (a record the stream function cannot handle)
   remove   remove the step's stack from AWS
@@ -80,6 +82,13 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
                 }),
                 false => deploy::run(o),
             },
+        ),
+        Some("failures") => command_with(
+            args,
+            help,
+            failures::HELP,
+            failures::Options::parse,
+            failures::run,
         ),
         Some("logs") => command_with(args, help, logs::HELP, logs::Options::parse, logs::run),
         Some("put-item") => command_with(

@@ -4,6 +4,7 @@ pub(crate) mod bench;
 pub(crate) mod build;
 pub(crate) mod check;
 pub(crate) mod deploy;
+pub(crate) mod failures;
 pub(crate) mod local;
 pub(crate) mod logs;
 pub(crate) mod put_item;

@@ -144,6 +144,47 @@ fn the_aws_path_deploys_writes_shows_logs_and_removes() {
         assert!(said.contains(&expected), "{expected:?} not in:\n{said}");
     }
 
+    // failures --aws: the deployed queue's messages listed, the records looked for in the
+    // stream (this emulated account empties its streams, so they are not found), and a replay
+    // that cannot read them keeps the message.
+    let queue_url = physical(&stack, "SkippedRecords");
+    let message = json!({
+        "requestContext": {"requestId": "r-1",
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:user-management-service-awspath-stream",
+            "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+        "version": "1.0", "timestamp": "2026-12-02T08:40:00.000Z",
+        "DDBStreamBatchInfo": {"shardId": "shardId-00000001-x", "startSequenceNumber": "100",
+            "endSequenceNumber": "100", "approximateArrivalOfFirstRecord": "2026-12-02T08:39:58Z",
+            "approximateArrivalOfLastRecord": "2026-12-02T08:39:58Z", "batchSize": 1,
+            "streamArn": stack["tables"][table]["stream_arn"]}
+    });
+    account.read(&["send", queue_url, &message.to_string()]);
+    let listed = account.xtask_stdout(&["failures", "7-finish", "--aws", "--stage", FINISH_STAGE]);
+    assert!(listed.contains(": 1 message\n"), "{listed}");
+    assert!(
+        listed.contains(
+            "2026-12-02T08:40:00.000Z RetryAttemptsExhausted after 4 invocations: 1 record, \
+             sequence 100"
+        ),
+        "{listed}"
+    );
+    let replayed = account.xtask(&[
+        "failures",
+        "7-finish",
+        "--aws",
+        "--stage",
+        FINISH_STAGE,
+        "--replay",
+    ]);
+    let text = String::from_utf8_lossy(&replayed.stdout);
+    assert_eq!(replayed.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("1. still failing (its records could not be read): kept in the queue"),
+        "{text}"
+    );
+    assert_eq!(account.read(&["queue-size", queue_url]), 1);
+
     // The artifact that was deployed is the artifact that runs.
     run_the_deployed_bootstrap(&account, &stack_name(FINISH_STAGE));
 
@@ -213,6 +254,14 @@ fn assert_finish_deployed(stack: &Value) {
         json!(["ReportBatchItemFailures"])
     );
     assert_eq!(mapping["starting_position"], "TRIM_HORIZON");
+    let queue_arn = mapping["destination"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no on-failure destination: {mapping}"));
+    assert!(
+        queue_arn.starts_with("arn:aws:sqs:us-east-1:")
+            && queue_arn.contains(":user-management-service-awspath-SkippedRecords-"),
+        "{queue_arn}"
+    );
 
     // Least privilege, from the deployed role: the table's three actions on the table, the
     // stream's four on the stream, and only the log groups with a wildcard.
@@ -288,6 +337,13 @@ fn assert_finish_deployed(stack: &Value) {
         ]),
         "{grants:#?}"
     );
+    // The on-failure destination: sending to that queue, and no other of SQS.
+    assert!(granted("sqs:SendMessage", queue_arn), "{grants:#?}");
+    for (actions, resources) in &grants {
+        if actions.iter().any(|a| a.starts_with("sqs:")) {
+            assert_eq!(resources, &[queue_arn.to_owned()], "{grants:#?}");
+        }
+    }
     assert!(role["attached"].as_array().unwrap().is_empty(), "{role:#}");
 
     let api: BTreeSet<&str> = stack["api"]

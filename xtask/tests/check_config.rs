@@ -20,7 +20,14 @@ const FUNCTION: &str = "  stream:
           functionResponseType: ReportBatchItemFailures
           maximumRetryAttempts: 3
           bisectBatchOnFunctionError: true
+          destinations:
+            onFailure:
+              arn: !GetAtt SkippedRecords.Arn
+              type: sqs
 ";
+
+/// The queue of the README's last section, added after the table (the file's last resource).
+const QUEUE: &str = "    SkippedRecords:\n      Type: AWS::SQS::Queue\n";
 
 /// The exercise's serverless.yml with each TODO block (the comment lines) replaced.
 fn attempt(stream: &str, function: &str) -> String {
@@ -53,7 +60,11 @@ fn attempt(stream: &str, function: &str) -> String {
         }
     }
     assert!(out != exercise, "the TODO markers moved: update this test");
-    out
+    assert!(
+        exercise.trim_end().ends_with("changed item."),
+        "the table is no longer the last resource: update this test"
+    );
+    out + QUEUE
 }
 
 struct Verdict {
@@ -100,6 +111,13 @@ fn assert_passes(yml: &str) -> Verdict {
         "{}",
         verdict.stdout
     );
+    assert!(
+        verdict
+            .stdout
+            .contains(&format!("  ✓ {DESTINATION_LINE}\n")),
+        "{}",
+        verdict.stdout
+    );
     verdict
 }
 
@@ -123,6 +141,7 @@ fn assert_fails(yml: &str, title: &str, hint: &str) {
 
 const STREAM_LINE: &str = "the table has a stream with new and old images";
 const FUNCTION_LINE: &str = "a function runs stream.handler on the table's stream";
+const DESTINATION_LINE: &str = "what the stream skips goes to an on-failure destination";
 
 #[test]
 fn the_pristine_exercise_fails_on_both_configuration_items() {
@@ -168,7 +187,7 @@ fn other_right_spellings_pass() {
     handler: stream.handler
     memorySize: 256
     events:
-      - stream: {type: dynamodb, arn: {'Fn::GetAtt': [Table, StreamArn]}, batchSize: 5, startingPosition: LATEST, enabled: true, functionResponseType: ReportBatchItemFailures, maximumRetryAttempts: 1, bisectBatchOnFunctionError: true}
+      - stream: {type: dynamodb, arn: {'Fn::GetAtt': [Table, StreamArn]}, batchSize: 5, startingPosition: LATEST, enabled: true, functionResponseType: ReportBatchItemFailures, maximumRetryAttempts: 1, bisectBatchOnFunctionError: true, destinations: {onFailure: {arn: !GetAtt SkippedRecords.Arn, type: sqs}}}
 ";
     assert_passes(&attempt(STREAM, function));
     // Block list and a flow-style view type mapping.
@@ -409,4 +428,57 @@ fn regex_free_dir(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
+}
+
+#[test]
+fn a_stream_event_without_a_destination_fails_and_names_the_last_section() {
+    let function = FUNCTION.split("          destinations:").next().unwrap();
+    assert_fails(
+        &attempt(STREAM, function),
+        DESTINATION_LINE,
+        "the stream event of stream has no on-failure destination: after its last retry Lambda \
+         drops a record for good. Give the event `destinations: onFailure:` with the ARN of an \
+         SQS queue of resources (`arn: !GetAtt SkippedRecords.Arn`, `type: sqs`) (README, \
+         \"Keep what the stream skips\")",
+    );
+}
+
+#[test]
+fn a_destination_of_another_kind_fails() {
+    let function = FUNCTION.replace("type: sqs", "type: lambda");
+    assert_fails(
+        &attempt(STREAM, &function),
+        DESTINATION_LINE,
+        "onFailure has `type: lambda`: a stream event's on-failure destination is an SQS queue \
+         (`type: sqs`) or an SNS topic (`type: sns`) (README, \"Keep what the stream skips\")",
+    );
+}
+
+#[test]
+fn an_intrinsic_arn_without_a_type_fails() {
+    let function = FUNCTION.replace("\n              type: sqs", "");
+    assert_fails(
+        &attempt(STREAM, &function),
+        DESTINATION_LINE,
+        "onFailure's arn comes from SkippedRecords (an intrinsic): the framework cannot tell \
+         from it whether that is a queue or a topic, and refuses it: add `type: sqs` beside the \
+         arn (README, \"Keep what the stream skips\")",
+    );
+}
+
+#[test]
+fn a_queue_named_by_ref_or_missing_fails() {
+    let by_ref = FUNCTION.replace("!GetAtt SkippedRecords.Arn", "!Ref SkippedRecords");
+    assert_fails(
+        &attempt(STREAM, &by_ref),
+        DESTINATION_LINE,
+        "`!Ref SkippedRecords` is the queue's URL, not its ARN: use `!GetAtt SkippedRecords.Arn`",
+    );
+    let elsewhere = FUNCTION.replace("SkippedRecords.Arn", "Failures.Arn");
+    assert_fails(
+        &attempt(STREAM, &elsewhere),
+        DESTINATION_LINE,
+        "onFailure's arn names Failures, which is not under resources.Resources: add the queue \
+         there (`Failures: {Type: AWS::SQS::Queue}`) (README, \"Keep what the stream skips\")",
+    );
 }

@@ -266,8 +266,13 @@ pub(super) fn check(
                 .flatten();
             emit(finding.with_diff(diff), &mut findings);
         }
+        let destination = config_items::destination(yml);
+        let destination_diff = (solution && destination.status == report::Status::Fail)
+            .then(|| reference_part(target, "serverless.yml", "onFailure"))
+            .flatten();
+        emit(destination.with_diff(destination_diff), &mut findings);
     } else {
-        for item in [Item::Stream, Item::Function] {
+        for item in [Item::Stream, Item::Function, Item::Destination] {
             emit(
                 Finding::skipped(item, "serverless.yml must parse first"),
                 &mut findings,

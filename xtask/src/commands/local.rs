@@ -11,7 +11,6 @@ mod api_server;
 mod checkpoint;
 mod console;
 mod delivery;
-mod environment;
 mod filter;
 mod plan;
 mod pool;
@@ -32,6 +31,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 
+use crate::lambda::destination::LocalQueue;
 use crate::lambda::log_file::follow_list;
 use crate::lambda::running as state;
 use crate::project::Step;
@@ -220,6 +220,15 @@ fn print_summary(
     println!("  stream     {}", plan.stream_summary());
     for (function, start) in &service.stream_starts {
         println!("               {function}: {start}");
+    }
+    for (function, queue) in &plan.destinations {
+        let kept = LocalQueue::in_state(&state::dir(&target.name), queue)
+            .messages()
+            .len();
+        println!(
+            "               {function}: what its retries give up on goes to queue {queue} \
+             ({kept} kept: cargo xtask failures)"
+        );
     }
     for note in &plan.notes {
         println!("  note: {note}");

@@ -70,7 +70,18 @@ pub fn run(options: Options) -> Result<ExitCode> {
             step.name, options.function
         );
     }
-    let stage = aws::credentials_and_stage(options.stage.as_deref())?;
+    let stage = match aws::credentials_and_stage(options.stage.as_deref()) {
+        Ok(stage) => stage,
+        // No AWS to ask: the last local run's log is what there is to see.
+        Err(error) if local_log.exists() && options.stage.is_none() => {
+            eprintln!(
+                "{}\nthe last local run's log follows:",
+                format!("{error:#}").lines().next().unwrap_or_default()
+            );
+            return local_logs(step, &options.function, options.tail);
+        }
+        Err(error) => return Err(error),
+    };
     let mut args = vec!["logs", "--function", &options.function, "--stage", &stage];
     if options.tail {
         args.push("--tail");

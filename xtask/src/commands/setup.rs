@@ -202,10 +202,22 @@ fn python_with_venv() -> Result<String> {
 }
 
 fn port(port: u16) -> Result<String> {
-    match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
-        Ok(_) => Ok("free for `cargo xtask deploy --local`".to_owned()),
-        Err(_) => anyhow::bail!(
-            "taken by another program: `cargo xtask deploy --local --port 3001` picks another"
+    if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+        return Ok("free for `cargo xtask deploy --local`".to_owned());
+    }
+    let ours = STEPS.into_iter().find(|step| {
+        crate::lambda::running::running(step.name)
+            .is_some_and(|running| running.api_url.ends_with(&format!(":{port}")))
+    });
+    match ours {
+        Some(step) => Ok(format!(
+            "used by the `cargo xtask deploy --local` of {} that runs now",
+            step.name
+        )),
+        // The port after the API's is its console's: two further on is free of both.
+        None => anyhow::bail!(
+            "taken by another program: `cargo xtask deploy --local --port {}` picks another",
+            port + 2
         ),
     }
 }

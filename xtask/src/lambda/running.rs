@@ -16,6 +16,13 @@ pub fn dir(step: &str) -> PathBuf {
     root.join(step)
 }
 
+/// The local DynamoDB's file of a step's deployment: its table and streams.
+pub fn database(step: &str) -> PathBuf {
+    dir(step).join(DATABASE_FILE)
+}
+
+pub const DATABASE_FILE: &str = "dynamodb.sqlite";
+
 pub fn function_log(step: &str, function: &str) -> PathBuf {
     dir(step).join(format!("{function}.log"))
 }

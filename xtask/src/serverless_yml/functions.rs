@@ -42,12 +42,66 @@ pub struct StreamSettings {
     pub batch_window_seconds: u64,
     /// `filterPatterns`, as JSON: a record must match one to be delivered.
     pub filter_patterns: Vec<serde_json::Value>,
+    /// `destinations.onFailure`: where Lambda sends word of the records it gives up on.
+    pub on_failure: Option<OnFailure>,
     /// Settings written but not emulated locally (`filterPatterns`, `batchWindow`...).
     pub not_emulated: Vec<String>,
 }
 
+/// `destinations: { onFailure: ... }` of a stream event: an ARN (an intrinsic, or written out)
+/// and the kind of destination, `sqs` or `sns` (which the framework cannot tell from an
+/// intrinsic by itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnFailure {
+    /// `arn` as an intrinsic (`!GetAtt FailedRecords.Arn`).
+    pub arn: Option<Intrinsic>,
+    /// `arn` written out (`arn:aws:sqs:...`), or the short form `onFailure: arn:...`.
+    pub literal_arn: Option<String>,
+    /// `type`, as written.
+    pub kind: Option<String>,
+}
+
+impl OnFailure {
+    fn of(event: &Value) -> Option<Self> {
+        let on_failure = event.get("destinations")?.get("onFailure")?;
+        if let Some(arn) = on_failure.as_str() {
+            return Some(Self {
+                arn: None,
+                literal_arn: Some(arn.to_owned()),
+                kind: None,
+            });
+        }
+        let arn = on_failure.get("arn");
+        let intrinsic_arn = arn.and_then(intrinsic);
+        Some(Self {
+            // A tagged value (`!GetAtt X.Arn`) reads as a string too: only an untagged one is
+            // an ARN written out.
+            literal_arn: arn
+                .filter(|_| intrinsic_arn.is_none())
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            arn: intrinsic_arn,
+            kind: on_failure
+                .get("type")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+
+    /// The logical id of the resource it names (`FailedRecords` for `!GetAtt
+    /// FailedRecords.Arn` or `!Ref FailedRecords`).
+    pub fn resource(&self) -> Option<&str> {
+        match &self.arn {
+            Some(Intrinsic::GetAtt { resource, .. }) | Some(Intrinsic::Ref(resource)) => {
+                Some(resource)
+            }
+            None => None,
+        }
+    }
+}
+
 /// The stream event's settings that the local deployment keeps, and the ones it reads.
-const EMULATED: [&str; 11] = [
+const EMULATED: [&str; 12] = [
     "filterPatterns",
     "batchWindow",
     "type",
@@ -59,6 +113,7 @@ const EMULATED: [&str; 11] = [
     "bisectBatchOnFunctionError",
     "enabled",
     "maximumRecordAgeInSeconds",
+    "destinations",
 ];
 
 /// The framework's defaults: what an event that sets nothing gets.
@@ -100,6 +155,7 @@ impl StreamSettings {
                 .flatten()
                 .filter_map(|pattern| serde_json::to_value(pattern).ok())
                 .collect(),
+            on_failure: OnFailure::of(event),
             not_emulated: event
                 .as_mapping()
                 .into_iter()
@@ -204,10 +260,41 @@ mod tests {
                     maximum_record_age_seconds: None,
                     batch_window_seconds: 0,
                     filter_patterns: Vec::new(),
+                    on_failure: None,
                     not_emulated: Vec::new(),
                 }
             }]
         );
+    }
+
+    #[test]
+    fn an_on_failure_destination_is_read_in_each_spelling() {
+        let settings = |destination: &str| {
+            let definition = function(&format!(
+                "events:\n  - stream:\n      type: dynamodb\n      destinations:\n        \
+                 onFailure:{destination}\n"
+            ));
+            Function {
+                name: "f",
+                definition: &definition,
+            }
+            .dynamodb_streams()
+            .remove(0)
+            .settings
+            .on_failure
+        };
+        let queue =
+            settings("\n          arn: !GetAtt FailedRecords.Arn\n          type: sqs").unwrap();
+        assert_eq!(queue.resource(), Some("FailedRecords"));
+        assert_eq!(queue.kind.as_deref(), Some("sqs"));
+        let written = settings(" arn:aws:sqs:us-east-1:1:q").unwrap();
+        assert_eq!(
+            written.literal_arn.as_deref(),
+            Some("arn:aws:sqs:us-east-1:1:q")
+        );
+        assert_eq!(written.resource(), None);
+        let untyped = settings("\n          arn: !GetAtt FailedRecords.Arn").unwrap();
+        assert_eq!(untyped.kind, None);
     }
 
     #[test]

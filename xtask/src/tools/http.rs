@@ -230,15 +230,4 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Whether the `Host` header names this machine: 127.0.0.1, localhost or [::1], any port. A
-/// web page that rebinds its own domain to 127.0.0.1 sends that domain, and is refused.
-pub fn loopback_host(host: Option<&str>) -> bool {
-    let Some(host) = host.map(str::to_ascii_lowercase) else {
-        return true; // HTTP/1.0 without Host: only a local client sends that here
-    };
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
-        None => host.split(':').next().unwrap_or_default().to_owned(),
-    };
-    matches!(name.as_str(), "127.0.0.1" | "localhost" | "::1")
-}
+pub use crate::tools::server::loopback_host;

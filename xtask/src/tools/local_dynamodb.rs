@@ -32,6 +32,11 @@ impl LocalDynamoDb {
         }
     }
 
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// One call: `target` is the operation (`DynamoDB_20120810.CreateTable`).
     pub fn call(&self, target: &str, request: &Value) -> Result<Value> {
         let authorization = format!(

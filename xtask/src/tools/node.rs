@@ -32,6 +32,18 @@ pub fn serverless(step: Step) -> Result<Command> {
     Ok(command)
 }
 
+/// `node SCRIPT` with the pinned packages installed (the script finds them in the root
+/// node_modules/), for the AWS SDK for JavaScript that the framework brings.
+pub fn script(script: &std::path::Path) -> Result<Command> {
+    ensure_osls()?;
+    let mut command = Command::new("node");
+    command.arg(script).current_dir(project::root());
+    if node_major().is_some_and(|major| major < NODE_SDK_SUPPORTED) {
+        command.env("AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED", "true");
+    }
+    Ok(command)
+}
+
 /// What `setup --aws` says of a Node.js older than 22, once.
 pub fn sdk_support_note(version: &str) -> Option<String> {
     let major: u32 = version

@@ -127,11 +127,16 @@ pub fn loopback_host(host: Option<&str>) -> bool {
     let Some(host) = host.map(str::to_ascii_lowercase) else {
         return true; // HTTP/1.0 without Host: only a local client sends that here
     };
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default().to_owned(),
-        None => host.split(':').next().unwrap_or_default().to_owned(),
+    // NAME, NAME:PORT or [V6]:PORT, the port digits only: `127.0.0.1:1@evil.example` is not ours.
+    let (name, port) = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((name, rest)) => (name, rest.strip_prefix(':').unwrap_or(rest)),
+            None => return false,
+        },
+        None => host.split_once(':').unwrap_or((&host, "")),
     };
-    matches!(name.as_str(), "127.0.0.1" | "localhost" | "::1")
+    let port_ok = port.chars().all(|c| c.is_ascii_digit());
+    port_ok && matches!(name, "127.0.0.1" | "localhost" | "::1")
 }
 
 #[cfg(test)]

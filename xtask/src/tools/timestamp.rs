@@ -1,5 +1,19 @@
 //! Times as AWS writes them (`2026-12-02T05:37:54.123Z`), without a date crate.
 
+/// Now, in UTC with milliseconds: `2026-12-02T05:37:54.123Z`.
+pub fn now_iso8601() -> String {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    iso8601_millis(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Seconds since the epoch in UTC, to the second: `2026-12-02T05:37:54Z`.
+pub fn iso8601_seconds(seconds: i64) -> String {
+    let text = iso8601_millis(seconds.saturating_mul(1000));
+    format!("{}Z", text.trim_end_matches(".000Z"))
+}
+
 /// Milliseconds since the epoch in UTC: `2026-12-02T05:37:54.123Z`.
 pub fn iso8601_millis(millis: i64) -> String {
     let (seconds, millis) = (millis.div_euclid(1000), millis.rem_euclid(1000));
@@ -40,5 +54,6 @@ mod tests {
             "2026-12-02T05:37:54.123Z"
         );
         assert_eq!(iso8601_millis(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(iso8601_seconds(1_796_189_874), "2026-12-02T05:37:54Z");
     }
 }

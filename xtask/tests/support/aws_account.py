@@ -6,6 +6,8 @@ moto, in xtask's venv). Each command prints one JSON value.
     aws_account.py get-item TABLE ID     an item of a table
     aws_account.py put-log GROUP LINE... lines into a new stream of a log group, as Lambda puts them
     aws_account.py bootstrap NAME DIR    the deployed zip of the stack, from its bucket: bootstrap in DIR
+    aws_account.py send URL BODY         a message into a queue
+    aws_account.py queue-size URL        how many messages a queue holds, seen or not
 """
 
 import ast
@@ -160,6 +162,22 @@ def bootstrap(name, out):
     return {"key": zips[-1], "entries": names, "bootstrap": path}
 
 
+def queue_url(url):
+    """The queue's URL at this endpoint (CloudFormation gives one at amazonaws.com)."""
+    return client("sqs").get_queue_url(QueueName=url.rsplit("/", 1)[-1])["QueueUrl"]
+
+
+def send(url, body):
+    return client("sqs").send_message(QueueUrl=queue_url(url), MessageBody=body)["MessageId"]
+
+
+def queue_size(url):
+    url = queue_url(url)
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes[name]) for name in names)
+
+
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     if command == "stack":
@@ -172,6 +190,10 @@ def main():
         result = put_log(args[0], args[1:])
     elif command == "bootstrap":
         result = bootstrap(args[0], args[1])
+    elif command == "send":
+        result = send(args[0], args[1])
+    elif command == "queue-size":
+        result = queue_size(args[0])
     else:
         raise SystemExit(f"unknown command {command}")
     print(json.dumps(result))

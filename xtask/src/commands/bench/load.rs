@@ -27,7 +27,14 @@ pub fn run(clients: usize, puts_per_client: usize, console: bool) -> Result<Exit
     eprintln!("starting `cargo xtask deploy --local 7-finish` on port {port}");
     let mut command = Command::new(&xtask);
     command
-        .args(["deploy", "--local", "7-finish", "--fresh", "--port", &port.to_string()])
+        .args([
+            "deploy",
+            "--local",
+            "7-finish",
+            "--fresh",
+            "--port",
+            &port.to_string(),
+        ])
         // Its own table: 2,000 load users never go into the learner's.
         .env(crate::project::LOCAL_STATE_DIR, state_root())
         .stdin(Stdio::null())

@@ -8,6 +8,7 @@ pub enum Item {
     Parses,
     Stream,
     Function,
+    Destination,
     Builds,
     Handler,
     Failures,
@@ -17,10 +18,11 @@ pub enum Item {
 }
 
 impl Item {
-    pub const ALL: [Item; 8] = [
+    pub const ALL: [Item; 9] = [
         Item::Parses,
         Item::Stream,
         Item::Function,
+        Item::Destination,
         Item::Builds,
         Item::Handler,
         Item::Failures,
@@ -28,7 +30,12 @@ impl Item {
         Item::Formatted,
     ];
     /// The items that need no build: `--only config`.
-    pub const CONFIG: [Item; 3] = [Item::Parses, Item::Stream, Item::Function];
+    pub const CONFIG: [Item; 4] = [
+        Item::Parses,
+        Item::Stream,
+        Item::Function,
+        Item::Destination,
+    ];
 
     /// Its short name, for `--all`'s summary and the tests.
     pub fn name(self) -> &'static str {
@@ -36,6 +43,7 @@ impl Item {
             Item::Parses => "parses",
             Item::Stream => "stream",
             Item::Function => "function",
+            Item::Destination => "destination",
             Item::Builds => "builds",
             Item::Handler => "handler",
             Item::Failures => "failures",
@@ -55,6 +63,7 @@ impl Item {
             Item::Parses => "serverless.yml parses",
             Item::Stream => "the table has a stream with new and old images",
             Item::Function => "a function runs stream.handler on the table's stream",
+            Item::Destination => "what the stream skips goes to an on-failure destination",
             Item::Builds => "the step builds",
             Item::Handler => "the stream handler logs each change as plain values",
             Item::Failures => "the stream handler reports the records it cannot handle",

@@ -20,39 +20,213 @@ pub enum BatchResult {
     Failed(String),
 }
 
-/// What became of the last batch settled, for the console's colours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// What the mapping did with a batch's answer: the answer as Lambda read it, and what comes
+/// next. The `[xtask]` line, the console's card and the destination's message are
+/// renderings of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settled {
+    /// The batch's sequence numbers, oldest first.
+    pub batch: Vec<String>,
+    /// Invocations that carried its first record, this one included.
+    pub attempt: u32,
+    pub answer: Answer,
+    pub next: Next,
+}
+
+/// The function's answer, as the event source mapping reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Ok,
+    /// `batchItemFailures` named these; `known`: every one is a record of the batch (else
+    /// Lambda fails the whole batch).
+    Reported {
+        failures: Vec<String>,
+        known: bool,
+    },
+    /// `batchItemFailures` named these, and without `functionResponseType:
+    /// ReportBatchItemFailures` Lambda ignores them.
+    Ignored {
+        failures: Vec<String>,
+    },
+    /// The invocation failed (an error, a crash, a time-out).
+    Failed(String),
+}
+
+/// What the mapping does next.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Next {
     /// Every record is done.
-    #[default]
     Done,
-    /// Done, but reported failures were ignored: records lost.
-    Lost,
-    /// The batch is split (bisectBatchOnFunctionError).
-    Split,
-    /// Part or all of it comes again.
-    Retry,
-    /// Given up after maximumRetryAttempts.
-    Skipped,
+    /// Done, but the failures reported were ignored: these records are lost.
+    Lost { count: usize },
+    /// The batch is split (bisectBatchOnFunctionError): the first `first` records again.
+    Split { first: usize },
+    /// Retry number `retry`, of the whole batch or (`part`) of `count` records from
+    /// sequence number `from` on.
+    Retry {
+        retry: u32,
+        part: Option<(usize, String)>,
+    },
+    /// Given up on.
+    GaveUp(GaveUp),
 }
 
 impl Next {
-    pub fn name(self) -> &'static str {
+    /// Its name, for the console's colours.
+    pub fn name(&self) -> &'static str {
         match self {
             Next::Done => "done",
-            Next::Lost => "lost",
-            Next::Split => "split",
-            Next::Retry => "retry",
-            Next::Skipped => "skipped",
+            Next::Lost { .. } => "lost",
+            Next::Split { .. } => "split",
+            Next::Retry { .. } => "retry",
+            Next::GaveUp(_) => "skipped",
         }
+    }
+}
+
+/// Records the mapping gives up on, as Lambda tells its on-failure destination of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GaveUp {
+    pub condition: Condition,
+    /// The records, oldest first (the destination's message names where to find them).
+    pub records: Vec<Value>,
+    /// Invocations that carried them (the message's `approximateInvokeCount`).
+    pub invocations: u32,
+    /// The last invocation failed (`functionError` in the message), rather than reporting
+    /// the records in `batchItemFailures`.
+    pub function_error: bool,
+    /// They are part of the batch, from the first one reported on.
+    pub part: bool,
+}
+
+/// Why the mapping gave records up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// After `maximumRetryAttempts` retries.
+    RetryAttemptsExhausted { retries: u32 },
+    /// Older than `maximumRecordAgeInSeconds`.
+    RecordAgeExceeded { max_age: u64 },
+}
+
+impl Condition {
+    /// Its name in the destination's message.
+    pub fn name(self) -> &'static str {
+        match self {
+            Condition::RetryAttemptsExhausted { .. } => "RetryAttemptsExhausted",
+            Condition::RecordAgeExceeded { .. } => "RecordAgeExceeded",
+        }
+    }
+}
+
+/// What became of records given up on, for the line: the queue that keeps word of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate<'a> {
+    /// Sent to the on-failure destination, this queue.
+    Kept(&'a str),
+    /// No destination: lost.
+    Lost,
+    /// The destination could not take them (the reason is said on its own line).
+    NotKept,
+}
+
+impl GaveUp {
+    fn sequences(&self) -> Vec<String> {
+        self.records
+            .iter()
+            .map(|record| sequence_number(record).unwrap_or("?").to_owned())
+            .collect()
+    }
+
+    /// What happened to them, in words (the end of the `[xtask]` line).
+    pub fn told(&self, fate: Fate<'_>) -> String {
+        let fate = match fate {
+            Fate::Kept(queue) => format!("sent to the on-failure destination (queue {queue})"),
+            Fate::Lost => "lost: an on-failure destination would have kept where to find them \
+                           (README, \"Keep what the stream skips\")"
+                .to_owned(),
+            Fate::NotKept => "not delivered again, and not kept".to_owned(),
+        };
+        let sequences = self.sequences();
+        match self.condition {
+            Condition::RetryAttemptsExhausted { retries } => {
+                let which = match self.part {
+                    true => format!(
+                        " {} from sequence {}",
+                        plural(sequences.len(), "record"),
+                        sequences.first().map_or("?", String::as_str)
+                    ),
+                    false => String::new(),
+                };
+                format!(
+                    "skipped{which} after {} (maximumRetryAttempts): {fate}",
+                    plural(retries as usize, "retry")
+                )
+            }
+            Condition::RecordAgeExceeded { max_age } => format!(
+                "skipped {} ({}) older than maximumRecordAgeInSeconds ({max_age} s): {fate}",
+                plural(sequences.len(), "record"),
+                range(&sequences)
+            ),
+        }
+    }
+}
+
+impl Settled {
+    /// The batch's story in one line: the records, the attempt, the answer, what comes next.
+    pub fn line(&self, fate: Fate<'_>) -> String {
+        let batch = &self.batch;
+        let reported = |failures: &[String]| match failures {
+            [only] if batch.len() == 1 && batch[0] == *only => "reported as failed".to_owned(),
+            _ => format!(
+                "{} ({})",
+                plural(failures.len(), "reported failure"),
+                failures.join(", ")
+            ),
+        };
+        let answer = match &self.answer {
+            Answer::Ok => "ok".to_owned(),
+            Answer::Reported { failures, known } => {
+                reported(failures)
+                    + if *known {
+                        ""
+                    } else {
+                        ", not all of this batch: the whole batch failed"
+                    }
+            }
+            Answer::Ignored { failures } => format!(
+                "{}, ignored without functionResponseType: ReportBatchItemFailures",
+                reported(failures)
+            ),
+            Answer::Failed(error) => format!("failed ({error})"),
+        };
+        let next = match &self.next {
+            Next::Done => "done".to_owned(),
+            Next::Lost { count } => format!("done: {} lost", plural(*count, "record")),
+            Next::Split { first } => {
+                format!("split: the first {} again", plural(*first, "record"))
+            }
+            Next::Retry { retry, part: None } => format!("retry {retry}"),
+            Next::Retry {
+                retry,
+                part: Some((count, from)),
+            } => format!(
+                "retry {retry}: {} from sequence {from}",
+                plural(*count, "record")
+            ),
+            Next::GaveUp(gave_up) => gave_up.told(fate),
+        };
+        format!(
+            "batch of {} ({}), attempt {}: {answer} -> {next}",
+            plural(batch.len(), "record"),
+            range(batch),
+            self.attempt
+        )
     }
 }
 
 #[derive(Debug)]
 pub struct Delivery {
     settings: StreamSettings,
-    /// What became of the last batch settled.
-    pub last_next: Next,
     pending: VecDeque<Value>,
     /// Retries of the batch at the front so far (a split is not a retry).
     retries: u32,
@@ -73,7 +247,6 @@ impl Delivery {
         let limit = settings.batch_size;
         Self {
             settings,
-            last_next: Next::Done,
             pending: VecDeque::new(),
             retries: 0,
             attempts: 0,
@@ -124,29 +297,32 @@ impl Delivery {
         })
     }
 
-    /// Drops the records at the front that are older than `maximumRecordAgeInSeconds` at
-    /// `now` (seconds since the epoch, as `ApproximateCreationDateTime`); what to log.
-    pub fn expire(&mut self, now: i64) -> Option<String> {
-        let max_age = i64::try_from(self.settings.maximum_record_age_seconds?).ok()?;
-        let expired: Vec<String> = self
+    /// Gives up the records at the front that are older than `maximumRecordAgeInSeconds` at
+    /// `now` (seconds since the epoch, as `ApproximateCreationDateTime`).
+    pub fn expire(&mut self, now: i64) -> Option<GaveUp> {
+        let max_age = self.settings.maximum_record_age_seconds?;
+        let limit = i64::try_from(max_age).ok()?;
+        let expired = self
             .pending
             .iter()
             .take_while(|record| {
                 record["dynamodb"]["ApproximateCreationDateTime"]
                     .as_i64()
-                    .is_some_and(|created| now - created > max_age)
+                    .is_some_and(|created| now - created > limit)
             })
-            .map(|record| sequence_number(record).unwrap_or("?").to_owned())
-            .collect();
-        if expired.is_empty() {
+            .count();
+        if expired == 0 {
             return None;
         }
-        self.done(expired.len());
-        Some(format!(
-            "skipped {} ({}) older than maximumRecordAgeInSeconds ({max_age} s): not delivered",
-            plural(expired.len(), "record"),
-            range(&expired)
-        ))
+        let gave_up = GaveUp {
+            condition: Condition::RecordAgeExceeded { max_age },
+            records: self.pending.iter().take(expired).cloned().collect(),
+            invocations: self.attempts,
+            function_error: false,
+            part: false,
+        };
+        self.done(expired);
+        Some(gave_up)
     }
 
     /// The records of the next invocation, oldest first.
@@ -157,9 +333,9 @@ impl Delivery {
         Some(self.pending.iter().take(self.limit).cloned().collect())
     }
 
-    /// Takes the function's answer to the batch [`next_batch`](Self::next_batch) gave and
-    /// returns its story in one line: the records, the attempt, the answer, what comes next.
-    pub fn settle(&mut self, batch_len: usize, result: BatchResult) -> String {
+    /// Takes the function's answer to the batch [`next_batch`](Self::next_batch) gave; what
+    /// became of it (the queue moved on accordingly).
+    pub fn settle(&mut self, batch_len: usize, result: BatchResult) -> Settled {
         self.attempts += 1;
         let batch: Vec<String> = self
             .pending
@@ -167,43 +343,27 @@ impl Delivery {
             .take(batch_len)
             .map(|record| sequence_number(record).unwrap_or("?").to_owned())
             .collect();
-        let told = format!(
-            "batch of {} ({}), attempt {}",
-            plural(batch_len, "record"),
-            range(&batch),
-            self.attempts
-        );
-        let (answer, next) = self.next_step(&batch, &result);
-        format!("{told}: {answer} -> {next}")
+        let attempt = self.attempts;
+        let (answer, next) = self.next_step(&batch, result);
+        Settled {
+            batch,
+            attempt,
+            answer,
+            next,
+        }
     }
 
-    /// What the answer was, and what happens next (the queue moved on accordingly).
-    fn next_step(&mut self, batch: &[String], result: &BatchResult) -> (String, String) {
+    fn next_step(&mut self, batch: &[String], result: BatchResult) -> (Answer, Next) {
         let batch_len = batch.len();
-        let reported = |failures: &[String]| match failures {
-            [only] if batch_len == 1 && batch[0] == *only => "reported as failed".to_owned(),
-            _ => format!(
-                "{} ({})",
-                plural(failures.len(), "reported failure"),
-                failures.join(", ")
-            ),
-        };
-        let failed_from = match result {
+        let (failed_from, answer) = match result {
             BatchResult::Answered(failures) if failures.is_empty() => {
                 self.done(batch_len);
-                self.last_next = Next::Done;
-                return ("ok".to_owned(), "done".to_owned());
+                return (Answer::Ok, Next::Done);
             }
             BatchResult::Answered(failures) if !self.settings.report_batch_item_failures => {
                 self.done(batch_len);
-                self.last_next = Next::Lost;
-                return (
-                    format!(
-                        "{}, ignored without functionResponseType: ReportBatchItemFailures",
-                        reported(failures)
-                    ),
-                    format!("done: {} lost", plural(failures.len(), "record")),
-                );
+                let count = failures.len();
+                return (Answer::Ignored { failures }, Next::Lost { count });
             }
             BatchResult::Answered(failures) => {
                 // An identifier Lambda does not know (or none) fails the whole batch.
@@ -213,64 +373,53 @@ impl Delivery {
                     .position(|sequence| failures.iter().any(|f| f == sequence))
                     .filter(|_| known)
                     .unwrap_or(0);
-                (
-                    from,
-                    reported(failures)
-                        + if known {
-                            ""
-                        } else {
-                            ", not all of this batch: the whole batch failed"
-                        },
-                )
+                (from, Answer::Reported { failures, known })
             }
-            BatchResult::Failed(error) => (0, format!("failed ({error})")),
+            BatchResult::Failed(error) => (0, Answer::Failed(error)),
         };
-        let (failed_from, answer) = failed_from;
         // The records before the first failure are done; the first failed one has had one try.
         self.done(failed_from);
         self.attempts = self.attempts.max(1);
         let remaining = batch_len - failed_from;
-        let function_failed = matches!(result, BatchResult::Failed(_));
+        let function_failed = matches!(answer, Answer::Failed(_));
         if function_failed && self.settings.bisect && remaining > 1 {
             self.limit = remaining.div_ceil(2);
-            self.last_next = Next::Split;
-            return (
-                answer,
-                format!("split: the first {} again", plural(self.limit, "record")),
-            );
+            return (answer, Next::Split { first: self.limit });
         }
         self.retries += 1;
-        let first = self
-            .pending
-            .front()
-            .and_then(sequence_number)
-            .unwrap_or("?")
-            .to_owned();
-        // Which records: all of the batch, or the part from the first failure on.
-        let which = if failed_from == 0 {
-            String::new()
-        } else {
-            format!(" {} from sequence {first}", plural(remaining, "record"))
-        };
         if self
             .settings
             .maximum_retry_attempts
             .is_some_and(|max| self.retries > max)
         {
-            let retries = self.retries - 1;
+            let gave_up = GaveUp {
+                condition: Condition::RetryAttemptsExhausted {
+                    retries: self.retries - 1,
+                },
+                records: self.pending.iter().take(remaining).cloned().collect(),
+                invocations: self.attempts,
+                function_error: function_failed,
+                part: failed_from > 0,
+            };
             self.done(remaining);
-            self.last_next = Next::Skipped;
-            return (
-                answer,
-                format!(
-                    "skipped{which} after {} (maximumRetryAttempts): not delivered again",
-                    plural(retries as usize, "retry")
-                ),
-            );
+            return (answer, Next::GaveUp(gave_up));
         }
-        let which = which.replacen(' ', ": ", 1);
-        self.last_next = Next::Retry;
-        (answer, format!("retry {}{which}", self.retries))
+        // Which records: all of the batch, or the part from the first failure on.
+        let part = (failed_from > 0).then(|| {
+            let first = self
+                .pending
+                .front()
+                .and_then(sequence_number)
+                .unwrap_or("?");
+            (remaining, first.to_owned())
+        });
+        (
+            answer,
+            Next::Retry {
+                retry: self.retries,
+                part,
+            },
+        )
     }
 
     /// Whether the next batch goes now: it is full, the `batchWindow` has passed since its

@@ -16,6 +16,8 @@ pub struct Plan {
     pub routes: Vec<RouteSpec>,
     /// The functions the table's stream feeds, with their event's settings.
     pub pollers: Vec<(String, StreamSettings)>,
+    /// The local queue each poller's on-failure destination is, by function.
+    pub destinations: Vec<(String, String)>,
     /// Whether the table has a stream (`StreamSpecification`).
     pub stream: bool,
     pub notes: Vec<String>,
@@ -36,6 +38,7 @@ impl Plan {
             timeouts: Vec::new(),
             routes: Vec::new(),
             pollers: Vec::new(),
+            destinations: Vec::new(),
             stream,
             notes: Vec::new(),
         };
@@ -63,6 +66,14 @@ impl Plan {
                                 event.settings.not_emulated.join(", ")
                             ));
                         }
+                        if let Some(on_failure) = &event.settings.on_failure {
+                            match yml.local_queue(on_failure) {
+                                Ok(queue) => plan.destinations.push((name.to_owned(), queue)),
+                                Err(why) => plan.notes.push(format!(
+                                    "function {name}'s on-failure destination: {why}"
+                                )),
+                            }
+                        }
                         plan.pollers.push((name.to_owned(), event.settings));
                         continue;
                     }
@@ -80,6 +91,14 @@ impl Plan {
             }
         }
         plan
+    }
+
+    /// The name of the local queue that keeps word of what `function`'s stream skips.
+    pub fn destination(&self, function: &str) -> Option<&str> {
+        self.destinations
+            .iter()
+            .find(|(name, _)| name == function)
+            .map(|(_, queue)| queue.as_str())
     }
 
     /// The function's timeout (6 s for a function the plan does not know).
@@ -216,6 +235,16 @@ fn setting_changes(old: &StreamSettings, new: &StreamSettings) -> Vec<String> {
                 or_default(settings.maximum_record_age_seconds.map(|n| n.to_string())),
             ),
             ("batchWindow", settings.batch_window_seconds.to_string()),
+            (
+                "destinations.onFailure",
+                or_default(settings.on_failure.as_ref().map(|destination| {
+                    destination
+                        .resource()
+                        .or(destination.literal_arn.as_deref())
+                        .unwrap_or("?")
+                        .to_owned()
+                })),
+            ),
             (
                 "filterPatterns",
                 serde_json::Value::from(settings.filter_patterns.clone()).to_string(),

@@ -14,11 +14,12 @@ use serde_json::json;
 use super::api_server::{Route, RouteTable};
 use super::checkpoint::CheckpointFile;
 use super::console::Hub;
-use super::environment::{self, LocalNames};
 use super::plan::{self, Plan};
 use super::pool::{FunctionPool, Recipe};
 use super::stream_poller::{resume, Feed, Resumption, StreamPoller};
 use super::table::{self, Definition, LocalTable, TableFiles, TableStart};
+use crate::lambda::destination::LocalQueue;
+use crate::lambda::function_environment::{self as environment, LocalNames};
 use crate::lambda::log_file::Logs;
 use crate::lambda::running as state;
 use crate::serverless_yml::ServerlessYml;
@@ -217,22 +218,26 @@ impl Service {
     fn start_pollers(&mut self) {
         let wanted: Vec<(String, Feed)> = match &self.table.stream_arn {
             None => Vec::new(),
-            Some(_) => self
-                .plan
-                .pollers
-                .iter()
-                .filter_map(|(name, settings)| {
-                    Some((
-                        name.clone(),
-                        Feed {
-                            function: self.function(name)?,
-                            settings: settings.clone(),
-                            timeout: self.plan.timeout(name),
-                            retired: false,
-                        },
-                    ))
-                })
-                .collect(),
+            Some(_) => {
+                self.plan
+                    .pollers
+                    .iter()
+                    .filter_map(|(name, settings)| {
+                        Some((
+                            name.clone(),
+                            Feed {
+                                function: self.function(name)?,
+                                settings: settings.clone(),
+                                timeout: self.plan.timeout(name),
+                                retired: false,
+                                destination: self.plan.destination(name).map(|queue| {
+                                    LocalQueue::in_state(&state::dir(&self.name), queue)
+                                }),
+                            },
+                        ))
+                    })
+                    .collect()
+            }
         };
         let mut kept = Vec::new();
         for poller in self.pollers.drain(..) {
@@ -300,6 +305,10 @@ impl Service {
                 dynamodb: self.dynamodb.clone(),
                 stream_arn: stream_arn.clone(),
                 event_source_arn: event_source_arn.clone(),
+                function_arn: format!(
+                    "arn:aws:lambda:{}:000000000000:function:{}-{STAGE}-{name}",
+                    self.region, self.service
+                ),
                 region: self.region.clone(),
                 log: state::function_log(&self.name, &name),
                 feed: Arc::clone(&feed),
@@ -378,8 +387,16 @@ impl Service {
         Ok(lines)
     }
 
-    /// Tells the console what the service is now.
+    /// Tells the console what the service is now, and what its queues keep.
     fn hello(&self) {
+        for (_, queue) in &self.plan.destinations {
+            let queue = LocalQueue::in_state(&state::dir(&self.name), queue);
+            self.hub.publish_queue(json!({
+                "type": "queue",
+                "queue": queue.name,
+                "messages": queue.messages().iter().map(|m| m.body.clone()).collect::<Vec<_>>(),
+            }));
+        }
         self.hub.publish_hello(json!({
             "type": "hello",
             // A page left open across a restart sees another session, and starts afresh.

@@ -10,10 +10,12 @@ use serde_json::{json, Value};
 
 use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::console::Hub;
-use super::delivery::{sequence_number, BatchResult, Delivery};
+use super::delivery::{sequence_number, BatchResult, Delivery, Fate, GaveUp, Next};
 use super::pool::FunctionPool;
+use crate::lambda::destination::{self, GivenUp, LocalQueue};
 use crate::lambda::log_file::append_line;
 use crate::lambda::runtime_api::{error_message, Outcome};
+use crate::lambda::stream_records::as_lambda_record;
 use crate::serverless_yml::StreamSettings;
 use crate::tools::local_dynamodb::{plain_item, LocalDynamoDb};
 
@@ -32,6 +34,8 @@ pub struct Feed {
     pub timeout: Duration,
     /// The function no longer reads the stream: the poller ends.
     pub retired: bool,
+    /// The event's on-failure destination, if it has one Lambda can send to here.
+    pub destination: Option<LocalQueue>,
 }
 
 #[derive(Debug)]
@@ -44,6 +48,8 @@ pub struct StreamPoller {
     pub stream_arn: String,
     /// The stream's ARN as Lambda names it in records.
     pub event_source_arn: String,
+    /// The function's ARN, as a destination's message names it.
+    pub function_arn: String,
     pub region: String,
     pub log: std::path::PathBuf,
     pub feed: Arc<Mutex<Feed>>,
@@ -65,9 +71,11 @@ impl StreamPoller {
         };
         let mut delivery = Delivery::new(feed.settings.clone());
         let mut iterators = Vec::new();
+        let mut shard_id = String::new();
         if let Some(start) = self.start.take() {
             delivery.resume_after(start.after);
             iterators = start.iterators;
+            shard_id = start.shard_id;
         }
         while !self.stop.load(Ordering::Relaxed) {
             match self.feed() {
@@ -85,6 +93,7 @@ impl StreamPoller {
                     Ok(resumed) => {
                         delivery.resume_after(resumed.after);
                         iterators = resumed.iterators;
+                        shard_id = resumed.shard_id;
                     }
                     Err(error) => self.trouble(&format!("cannot read the stream yet: {error:#}")),
                 }
@@ -100,12 +109,7 @@ impl StreamPoller {
                 }
             }
             self.keep_place(&delivery, None);
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_secs() as i64);
-            if let Some(note) = delivery.expire(now) {
-                self.note(&note);
-            }
+            self.expire(&mut delivery, &feed, &shard_id);
             while delivery.ready(std::time::Instant::now()) {
                 // A batch retried again and again must still see a saved serverless.yml (a
                 // retry limit added, the stream turned off) and the deployment's end.
@@ -114,6 +118,8 @@ impl StreamPoller {
                     _ => return,
                 }
                 delivery.reconfigure(&feed.settings);
+                // Lambda checks a record's age before each retry too.
+                self.expire(&mut delivery, &feed, &shard_id);
                 let Some(batch) = delivery.next_batch() else {
                     break;
                 };
@@ -127,15 +133,27 @@ impl StreamPoller {
                     BatchResult::Answered(failures) => json!({"failures": failures}),
                     BatchResult::Failed(error) => json!({"error": error}),
                 };
-                let line = delivery.settle(batch.len(), result);
+                let settled = delivery.settle(batch.len(), result);
+                let fate = match &settled.next {
+                    Next::GaveUp(gave_up) => {
+                        self.keep(gave_up, request_id.as_deref(), &feed, &shard_id)
+                    }
+                    _ => Fate::Lost,
+                };
                 self.keep_place(&delivery, None);
+                let line = settled.line(fate);
                 append_line(&self.log, &format!("[xtask] {line}"));
+                let kept = match fate {
+                    Fate::Kept(queue) => Some(queue),
+                    _ => None,
+                };
                 self.hub.publish(json!({
                     "type": "batch",
                     "function": self.name,
                     "records": batch.iter().map(console_record).collect::<Vec<_>>(),
                     "answer": answer,
-                    "next": delivery.last_next.name(),
+                    "next": settled.next.name(),
+                    "kept": kept,
                     "line": line,
                     "requestId": request_id,
                     "ms": ms,
@@ -161,6 +179,58 @@ impl StreamPoller {
     /// console reads them there).
     fn note(&self, line: &str) {
         append_line(&self.log, &format!("[xtask] {line}"));
+    }
+
+    /// Gives up the records older than `maximumRecordAgeInSeconds`, and says so.
+    fn expire(&mut self, delivery: &mut Delivery, feed: &Feed, shard_id: &str) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs() as i64);
+        if let Some(gave_up) = delivery.expire(now) {
+            let fate = self.keep(&gave_up, None, feed, shard_id);
+            self.note(&gave_up.told(fate));
+            self.keep_place(delivery, None);
+        }
+    }
+
+    /// Records given up on: word of them to the on-failure destination, as Lambda sends it.
+    fn keep<'f>(
+        &self,
+        gave_up: &GaveUp,
+        request_id: Option<&str>,
+        feed: &'f Feed,
+        shard_id: &str,
+    ) -> Fate<'f> {
+        let Some(queue) = &feed.destination else {
+            return Fate::Lost;
+        };
+        let body = destination::message(&GivenUp {
+            condition: gave_up.condition.name(),
+            invocations: gave_up.invocations,
+            function_error: gave_up.function_error,
+            request_id,
+            function_arn: &self.function_arn,
+            shard_id,
+            stream_arn: &self.event_source_arn,
+            records: &gave_up.records,
+        });
+        match queue.send(&body) {
+            Ok(_) => {
+                self.hub.publish_queue(json!({
+                    "type": "queue",
+                    "queue": queue.name,
+                    "messages": queue.messages().iter().map(|m| m.body.clone()).collect::<Vec<_>>(),
+                }));
+                Fate::Kept(&queue.name)
+            }
+            Err(error) => {
+                self.note(&format!(
+                    "sending to the on-failure destination (queue {}) failed: {error:#}",
+                    queue.name
+                ));
+                Fate::NotKept
+            }
+        }
     }
 
     /// A problem reading the stream, unless the deployment is stopping (then it is what the
@@ -263,6 +333,8 @@ impl std::fmt::Display for Resumption {
 #[derive(Debug, Clone)]
 pub struct Resumed {
     pub iterators: Vec<String>,
+    /// The shard they read (the local DynamoDB has one per stream).
+    pub shard_id: String,
     /// The checkpoint it starts from.
     pub after: Option<String>,
     pub how: Resumption,
@@ -301,7 +373,8 @@ pub fn resume(
         after: after.clone(),
         in_flight: None,
     })?;
-    let iterators = shards(dynamodb, stream_arn)?
+    let shards = shards(dynamodb, stream_arn)?;
+    let iterators = shards
         .iter()
         .map(|shard| {
             let mut request = json!({"StreamArn": stream_arn, "ShardId": shard});
@@ -321,6 +394,7 @@ pub fn resume(
         .collect::<Result<_>>()?;
     Ok(Resumed {
         iterators,
+        shard_id: shards.first().cloned().unwrap_or_default(),
         after,
         how,
     })
@@ -402,62 +476,5 @@ fn short(text: &str) -> String {
     match line.char_indices().nth(120) {
         Some((end, _)) => format!("{}...", &line[..end]),
         None => line.to_owned(),
-    }
-}
-
-/// A record as AWS Lambda delivers it, from the local DynamoDB's GetRecords record: Lambda
-/// adds the stream's ARN and the region, DynamoDB sends whole seconds and event version 1.1,
-/// and a write that changed nothing makes no record at all (the local DynamoDB sends a MODIFY
-/// with equal images).
-pub fn as_lambda_record(mut record: Value, stream_arn: &str, region: &str) -> Option<Value> {
-    let change = &record["dynamodb"];
-    if record["eventName"] == "MODIFY" && change["NewImage"] == change["OldImage"] {
-        return None;
-    }
-    let seconds = change["ApproximateCreationDateTime"]
-        .as_f64()
-        .map(|s| s.floor() as i64);
-    let object = record.as_object_mut()?;
-    object.insert("eventSourceARN".to_owned(), Value::from(stream_arn));
-    object.insert("awsRegion".to_owned(), Value::from(region));
-    object.insert("eventVersion".to_owned(), Value::from("1.1"));
-    if let (Some(seconds), Some(change)) = (
-        seconds,
-        object.get_mut("dynamodb").and_then(Value::as_object_mut),
-    ) {
-        change.insert(
-            "ApproximateCreationDateTime".to_owned(),
-            Value::from(seconds),
-        );
-    }
-    Some(record)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_records_become_lambda_records() {
-        let local = json!({"eventID": "e", "eventName": "INSERT", "eventVersion": "1.0", "eventSource": "aws:dynamodb",
-            "awsRegion": "us-east-1", "dynamodb": {"ApproximateCreationDateTime": 1795615468.947,
-            "Keys": {"id": {"S": "1"}}, "NewImage": {"id": {"S": "1"}}, "SequenceNumber": "11", "SizeBytes": 2,
-            "StreamViewType": "NEW_AND_OLD_IMAGES"}});
-        let record = as_lambda_record(local, "arn:stream", "eu-west-1").unwrap();
-        assert_eq!(record["eventSourceARN"], "arn:stream");
-        assert_eq!(record["awsRegion"], "eu-west-1");
-        assert_eq!(record["eventVersion"], "1.1");
-        assert_eq!(
-            record["dynamodb"]["ApproximateCreationDateTime"],
-            1795615468
-        );
-    }
-
-    #[test]
-    fn a_modify_that_changed_nothing_is_no_record() {
-        let image = json!({"id": {"S": "1"}, "name": {"S": "a"}});
-        let local =
-            json!({"eventName": "MODIFY", "dynamodb": {"NewImage": image, "OldImage": image}});
-        assert_eq!(as_lambda_record(local, "arn", "us-east-1"), None);
     }
 }

@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -92,7 +91,6 @@ pub fn router(database: Database) -> Router {
     Router::new()
         .route("/", post(call))
         .fallback(|| async { StatusCode::NOT_FOUND })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(middleware::from_fn(refuse_web_pages))
         .layer(middleware::from_fn(loopback_hosts_only))
         .with_state(database)
@@ -112,7 +110,33 @@ async fn refuse_web_pages(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-async fn call(State(database): State<Database>, headers: HeaderMap, body: Bytes) -> Response {
+/// How long a client may take to send its body.
+const BODY_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn call(State(database): State<Database>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    // A declared length over the limit is refused before anything is read or allocated.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "the body is over 16 MB\n").into_response();
+    }
+    let body = match tokio::time::timeout(BODY_WITHIN, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "the body is over 16 MB\n").into_response()
+        }
+        Err(_) => {
+            return (
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not come within 30 s\n",
+            )
+                .into_response()
+        }
+    };
     let target = headers
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok())

@@ -36,6 +36,8 @@ struct State {
     hello: Option<Sent>,
     /// The table as last seen: only the latest counts, so it is kept apart from the history.
     table: Option<Sent>,
+    /// The on-failure destination's messages as last seen, likewise.
+    queue: Option<Sent>,
     pages: Vec<SyncSender<Sent>>,
     /// Pages connected now.
     open: usize,
@@ -47,6 +49,7 @@ enum Kept {
     History,
     Hello,
     Table,
+    Queue,
 }
 
 impl State {
@@ -75,6 +78,7 @@ impl State {
             }
             Kept::Hello => self.hello = Some(Arc::clone(&sent)),
             Kept::Table => self.table = Some(Arc::clone(&sent)),
+            Kept::Queue => self.queue = Some(Arc::clone(&sent)),
         }
         // A full or closed page is let go; its thread then ends, and its browser reconnects.
         self.pages
@@ -108,6 +112,11 @@ impl Hub {
         self.state().publish(event, Kept::Table);
     }
 
+    /// The on-failure destination's messages now; replaces the last list.
+    pub fn publish_queue(&self, event: Value) {
+        self.state().publish(event, Kept::Queue);
+    }
+
     /// A new page: what happened after event `since` (all of it for a first visit; a page
     /// that reconnects says where it was), the table, and what comes next. The page counts
     /// as open until the subscription is dropped.
@@ -117,6 +126,7 @@ impl Hub {
         let mut past: Vec<Sent> = state.hello.iter().cloned().collect();
         past.extend(state.history.iter().filter(|sent| sent.0 > since).cloned());
         past.extend(state.table.clone());
+        past.extend(state.queue.clone());
         state.pages.push(sender);
         state.open += 1;
         Subscription {

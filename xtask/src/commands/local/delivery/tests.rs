@@ -17,6 +17,11 @@ fn records(sequence_numbers: &[u32]) -> Vec<Value> {
         .collect()
 }
 
+/// The `[xtask]` line of a settled batch, without an on-failure destination.
+fn line(settled: Settled) -> String {
+    settled.line(Fate::Lost)
+}
+
 fn batch(delivery: &Delivery) -> Vec<u32> {
     delivery
         .next_batch()
@@ -34,7 +39,7 @@ fn batches_follow_batch_size_and_order() {
     delivery.push(records(&[1, 2, 3, 4]));
     assert_eq!(batch(&delivery), [1, 2, 3]);
     assert_eq!(
-        delivery.settle(3, BatchResult::Answered(vec![])),
+        line(delivery.settle(3, BatchResult::Answered(vec![]))),
         "batch of 3 records (sequences 1..3), attempt 1: ok -> done"
     );
     assert_eq!(batch(&delivery), [4]);
@@ -46,15 +51,15 @@ fn batches_follow_batch_size_and_order() {
 fn a_reported_failure_resumes_from_the_lowest_failed_record() {
     let mut delivery = Delivery::new(settings());
     delivery.push(records(&[1, 2, 3, 4]));
-    let note = delivery.settle(3, BatchResult::Answered(vec!["3".into(), "2".into()]));
+    let settled = delivery.settle(3, BatchResult::Answered(vec!["3".into(), "2".into()]));
+    assert_eq!(settled.next.name(), "retry");
     assert_eq!(
-        note,
+        line(settled),
         "batch of 3 records (sequences 1..3), attempt 1: 2 reported failures (3, 2) -> \
          retry 1: 2 records from sequence 2"
     );
     assert_eq!(batch(&delivery), [2, 3, 4]);
-    assert_eq!(delivery.last_next, Next::Retry);
-    let note = delivery.settle(3, BatchResult::Answered(vec![]));
+    let note = line(delivery.settle(3, BatchResult::Answered(vec![])));
     assert_eq!(
         note,
         "batch of 3 records (sequences 2..4), attempt 2: ok -> done"
@@ -68,10 +73,10 @@ fn an_unknown_or_empty_identifier_fails_the_whole_batch() {
     for identifier in ["", "not-a-sequence-number"] {
         let mut delivery = Delivery::new(settings());
         delivery.push(records(&[1, 2, 3]));
-        let note = delivery.settle(
+        let note = line(delivery.settle(
             3,
             BatchResult::Answered(vec!["2".into(), identifier.into()]),
-        );
+        ));
         assert!(
             note.contains("not all of this batch: the whole batch failed -> retry 1"),
             "{note}"
@@ -90,13 +95,20 @@ fn after_the_retry_limit_the_batch_is_skipped() {
         delivery.settle(3, BatchResult::Answered(vec!["1".into()]));
         assert_eq!(batch(&delivery), [1, 2, 3]);
     }
-    let note = delivery.settle(3, BatchResult::Answered(vec!["1".into()]));
+    let settled = delivery.settle(3, BatchResult::Answered(vec!["1".into()]));
+    assert_eq!(settled.next.name(), "skipped");
     assert_eq!(
-        note,
+        settled.line(Fate::Lost),
         "batch of 3 records (sequences 1..3), attempt 3: 1 reported failure (1) -> skipped \
-         after 2 retries (maximumRetryAttempts): not delivered again"
+         after 2 retries (maximumRetryAttempts): lost: an on-failure destination would have \
+         kept where to find them (README, \"Keep what the stream skips\")"
     );
-    assert_eq!(delivery.last_next, Next::Skipped);
+    assert_eq!(
+        settled.line(Fate::Kept("SkippedRecords")),
+        "batch of 3 records (sequences 1..3), attempt 3: 1 reported failure (1) -> skipped \
+         after 2 retries (maximumRetryAttempts): sent to the on-failure destination (queue \
+         SkippedRecords)"
+    );
     assert_eq!(delivery.next_batch(), None);
 }
 
@@ -109,12 +121,13 @@ fn without_report_batch_item_failures_the_answer_counts_as_success() {
         ..settings()
     });
     delivery.push(records(&[1, 2]));
+    let settled = delivery.settle(2, BatchResult::Answered(vec!["1".into()]));
+    assert_eq!(settled.next.name(), "lost");
     assert_eq!(
-        delivery.settle(2, BatchResult::Answered(vec!["1".into()])),
+        line(settled),
         "batch of 2 records (sequences 1..2), attempt 1: 1 reported failure (1), ignored \
          without functionResponseType: ReportBatchItemFailures -> done: 1 record lost"
     );
-    assert_eq!(delivery.last_next, Next::Lost);
     assert_eq!(delivery.next_batch(), None);
 }
 
@@ -134,7 +147,7 @@ fn the_readme_shows_the_line_of_a_lost_record() {
     delivery.push(records(&[7]));
     let line = format!(
         "[xtask] {}",
-        delivery.settle(1, BatchResult::Answered(vec!["7".into()]))
+        line(delivery.settle(1, BatchResult::Answered(vec!["7".into()])))
     );
     let (before, after) = shown.split_once("...").unwrap();
     assert_eq!(line, format!("{before}7{after}"));
@@ -149,17 +162,18 @@ fn a_function_error_bisects_the_batch_when_asked() {
         ..settings()
     });
     delivery.push(records(&[1, 2, 3]));
+    let settled = delivery.settle(3, BatchResult::Failed("boom".into()));
+    assert_eq!(settled.next.name(), "split");
     assert_eq!(
-        delivery.settle(3, BatchResult::Failed("boom".into())),
+        line(settled),
         "batch of 3 records (sequences 1..3), attempt 1: failed (boom) -> split: the first 2 \
          records again"
     );
-    assert_eq!(delivery.last_next, Next::Split);
     assert_eq!(batch(&delivery), [1, 2]);
     delivery.settle(2, BatchResult::Failed("boom".into()));
     assert_eq!(batch(&delivery), [1]);
     assert_eq!(
-        delivery.settle(1, BatchResult::Answered(vec![])),
+        line(delivery.settle(1, BatchResult::Answered(vec![]))),
         "batch of 1 record (sequence 1), attempt 3: ok -> done"
     );
     assert_eq!(batch(&delivery), [2, 3]);
@@ -176,9 +190,12 @@ fn records_older_than_maximum_record_age_are_skipped() {
     let record = |n: u32, created: i64| json!({"dynamodb": {"SequenceNumber": n.to_string(), "ApproximateCreationDateTime": created}});
     delivery.push([record(1, 1_000), record(2, 1_030), record(3, 1_100)]);
     assert_eq!(delivery.expire(1_050), None);
+    let gave_up = delivery.expire(1_095).unwrap();
+    assert_eq!(gave_up.condition.name(), "RecordAgeExceeded");
     assert_eq!(
-        delivery.expire(1_095).as_deref(),
-        Some("skipped 2 records (sequences 1..2) older than maximumRecordAgeInSeconds (60 s): not delivered")
+        gave_up.told(Fate::Kept("SkippedRecords")),
+        "skipped 2 records (sequences 1..2) older than maximumRecordAgeInSeconds (60 s): sent \
+         to the on-failure destination (queue SkippedRecords)"
     );
     assert_eq!(batch(&delivery), [3]);
 }
@@ -248,4 +265,103 @@ fn a_batch_window_waits_for_a_full_batch_or_the_window() {
     assert!(delivery.ready(now), "a full batch (3) goes at once");
     delivery.settle(3, BatchResult::Failed("boom".into()));
     assert!(delivery.ready(now), "a retry goes at once");
+}
+
+/// Settles every batch with `answer` until nothing is left; what was given up on.
+fn run_to_the_end(delivery: &mut Delivery, answer: impl Fn(&[u32]) -> BatchResult) -> Vec<GaveUp> {
+    let mut given_up = Vec::new();
+    for _ in 0..100 {
+        let current = batch(delivery);
+        if current.is_empty() {
+            return given_up;
+        }
+        if let Next::GaveUp(gave_up) = delivery.settle(current.len(), answer(&current)).next {
+            given_up.push(gave_up);
+        }
+    }
+    panic!("the delivery never ended");
+}
+
+fn sequences(gave_up: &GaveUp) -> Vec<u32> {
+    gave_up
+        .records
+        .iter()
+        .map(|r| sequence_number(r).unwrap().parse().unwrap())
+        .collect()
+}
+
+/// AWS ("services-dynamodb-errors"): with bisectBatchOnFunctionError, a batch of 10 whose
+/// fifth record makes the function fail is halved until that record is alone; bisection uses
+/// no retries; after `maximumRetryAttempts` retries of that one record, the on-failure
+/// destination gets word of it alone, with the invocations that carried it and the function's
+/// error; the nine others are delivered.
+#[test]
+fn under_bisection_the_destination_gets_the_poison_record_alone() {
+    let mut delivery = Delivery::new(StreamSettings {
+        batch_size: 10,
+        bisect: true,
+        maximum_retry_attempts: Some(3),
+        ..StreamSettings::default()
+    });
+    delivery.push(records(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    let given_up = run_to_the_end(&mut delivery, |batch| match batch.contains(&5) {
+        true => BatchResult::Failed("boom".into()),
+        false => BatchResult::Answered(vec![]),
+    });
+    assert_eq!(given_up.len(), 1, "{given_up:?}");
+    let gave_up = &given_up[0];
+    assert_eq!(sequences(gave_up), [5]);
+    assert_eq!(
+        gave_up.condition,
+        Condition::RetryAttemptsExhausted { retries: 3 }
+    );
+    assert!(gave_up.function_error);
+    // 10, 5, 3, 2 and 1 record batches carried it (the splits), then 3 retries alone.
+    assert_eq!(gave_up.invocations, 7);
+    assert_eq!(delivery.checkpoint(), Some("10"));
+}
+
+/// AWS: with ReportBatchItemFailures, the retries are of the records from the reported one
+/// on; once they are exhausted, the message covers that part of the batch, not the records
+/// delivered before it, and names no function error (the function answered).
+#[test]
+fn with_reported_failures_the_destination_gets_the_part_from_the_failure_on() {
+    let mut delivery = Delivery::new(StreamSettings {
+        batch_size: 10,
+        report_batch_item_failures: true,
+        maximum_retry_attempts: Some(3),
+        ..StreamSettings::default()
+    });
+    delivery.push(records(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    let given_up = run_to_the_end(&mut delivery, |batch| match batch.contains(&5) {
+        true => BatchResult::Answered(vec!["5".into()]),
+        false => BatchResult::Answered(vec![]),
+    });
+    assert_eq!(given_up.len(), 1, "{given_up:?}");
+    let gave_up = &given_up[0];
+    assert_eq!(sequences(gave_up), [5, 6, 7, 8, 9, 10]);
+    assert!(!gave_up.function_error);
+    assert_eq!(gave_up.invocations, 4);
+    assert_eq!(
+        gave_up.told(Fate::Kept("SkippedRecords")),
+        "skipped after 3 retries (maximumRetryAttempts): sent to the on-failure destination \
+         (queue SkippedRecords)"
+    );
+}
+
+/// AWS: a record that fails every time is retried `maximumRetryAttempts` times (here the
+/// README's three), then given up: RetryAttemptsExhausted after four invocations.
+#[test]
+fn a_poison_record_is_given_up_after_its_retries() {
+    let mut delivery = Delivery::new(StreamSettings {
+        report_batch_item_failures: true,
+        maximum_retry_attempts: Some(3),
+        ..StreamSettings::default()
+    });
+    delivery.push(records(&[7]));
+    let given_up = run_to_the_end(&mut delivery, |_| BatchResult::Answered(vec!["7".into()]));
+    assert_eq!(given_up.len(), 1);
+    assert_eq!(given_up[0].condition.name(), "RetryAttemptsExhausted");
+    assert_eq!(given_up[0].invocations, 4);
+    assert_eq!(sequences(&given_up[0]), [7]);
 }

@@ -1,0 +1,202 @@
+//! Nothing lost: what the stream's retries give up on is sent to the stream event's
+//! on-failure destination as Lambda sends it (AWS's "services-dynamodb-errors"), `cargo xtask
+//! failures` lists it with its records read back from the stream, and `--replay` sends them
+//! to the fixed handler, across a restart too. On a copy of the solution, with its handler
+//! broken for a moment, as the README's last section has the learner do.
+#![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
+
+mod support;
+
+use std::process::Output;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::deployment::Deployment;
+use support::{committed, Attempt};
+use xtask::lambda::destination::LocalQueue;
+use xtask::lambda::running as state;
+use xtask::project;
+
+const BROKEN: &str = "    return Err(\"not today\".into());\n";
+
+/// The solution's handler without its tests (they read fixtures a copy has not), broken or
+/// not.
+fn handler(broken: bool) -> String {
+    let solution = solution("src/stream.rs");
+    let code = solution.split("#[cfg(test)]").next().unwrap().trim_end();
+    let code = format!("#![allow(unreachable_code)]\n{code}\n");
+    match broken {
+        true => {
+            let start = code.find("pub async fn handler(").unwrap();
+            let body = start + code[start..].find("{\n").unwrap() + 2;
+            format!("{}{BROKEN}{}", &code[..body], &code[body..])
+        }
+        false => code,
+    }
+}
+
+/// The solution's file as it is here (its latest version, committed or not).
+fn solution(file: &str) -> String {
+    std::fs::read_to_string(project::root().join("7-finish").join(file)).unwrap()
+}
+
+fn failures(attempt: &Attempt, more: &[&str]) -> (Output, String) {
+    let mut args = vec!["failures", "--dir", attempt.dir.to_str().unwrap()];
+    args.extend_from_slice(more);
+    let output = support::xtask(&args, project::root());
+    let text = format!(
+        "{}{}",
+        support::stdout(&output),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output, text)
+}
+
+fn queue_of(deployment: &Deployment) -> LocalQueue {
+    LocalQueue::in_state(&state::dir(&deployment.step), "SkippedRecords")
+}
+
+#[test]
+fn a_record_given_up_on_is_kept_listed_and_replayed_once_the_handler_is_fixed() {
+    let attempt = Attempt::with_files(
+        "nothing-lost",
+        &solution("serverless.yml"),
+        &committed("6-streams/src/main.rs"),
+        &handler(true),
+    );
+    let mut deployment = Deployment::start_watching(&attempt.dir);
+    let (status, _) = deployment.request("PUT", "/users/3", Some(r#"{"name": "kept"}"#));
+    assert_eq!(status, 200);
+    let log = deployment.wait_for_logs(
+        "stream",
+        &["-> skipped after 3 retries (maximumRetryAttempts): sent to the on-failure destination (queue SkippedRecords)"],
+    );
+    assert!(log.contains("attempt 4: failed (not today)"), "{log}");
+
+    // The message, as Lambda writes it.
+    let messages = queue_of(&deployment).messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let body = &messages[0].body;
+    eprintln!("the message: {body:#}");
+    assert_eq!(body["version"], "1.0");
+    assert_eq!(
+        body["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
+    assert_eq!(body["requestContext"]["approximateInvokeCount"], 4);
+    assert!(body["requestContext"]["functionArn"]
+        .as_str()
+        .unwrap()
+        .ends_with(":function:user-management-service-local-stream"));
+    assert_eq!(
+        body["responseContext"],
+        serde_json::json!({"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"})
+    );
+    let info = &body["DDBStreamBatchInfo"];
+    assert_eq!(info["batchSize"], 1);
+    assert_eq!(info["startSequenceNumber"], info["endSequenceNumber"]);
+    assert!(
+        info["streamArn"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:dynamodb:us-east-1:000000000000:table/user-management-service-local-Table/stream/"),
+        "{info}"
+    );
+    assert!(info["approximateArrivalOfFirstRecord"]
+        .as_str()
+        .unwrap()
+        .ends_with('Z'));
+    assert!(body.get("Records").is_none() && info.get("Records").is_none());
+
+    // Listed, with the record read back from the stream.
+    let (output, text) = failures(&attempt, &[]);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("queue SkippedRecords of "), "{text}");
+    assert!(
+        text.contains("RetryAttemptsExhausted after 4 invocations: 1 record, sequence "),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"INSERT {"id":"3"} new: {"id":"3","name":"kept"}"#),
+        "{text}"
+    );
+
+    // A replay before the fix fails again, and keeps the message.
+    let (output, text) = failures(&attempt, &["--replay"]);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("1. still failing (not today): kept in the queue"),
+        "{text}"
+    );
+    assert_eq!(queue_of(&deployment).messages().len(), 1);
+
+    // A restart between the failure and the replay: the queue keeps its message.
+    deployment.stop();
+    let step = deployment.step.clone();
+    drop(deployment);
+    assert_eq!(
+        LocalQueue::in_state(&state::dir(&step), "SkippedRecords")
+            .messages()
+            .len(),
+        1
+    );
+
+    // The fix, and the replay (no deployment runs: the table's file is read by failures).
+    std::fs::write(attempt.dir.join("src/stream.rs"), handler(false)).unwrap();
+    let (output, text) = failures(&attempt, &["--replay"]);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains(r#"INSERT {"id":"3"}: value is now {"id":"3","name":"kept"}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("1. handled: removed from the queue"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Every record was handled: the queue is empty."),
+        "{text}"
+    );
+
+    let again = Deployment::start_dir(&attempt.dir, &[]);
+    assert!(
+        again.printed.iter().any(|line| line.ends_with(
+            "stream: what its retries give up on goes to queue SkippedRecords (0 kept: cargo \
+             xtask failures)"
+        )),
+        "{}",
+        again.printed.join("\n")
+    );
+    let (_, text) = failures(&attempt, &[]);
+    assert!(text.contains("0 messages"), "{text}");
+}
+
+/// AWS: a record older than `maximumRecordAgeInSeconds` is given up before its retries run
+/// out, with the condition RecordAgeExceeded.
+#[test]
+fn a_record_too_old_is_sent_with_record_age_exceeded() {
+    let yml = solution("serverless.yml").replace(
+        "maximumRetryAttempts: 3",
+        "maximumRetryAttempts: 1000\n          maximumRecordAgeInSeconds: 1",
+    );
+    let attempt = Attempt::with_files(
+        "too-old",
+        &yml,
+        &committed("6-streams/src/main.rs"),
+        &handler(true),
+    );
+    let mut deployment = Deployment::start_dir(&attempt.dir, &["--fresh"]);
+    deployment.request("PUT", "/users/old", Some(r#"{"name": "old"}"#));
+    deployment.wait_for_logs(
+        "stream",
+        &["older than maximumRecordAgeInSeconds (1 s): sent to the on-failure destination (queue SkippedRecords)"],
+    );
+    let messages = queue_of(&deployment).messages();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let body: &Value = &messages[0].body;
+    eprintln!("the message: {body:#}");
+    assert_eq!(body["requestContext"]["condition"], "RecordAgeExceeded");
+    assert_eq!(body["DDBStreamBatchInfo"]["batchSize"], 1);
+    std::thread::sleep(Duration::from_millis(100));
+    deployment.stop();
+}
