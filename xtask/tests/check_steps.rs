@@ -122,7 +122,8 @@ fn every_solution_passes_and_every_exercise_fails_where_it_should() {
     );
     assert!(
         text.contains(
-            "  ✓ 6-streams fails on exactly stream, function, handler, failures, as it should\n"
+            "  ✓ 6-streams fails on exactly stream, function, destination, handler, failures, as it \
+             should\n"
         ),
         "{text}"
     );
