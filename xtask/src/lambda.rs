@@ -6,6 +6,5 @@ pub mod function;
 pub mod function_environment;
 pub(crate) mod json_in_logs;
 pub(crate) mod log_file;
-pub mod running;
 pub mod runtime_api;
 pub mod stream_records;

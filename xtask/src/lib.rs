@@ -13,6 +13,7 @@
 pub mod cli;
 pub(crate) mod commands;
 pub mod lambda;
+pub mod local_state;
 pub mod project;
 pub(crate) mod serverless_yml;
 pub(crate) mod stage;

@@ -4,7 +4,6 @@ pub(crate) mod aws;
 pub mod cargo_build;
 pub mod chromium;
 pub(crate) mod files;
-pub mod http;
 pub(crate) mod lambda_zip;
 pub mod local_dynamodb;
 pub mod moto;

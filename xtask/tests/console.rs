@@ -217,7 +217,9 @@ fn the_console_refuses_other_sites_and_bad_requests() {
         "GET /events HTTP/1.1\r\nHost: 127.0.0.1:1\r\n\r\n",
     );
     assert!(
-        events.contains("Content-Type: text/event-stream"),
+        events
+            .to_ascii_lowercase()
+            .contains("content-type: text/event-stream"),
         "{events}"
     );
     assert!(events.contains(r#""type":"hello""#), "{events}");

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use xtask::lambda::running as state;
+use xtask::local_state as state;
 use xtask::project;
 use xtask::tools::local_dynamodb::LocalDynamoDb;
 
@@ -401,7 +401,7 @@ fn a_sigkilled_deployment_leaves_no_process_behind() {
     while running
         .children
         .iter()
-        .any(|child| state::process_alive(*child))
+        .any(|child| support::process_alive(*child))
     {
         assert!(
             killed.elapsed() < Duration::from_secs(2),
@@ -409,7 +409,7 @@ fn a_sigkilled_deployment_leaves_no_process_behind() {
             running
                 .children
                 .iter()
-                .filter(|child| state::process_alive(**child))
+                .filter(|child| support::process_alive(**child))
                 .collect::<Vec<_>>()
         );
         std::thread::sleep(Duration::from_millis(50));
@@ -517,7 +517,7 @@ fn a_hung_function_is_stopped_at_its_timeout() {
         (200, "Saved!".to_owned())
     );
     assert!(
-        !state::process_alive(put_user),
+        !support::process_alive(put_user),
         "the hung process was left running"
     );
     deployment.stop();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use support::deployment::Deployment;
 use support::{committed, Attempt};
-use xtask::lambda::running as state;
+use xtask::local_state as state;
 
 fn printed(deployment: &Deployment) -> String {
     deployment.printed.join("\n")

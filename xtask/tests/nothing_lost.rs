@@ -14,7 +14,7 @@ use serde_json::Value;
 use support::deployment::Deployment;
 use support::{committed, Attempt};
 use xtask::lambda::destination::LocalQueue;
-use xtask::lambda::running as state;
+use xtask::local_state as state;
 use xtask::project;
 
 const BROKEN: &str = "    return Err(\"not today\".into());\n";

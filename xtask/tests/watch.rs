@@ -188,7 +188,7 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
 
     // An invocation in flight when the new code arrives is not cut off: putUser's process
     // is held (SIGSTOP) with a PUT in it while the step is rebuilt, then let go.
-    let put_user = xtask::lambda::running::running(&deployment.step)
+    let put_user = xtask::local_state::running(&deployment.step)
         .unwrap()
         .children[0];
     signal("-STOP", put_user);

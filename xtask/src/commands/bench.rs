@@ -20,7 +20,7 @@ use crate::project::{self, Step};
 use artifacts::{file_mb, limit_binary, node_package, rust_binary, rust_label};
 use events::{events, ItemSize};
 use report::{report_json, table, Measured, Row};
-use runtimes::{invoke, peak_rss, Runtime};
+use runtimes::{invoke, PeakMemory, Runtime};
 
 pub const HELP: &str = "\
 cargo xtask bench: Rust against the original Node.js step, side by side in one run
@@ -146,6 +146,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
             node.start(&dir.join("node-sink.log"))?,
             limit.start(&dir.join("limit-sink.log"))?,
         ];
+        let memory = PeakMemory::watch(vec![contestants[0].pid(), contestants[1].pid()]);
         same_values(&mut contestants)?;
         let (repeats, at_least) = repeats(options.size);
         for batch_size in [1, 100, 1000] {
@@ -193,7 +194,9 @@ pub fn run(options: Options) -> Result<ExitCode> {
             rust_ms,
             node_ms,
         ));
-        (peak_rss(rust_process.pid()), peak_rss(node_process.pid()))
+        let peaks = memory.peaks();
+        let known = |peak: u64| (peak > 0).then_some(peak);
+        (known(peaks[0]), known(peaks[1]))
     };
 
     let one = events(1, ItemSize::Small, 1).remove(0);

@@ -126,7 +126,12 @@ fn watch(options: &Options, target: &Target) -> Result<ExitCode> {
     loop {
         if terminal {
             // Clear the screen and the scrollback: each verdict starts at the top.
-            print!("\x1b[2J\x1b[3J\x1b[H");
+            let _ = crossterm::execute!(
+                std::io::stdout(),
+                crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
+                crossterm::terminal::Clear(crossterm::terminal::ClearType::Purge),
+                crossterm::cursor::MoveTo(0, 0)
+            );
         }
         if let Some(change) = &change {
             println!("{} saved: checking again\n", change.files.join(", "));

@@ -33,7 +33,7 @@ use anyhow::{anyhow, Context, Result};
 
 use crate::lambda::destination::LocalQueue;
 use crate::lambda::log_file::follow_list;
-use crate::lambda::running as state;
+use crate::local_state as state;
 use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
@@ -62,15 +62,18 @@ pub fn run(options: Options) -> Result<ExitCode> {
     };
     // Two deployments of one step would share its logs and state (running.json): the
     // second one says where the first runs instead.
-    if let Some(running) = state::running(&target.name) {
+    // The claim is a lock the system lets go when this process ends, however it ends.
+    let Ok(claim) = state::claim(&target.name) else {
+        let (api, pid) = match state::running(&target.name) {
+            Some(running) => (running.api_url, running.pid.to_string()),
+            None => ("starting".to_owned(), "?".to_owned()),
+        };
         anyhow::bail!(
-            "{} already runs locally (API at {}, xtask pid {}): one local deployment of a step \
-             at a time. Use that one, or stop it with Ctrl-C in its terminal first",
-            target.name,
-            running.api_url,
-            running.pid
+            "{} already runs locally (API at {api}, xtask pid {pid}): one local deployment of a \
+             step at a time. Use that one, or stop it with Ctrl-C in its terminal first",
+            target.name
         );
-    }
+    };
     let port = options.port;
     let yml = ServerlessYml::load(&target.dir)?;
     // The port first: a second deployment should fail before it builds and starts anything.
@@ -110,21 +113,11 @@ pub fn run(options: Options) -> Result<ExitCode> {
     service.serves_at(&api_url);
     service.record(&api_url)?;
     let console_url = format!("http://127.0.0.1:{}", console_port(&console_listener));
+    let mut api = api_server::serve(server, Arc::clone(&service.routes), Arc::clone(&hub))?;
+    let mut console = console::serve(console_listener, Arc::clone(&hub))?;
     print_summary(&target, &service, &api_url, &console_url, options.watch);
 
     let mut threads = Vec::new();
-    let (api_routes, api_hub, api_stop) = (
-        Arc::clone(&service.routes),
-        Arc::clone(&hub),
-        Arc::clone(&stop),
-    );
-    threads.push(thread::spawn(move || {
-        api_server::serve(server, api_routes, api_hub, api_stop)
-    }));
-    let (page_hub, page_stop) = (Arc::clone(&hub), Arc::clone(&stop));
-    threads.push(thread::spawn(move || {
-        console::serve(console_listener, page_hub, page_stop)
-    }));
     let (log_list, log_hub, log_stop) = (
         Arc::clone(&service.logs),
         Arc::clone(&hub),
@@ -172,11 +165,15 @@ pub fn run(options: Options) -> Result<ExitCode> {
         state::dir(&target.name).display()
     );
     stop.store(true, Ordering::Relaxed);
+    api.stop();
+    hub.close();
+    console.stop();
     for thread in threads {
         let _ = thread.join();
     }
     drop(service);
     state::remove(&target.name);
+    drop(claim);
     Ok(ExitCode::SUCCESS)
 }
 

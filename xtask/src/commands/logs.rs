@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use pico_args::Arguments;
 
 use crate::lambda::log_file;
-use crate::lambda::running as state;
+use crate::local_state as state;
 use crate::project::Step;
 use crate::tools::aws;
 

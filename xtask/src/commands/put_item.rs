@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use pico_args::Arguments;
 use serde_json::{json, Map, Value};
 
-use crate::lambda::running as state;
+use crate::local_state as state;
 use crate::project::{self, Step};
 use crate::serverless_yml::ServerlessYml;
 use crate::tools::local_dynamodb::LocalDynamoDb;

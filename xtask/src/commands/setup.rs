@@ -137,7 +137,11 @@ fn cargo(args: &[&str]) -> Result<()> {
 
 /// What the workshop needs of this machine: each found, or what to do.
 fn checks(aws: bool) -> Vec<(&'static str, Result<String>)> {
-    let mut checks = vec![("Rust", rust()), ("port 3000 on 127.0.0.1", port(3000))];
+    let mut checks = vec![
+        ("System", Ok(system())),
+        ("Rust", rust()),
+        ("port 3000 on 127.0.0.1", port(3000)),
+    ];
     if aws {
         // cargo-lambda comes from PyPI (it brings Zig); the local cloud needs no Python.
         checks.push(("Python 3 with venv", python_with_venv()));
@@ -154,6 +158,21 @@ fn checks(aws: bool) -> Vec<(&'static str, Result<String>)> {
         ));
     }
     checks
+}
+
+/// This machine's system, and how far the workshop is known to work on it.
+fn system() -> String {
+    let (os, arch) = (std::env::consts::OS, std::env::consts::ARCH);
+    let how = match os {
+        "linux" => "the system the workshop's tests run on",
+        "macos" => "expected to work (the tests run on Linux)",
+        "windows" => {
+            "expected to work natively or in WSL 2 (the tests run on Linux); in WSL 2 keep the \
+             checkout in Linux's files, or watch with --poll"
+        }
+        _ => "not tried: Linux, macOS and Windows are the workshop's systems",
+    };
+    format!("{os} {arch}: {how}")
 }
 
 fn rust() -> Result<String> {
@@ -180,7 +199,7 @@ fn rust() -> Result<String> {
 }
 
 fn python_with_venv() -> Result<String> {
-    let python3 = if cfg!(windows) { "python" } else { "python3" };
+    let python3 = crate::tools::python::system_python();
     let output = process::output(
         Command::new(python3).args([
             "-c",
@@ -206,7 +225,7 @@ fn port(port: u16) -> Result<String> {
         return Ok("free for `cargo xtask deploy --local`".to_owned());
     }
     let ours = STEPS.into_iter().find(|step| {
-        crate::lambda::running::running(step.name)
+        crate::local_state::running(step.name)
             .is_some_and(|running| running.api_url.ends_with(&format!(":{port}")))
     });
     match ours {

@@ -97,7 +97,11 @@ impl ProxyResponse {
         })
     }
 
+    /// A header's value, its name matched as HTTP matches it (without case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        crate::tools::http::find_header(&self.headers, name)
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
     }
 }

@@ -39,6 +39,7 @@ pub struct FunctionSpec<'a> {
 pub struct LocalFunction {
     process: Owned,
     api: RuntimeApi,
+    region: String,
     log: PathBuf,
     /// How to start the process again after it stopped.
     command: Launch,
@@ -68,8 +69,10 @@ impl Launch {
         Owned::spawn(
             Command::new(&self.program)
                 .args(&self.arguments)
-                // Only what Lambda would give it: nothing of the learner's shell, no AWS profile.
+                // Only what Lambda would give it: nothing of the learner's shell, no AWS
+                // profile; but what the system needs to run a process at all.
                 .env_clear()
+                .envs(system_environment())
                 .envs(self.environment.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().context("sharing the function's log file")?)
@@ -99,6 +102,7 @@ impl LocalFunction {
         Ok(Self {
             process,
             api,
+            region: spec.region.to_owned(),
             log: spec.log,
             command,
         })
@@ -112,6 +116,15 @@ impl LocalFunction {
                 &self.log,
                 &format!("[xtask] the function had stopped ({status}): starting it again, as Lambda would"),
             );
+            // A new endpoint too: a poll the old process left waiting must not take the
+            // next event.
+            self.api = RuntimeApi::start(&self.command.name, &self.region)?;
+            let address = self.api.function_environment("").remove(0);
+            for (key, value) in &mut self.command.environment {
+                if *key == address.0 {
+                    value.clone_from(&address.1);
+                }
+            }
             self.process = self.command.spawn(&self.log)?;
         }
         Ok(())
@@ -183,6 +196,26 @@ impl LocalFunction {
     }
 }
 
+/// What a process needs of the system whatever it runs: on Windows `SystemRoot` (sockets do
+/// not start without it) and `PATH` (where DLLs are found), everywhere the temporary
+/// directory. Nothing here can name an AWS account.
+const SYSTEM_VARIABLES: [&str; 7] = [
+    "SystemRoot",
+    "SYSTEMROOT",
+    "windir",
+    "PATH",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+];
+
+fn system_environment() -> Vec<(String, std::ffi::OsString)> {
+    SYSTEM_VARIABLES
+        .iter()
+        .filter_map(|name| Some((name.to_string(), std::env::var_os(name)?)))
+        .collect()
+}
+
 /// Dummy keys, no profile, no instance metadata, and every AWS endpoint local: a local
 /// function cannot reach a real account whatever the learner's shell holds.
 fn isolated_aws_environment(endpoint: &str) -> Result<Vec<(&'static str, String)>> {
@@ -200,4 +233,20 @@ fn isolated_aws_environment(endpoint: &str) -> Result<Vec<(&'static str, String)
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
         ("AWS_ENDPOINT_URL", endpoint.to_owned()),
     ])
+}
+
+#[cfg(test)]
+mod environment_tests {
+    use super::*;
+
+    #[test]
+    fn a_function_keeps_what_the_system_needs_and_nothing_of_aws() {
+        let kept = system_environment();
+        assert!(kept.iter().all(|(name, _)| !name.starts_with("AWS")));
+        if std::env::var_os("PATH").is_some() {
+            assert!(kept.iter().any(|(name, _)| name == "PATH"));
+        }
+        let isolated = isolated_aws_environment("http://127.0.0.1:1").unwrap();
+        assert!(isolated.contains(&("AWS_ACCESS_KEY_ID", "local".to_owned())));
+    }
 }

@@ -4,31 +4,28 @@
 //! The protocol is AWS's documented one: the function long-polls
 //! `GET /2018-06-01/runtime/invocation/next` for an event and posts the answer to
 //! `.../invocation/{id}/response` (or `.../{id}/error`, or `/runtime/init/error` at start).
-//! It is a small HTTP/1.1 server of its own, with Nagle's algorithm off and each answer sent
-//! in one write: a general-purpose server that sends headers and body apart meets the
-//! client's delayed ACK and adds some 40 ms to every large invocation.
+//! Served by axum on hyper; loopback `Host` names only, as the other local servers.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::BufReader;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use tokio::sync::Notify;
 
-use crate::tools::http::{read_request, respond, Limits};
+use crate::tools::server::{loopback_hosts_only, Served};
 
 /// A function answers at most Lambda's 6 MB, with room for the JSON around it.
-const LIMITS: Limits = Limits {
-    line: 16 * 1024,
-    headers: 64 * 1024,
-    body: 6 * 1024 * 1024 + 64 * 1024,
-};
-
-const API_PREFIX: &str = "/2018-06-01/runtime";
+const MAX_BODY: usize = 6 * 1024 * 1024 + 64 * 1024;
 
 /// How one invocation ended, as the function reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,37 +46,40 @@ pub fn error_message(body: &[u8]) -> String {
         .unwrap_or_else(|| text.trim().to_owned())
 }
 
-/// A Runtime API endpoint for one function, on 127.0.0.1 only. Stops when dropped.
+/// A Runtime API endpoint for one function process, on 127.0.0.1 only. Stops when dropped:
+/// a poll still waiting is answered, and its process, which gets no more events, ends.
 #[derive(Debug)]
 pub struct RuntimeApi {
     address: SocketAddr,
     function_name: String,
     region: String,
-    shared: Arc<Shared>,
+    shared: Arc<Invocations>,
     /// The request id of the last event queued.
     last_id: Option<String>,
+    served: Served,
 }
 
 /// Request ids are unique across every function and environment of this xtask, so that a log
 /// line's `requestId` names one invocation.
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
+/// What the endpoint's requests and the function's caller share.
 #[derive(Debug, Default)]
-struct Shared {
-    state: Mutex<State>,
-    /// Signalled when an invocation is queued or the endpoint stops.
-    queued: Condvar,
+struct Invocations {
+    state: Mutex<Queue>,
+    /// Woken when an invocation is queued or the endpoint stops.
+    queued: Notify,
     stopping: AtomicBool,
+    function_arn: String,
 }
 
 #[derive(Debug, Default)]
-struct State {
-    queued: VecDeque<Invocation>,
+struct Queue {
+    waiting: VecDeque<Invocation>,
     /// Where each invocation in flight reports its outcome.
     pending: HashMap<String, Sender<Outcome>>,
     /// An init error arrives before any invocation: it ends every later one.
     init_error: Option<Vec<u8>>,
-    function_arn: String,
 }
 
 #[derive(Debug)]
@@ -92,25 +92,20 @@ struct Invocation {
 impl RuntimeApi {
     /// Listens on a free port of 127.0.0.1.
     pub fn start(function_name: &str, region: &str) -> Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
             .context("starting a local Lambda Runtime API on 127.0.0.1")?;
-        let address = listener
-            .local_addr()
-            .context("reading the Runtime API's address")?;
-        let shared = Arc::new(Shared::default());
-        lock(&shared.state).function_arn =
-            format!("arn:aws:lambda:{region}:000000000000:function:{function_name}");
-        let for_loop = Arc::clone(&shared);
-        thread::Builder::new()
-            .name(format!("runtime-api-{function_name}"))
-            .spawn(move || accept(&listener, &for_loop))
-            .context("starting the Runtime API thread")?;
+        let shared = Arc::new(Invocations {
+            function_arn: format!("arn:aws:lambda:{region}:000000000000:function:{function_name}"),
+            ..Invocations::default()
+        });
+        let served = Served::start(listener, router(Arc::clone(&shared)), "a Runtime API")?;
         Ok(Self {
-            address,
+            address: served.address(),
             function_name: function_name.to_owned(),
             region: region.to_owned(),
             shared,
             last_id: None,
+            served,
         })
     }
 
@@ -150,17 +145,16 @@ impl RuntimeApi {
             return Ok(receiver);
         }
         state.pending.insert(id.clone(), sender);
-        state.queued.push_back(Invocation {
+        state.waiting.push_back(Invocation {
             id,
             payload: payload.to_vec(),
             deadline: SystemTime::now() + timeout,
         });
+        drop(state);
         self.shared.queued.notify_one();
         Ok(receiver)
     }
-}
 
-impl RuntimeApi {
     /// The request id of the last event queued (`local-PID-N`), as the function logs it.
     pub fn last_request_id(&self) -> Option<&str> {
         self.last_id.as_deref()
@@ -170,134 +164,103 @@ impl RuntimeApi {
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
         self.shared.stopping.store(true, Ordering::Relaxed);
-        self.shared.queued.notify_all();
-        // Wakes the accept loop so that it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.address, Duration::from_millis(100));
+        self.shared.queued.notify_waiters();
+        self.served.stop();
     }
 }
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+fn lock(state: &Mutex<Queue>) -> MutexGuard<'_, Queue> {
     state
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn accept(listener: &TcpListener, shared: &Arc<Shared>) {
-    for stream in listener.incoming() {
+fn router(shared: Arc<Invocations>) -> Router {
+    Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(response),
+        )
+        .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(middleware::from_fn(loopback_hosts_only))
+        .with_state(shared)
+}
+
+/// The long poll: the next event, as soon as there is one.
+async fn next(State(shared): State<Arc<Invocations>>) -> Response {
+    loop {
+        let queued = shared.queued.notified();
+        tokio::pin!(queued);
+        // Registered before the queue is looked at: an event queued meanwhile wakes it.
+        queued.as_mut().enable();
         if shared.stopping.load(Ordering::Relaxed) {
-            return;
+            return StatusCode::GONE.into_response();
         }
-        let Ok(stream) = stream else { continue };
-        let shared = Arc::clone(shared);
-        thread::spawn(move || {
-            let _ = serve_connection(stream, &shared);
-        });
+        if let Some(invocation) = lock(&shared.state).waiting.pop_front() {
+            return event(invocation, &shared.function_arn);
+        }
+        queued.await;
     }
 }
 
-/// One client connection: requests one after another (keep-alive), until it closes.
-fn serve_connection(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    loop {
-        let request = match read_request(&mut reader, &LIMITS)? {
-            Ok(Some(request)) => request,
-            Ok(None) => return Ok(()),
-            Err(refusal) => return respond(&mut writer, refusal.status(), "", b""),
-        };
-        let (method, body) = (request.method, request.body);
-        let route = request.target.strip_prefix(API_PREFIX).unwrap_or_default();
-        match (method.as_str(), route) {
-            ("GET", "/invocation/next") => match next_invocation(shared, &writer) {
-                Some((invocation, arn)) => {
-                    let deadline_ms = invocation
-                        .deadline
-                        .duration_since(UNIX_EPOCH)
-                        .unwrap_or_default()
-                        .as_millis();
-                    let headers = format!(
-                        "Lambda-Runtime-Aws-Request-Id: {}\r\nLambda-Runtime-Deadline-Ms: {deadline_ms}\r\n\
-                         Lambda-Runtime-Invoked-Function-Arn: {arn}\r\nContent-Type: application/json\r\n",
-                        invocation.id
-                    );
-                    if respond(&mut writer, 200, &headers, &invocation.payload).is_err() {
-                        // The function went away mid-poll: its outcome will never come.
-                        if let Some(sender) = lock(&shared.state).pending.remove(&invocation.id) {
-                            let _ = sender.send(Outcome::Error(
-                                b"the function closed its connection".to_vec(),
-                            ));
-                        }
-                        return Ok(());
-                    }
-                }
-                None => return Ok(()),
-            },
-            ("POST", "/init/error") => {
-                let mut state = lock(&shared.state);
-                for (_, sender) in state.pending.drain() {
-                    let _ = sender.send(Outcome::Error(body.clone()));
-                }
-                state.queued.clear();
-                state.init_error = Some(body);
-                drop(state);
-                respond(&mut writer, 202, "", b"")?;
-            }
-            ("POST", route) => {
-                let reported = route.strip_prefix("/invocation/").and_then(|rest| {
-                    rest.strip_suffix("/response")
-                        .map(|id| (id, true))
-                        .or_else(|| rest.strip_suffix("/error").map(|id| (id, false)))
-                });
-                let Some((id, is_response)) = reported else {
-                    respond(&mut writer, 404, "", b"")?;
-                    continue;
-                };
-                if let Some(sender) = lock(&shared.state).pending.remove(id) {
-                    let _ = sender.send(if is_response {
-                        Outcome::Response(body)
-                    } else {
-                        Outcome::Error(body)
-                    });
-                }
-                respond(&mut writer, 202, "", b"")?;
-            }
-            _ => respond(&mut writer, 404, "", b"")?,
+fn event(invocation: Invocation, function_arn: &str) -> Response {
+    let deadline_ms = invocation
+        .deadline
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    let mut response = invocation.payload.into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("lambda-runtime-aws-request-id", invocation.id),
+        ("lambda-runtime-deadline-ms", deadline_ms.to_string()),
+        (
+            "lambda-runtime-invoked-function-arn",
+            function_arn.to_owned(),
+        ),
+        ("content-type", "application/json".to_owned()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
         }
     }
+    response
 }
 
-/// Waits for an event to hand out; `None` when the endpoint stops or the function went away
-/// (a killed process must not take the next event with it: a restarted one gets it).
-fn next_invocation(shared: &Shared, connection: &TcpStream) -> Option<(Invocation, String)> {
+async fn response(
+    State(shared): State<Arc<Invocations>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    report(&shared, &id, Outcome::Response(body.to_vec()))
+}
+
+async fn error(
+    State(shared): State<Arc<Invocations>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    report(&shared, &id, Outcome::Error(body.to_vec()))
+}
+
+fn report(shared: &Invocations, id: &str, outcome: Outcome) -> StatusCode {
+    if let Some(sender) = lock(&shared.state).pending.remove(id) {
+        let _ = sender.send(outcome);
+    }
+    StatusCode::ACCEPTED
+}
+
+async fn init_error(State(shared): State<Arc<Invocations>>, body: Bytes) -> StatusCode {
     let mut state = lock(&shared.state);
-    loop {
-        if shared.stopping.load(Ordering::Relaxed) || closed(connection) {
-            return None;
-        }
-        if let Some(invocation) = state.queued.pop_front() {
-            return Some((invocation, state.function_arn.clone()));
-        }
-        state = shared
-            .queued
-            .wait_timeout(state, Duration::from_millis(200))
-            .map(|(guard, _)| guard)
-            .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+    for (_, sender) in state.pending.drain() {
+        let _ = sender.send(Outcome::Error(body.to_vec()));
     }
-}
-
-/// Whether the client has closed the connection (a peek that reads the end of the stream).
-fn closed(connection: &TcpStream) -> bool {
-    if connection.set_nonblocking(true).is_err() {
-        return true;
-    }
-    let mut byte = [0u8; 1];
-    let closed = match connection.peek(&mut byte) {
-        Ok(read) => read == 0,
-        Err(error) => error.kind() != std::io::ErrorKind::WouldBlock,
-    };
-    let _ = connection.set_nonblocking(false);
-    closed
+    state.waiting.clear();
+    state.init_error = Some(body.to_vec());
+    StatusCode::ACCEPTED
 }
 
 #[cfg(test)]
@@ -309,5 +272,43 @@ mod tests {
         let body = br#"{"errorType":"&alloc::boxed::Box<dyn core::error::Error + core::marker::Send + core::marker::Sync>","errorMessage":"missing field `id`"}"#;
         assert_eq!(error_message(body), "missing field `id`");
         assert_eq!(error_message(b"not json"), "not json");
+    }
+
+    /// The protocol as a runtime client speaks it: the event with its headers, the answer
+    /// reported back; a foreign Host is refused.
+    #[test]
+    fn an_event_goes_out_and_its_answer_comes_back() {
+        let mut api = RuntimeApi::start("f", "us-east-1").unwrap();
+        let outcome = api.queue(br#"{"n":1}"#, Duration::from_secs(5)).unwrap();
+        let base = format!("http://{}/2018-06-01/runtime", api.address);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut next = agent
+            .get(&format!("{base}/invocation/next"))
+            .call()
+            .unwrap();
+        let id = next.headers()["lambda-runtime-aws-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(next.headers().contains_key("lambda-runtime-deadline-ms"));
+        assert_eq!(next.body_mut().read_to_string().unwrap(), r#"{"n":1}"#);
+        let posted = agent
+            .post(&format!("{base}/invocation/{id}/response"))
+            .send("ok")
+            .unwrap();
+        assert_eq!(posted.status(), 202);
+        assert_eq!(
+            outcome.recv_timeout(Duration::from_secs(5)).unwrap(),
+            Outcome::Response(b"ok".to_vec())
+        );
+        let foreign = agent
+            .get(&format!("{base}/invocation/next"))
+            .header("Host", "evil.example")
+            .call()
+            .unwrap();
+        assert_eq!(foreign.status(), 403);
     }
 }

@@ -1,30 +1,40 @@
-//! Headless Chromium, driven through the DevTools protocol on a pipe
-//! (`--remote-debugging-pipe`: JSON messages ended by a NUL byte, commands on the browser's
-//! fd 3 and answers on its fd 4), so that no WebSocket client is needed: `sh` maps fd 3 and
-//! 4 onto the child's stdin and stdout. For the console's browser test and its screenshots.
+//! Headless Chromium, driven through the DevTools protocol on its WebSocket
+//! (`--remote-debugging-port=0`: the browser says which port on stderr). For the console's
+//! browser test and its screenshots. The same code on every system: the browser is found on
+//! the PATH or where macOS and Windows install it.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
+use tungstenite::{Message, WebSocket};
 
 use super::process::Owned;
 
 /// What to run, and how to get it when it is missing.
-const PROGRAMS: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
+const PROGRAMS: [&str; 4] = ["chromium", "chromium-browser", "google-chrome", "chrome"];
+/// Where macOS and Windows install Chrome, Chromium and Edge (all speak DevTools).
+const INSTALLED: [&str; 6] = [
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+    r"C:\Program Files (x86)\Google\Chrome\Application\chrome.exe",
+    r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
+    r"C:\Program Files\Microsoft\Edge\Application\msedge.exe",
+];
 pub const HOW_TO_GET: &str = "install it: `sudo apt-get install -y chromium` (Debian, Ubuntu), \
-     or set CHROMIUM to a Chrome or Chromium binary";
+     Google Chrome (macOS, Windows), or set CHROMIUM to a Chrome or Chromium binary";
 
 /// One browser with one page, closed when dropped.
 #[derive(Debug)]
 pub struct Browser {
     process: Owned,
-    commands: ChildStdin,
-    answers: Receiver<Value>,
+    socket: WebSocket<TcpStream>,
     next_id: u64,
     session: Option<String>,
     _profile: TempProfile,
@@ -32,7 +42,7 @@ pub struct Browser {
 
 /// A throwaway profile directory: the learner's own browser profile is never touched.
 #[derive(Debug)]
-struct TempProfile(std::path::PathBuf);
+struct TempProfile(PathBuf);
 
 impl Drop for TempProfile {
     fn drop(&mut self) {
@@ -40,24 +50,32 @@ impl Drop for TempProfile {
     }
 }
 
-/// The browser to run: `CHROMIUM`, else the first of [`PROGRAMS`] on the PATH.
-pub fn program() -> Result<String> {
-    if let Ok(program) = std::env::var("CHROMIUM") {
-        return Ok(program);
+/// The browser to run: `CHROMIUM`, else the first of [`PROGRAMS`] on the PATH, else one
+/// installed where macOS or Windows put it.
+pub fn program() -> Result<PathBuf> {
+    if let Some(program) = std::env::var_os("CHROMIUM") {
+        return Ok(PathBuf::from(program));
     }
-    PROGRAMS
-        .iter()
-        .find(|program| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {program}")])
-                .stdout(Stdio::null())
-                .status()
-                .is_ok_and(|status| status.success())
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths).find_map(|dir| {
+            PROGRAMS.iter().find_map(|program| {
+                [dir.join(program), dir.join(format!("{program}.exe"))]
+                    .into_iter()
+                    .find(|candidate| candidate.is_file())
+            })
         })
-        .map(|program| (*program).to_owned())
+    });
+    on_path
+        .or_else(|| {
+            INSTALLED
+                .iter()
+                .map(PathBuf::from)
+                .find(|path| path.is_file())
+        })
         .ok_or_else(|| {
             anyhow!(
-                "no Chromium found (tried {}): {HOW_TO_GET}",
+                "no Chromium found (tried {} on the PATH, and Chrome's and Edge's usual places): \
+                 {HOW_TO_GET}",
                 PROGRAMS.join(", ")
             )
         })
@@ -74,52 +92,65 @@ impl Browser {
             STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&profile).context("creating a browser profile directory")?;
-        // `exec` keeps the pid: the watchdog and Drop stop the browser itself.
-        let script = "exec \"$0\" --headless --no-sandbox --disable-gpu --no-first-run \
-                      --disable-extensions --hide-scrollbars --remote-debugging-pipe \
-                      \"--user-data-dir=$1\" \"--window-size=$2\" about:blank \
-                      3<&0 4>&1 </dev/null >/dev/null 2>/dev/null";
         let mut process = Owned::spawn(
-            Command::new("sh")
-                .args(["-c", script, &program])
-                .arg(&profile)
-                .arg(format!("{width},{height}"))
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-            &format!("starting {program}"),
+            Command::new(&program)
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-extensions",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--hide-scrollbars",
+                    "--remote-debugging-address=127.0.0.1",
+                    "--remote-debugging-port=0",
+                ])
+                .arg(format!("--user-data-dir={}", profile.display()))
+                .arg(format!("--window-size={width},{height}"))
+                .arg("about:blank")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped()),
+            &format!("starting {}", program.display()),
         )?;
-        let commands = process.take_stdin().context("the browser's command pipe")?;
-        let output = process.take_stdout().context("the browser's answer pipe")?;
-        let (sender, answers) = mpsc::channel();
+        let stderr = process.take_stderr().context("the browser's stderr")?;
+        let (found, url) = mpsc::channel();
+        // The browser names its endpoint on stderr; the rest of what it says is read away.
         std::thread::spawn(move || {
-            let mut reader = BufReader::new(output);
-            loop {
-                let mut message = Vec::new();
-                match reader.read_until(0, &mut message) {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {
-                        message.pop();
-                        if let Ok(value) = serde_json::from_slice(&message) {
-                            if sender.send(value).is_err() {
-                                return;
-                            }
-                        }
-                    }
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(at) = line.find("ws://") {
+                    let _ = found.send(line[at..].trim().to_owned());
                 }
             }
         });
+        let url = url
+            .recv_timeout(Duration::from_secs(30))
+            .with_context(|| format!("{} said no DevTools address in 30 s", program.display()))?;
+        let address = url
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let stream = TcpStream::connect(&address)
+            .with_context(|| format!("connecting to the browser at {address}"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .context("setting a timeout on the browser's socket")?;
+        let (socket, _) = tungstenite::client(url.as_str(), stream)
+            .map_err(|error| anyhow!("opening the browser's DevTools socket: {error}"))?;
         let mut browser = Self {
             process,
-            commands,
-            answers,
+            socket,
             next_id: 0,
             session: None,
             _profile: TempProfile(profile),
         };
         let target = browser
             .call("Target.createTarget", json!({"url": "about:blank"}))
-            .with_context(|| format!("talking to {program} (is it a Chromium?)"))?;
+            .with_context(|| format!("talking to {} (is it a Chromium?)", program.display()))?;
         let target_id = target["targetId"]
             .as_str()
             .context("a page without an id")?;
@@ -143,29 +174,28 @@ impl Browser {
         if let Some(session) = &self.session {
             message["sessionId"] = Value::from(session.as_str());
         }
-        let mut bytes = message.to_string().into_bytes();
-        bytes.push(0);
-        self.commands
-            .write_all(&bytes)
-            .and_then(|()| self.commands.flush())
+        self.socket
+            .send(Message::text(message.to_string()))
             .with_context(|| format!("sending {method} to the browser"))?;
         let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.answers.recv_timeout(left) {
-                Ok(answer) if answer["id"] == id => {
-                    if let Some(error) = answer.get("error") {
-                        bail!("the browser refused {method}: {error}");
-                    }
-                    return Ok(answer["result"].clone());
+        while Instant::now() < deadline {
+            let text = match self.socket.read() {
+                Ok(Message::Text(text)) => text,
+                Ok(_) => continue,
+                Err(error) => bail!("the browser stopped answering {method}: {error}"),
+            };
+            let Ok(answer) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            // An event, or another command's answer, is not this one's.
+            if answer["id"] == id {
+                if let Some(error) = answer.get("error") {
+                    bail!("the browser refused {method}: {error}");
                 }
-                Ok(_) => {} // an event, or another command's answer
-                Err(RecvTimeoutError::Timeout) => {
-                    bail!("the browser did not answer {method} in 30 s")
-                }
-                Err(RecvTimeoutError::Disconnected) => bail!("the browser stopped"),
+                return Ok(answer["result"].clone());
             }
         }
+        bail!("the browser did not answer {method} in 30 s")
     }
 
     pub fn navigate(&mut self, url: &str) -> Result<()> {

@@ -76,6 +76,11 @@ impl Owned {
         self.child.stdout.take()
     }
 
+    /// Its stderr, when it was spawned with `Stdio::piped()`.
+    pub fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.child.stderr.take()
+    }
+
     /// Its stdin, when it was spawned with `Stdio::piped()`.
     pub fn take_stdin(&mut self) -> Option<std::process::ChildStdin> {
         self.child.stdin.take()

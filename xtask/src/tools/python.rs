@@ -48,6 +48,15 @@ pub fn venv_bin_dir() -> PathBuf {
         .unwrap_or_else(venv_dir)
 }
 
+/// The system's Python 3 by the name it has there: `python` on Windows, `python3` elsewhere.
+pub fn system_python() -> &'static str {
+    if cfg!(windows) {
+        "python"
+    } else {
+        "python3"
+    }
+}
+
 /// The venv's own Python (the tests read the emulated AWS account with the boto3 that moto
 /// brings into it).
 pub fn venv_python() -> PathBuf {
@@ -112,7 +121,7 @@ pub fn ensure(tool: PythonTool) -> Result<PathBuf> {
 }
 
 fn create_venv() -> Result<()> {
-    let python3 = if cfg!(windows) { "python" } else { "python3" };
+    let python3 = system_python();
     let version = process::output(Command::new(python3).arg("--version"), "running python3");
     if !version.is_ok_and(|output| output.status.success()) {
         bail!(

@@ -11,6 +11,7 @@ use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::sync::oneshot;
 
@@ -56,6 +57,10 @@ impl Served {
         let (shutdown, stop) = oneshot::channel::<()>();
         let (done, finished) = std::sync::mpsc::channel();
         runtime.spawn(async move {
+            // Each answer goes out at once (no wait for the client's delayed ACK).
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let _ = axum::serve(listener, router)
                 .with_graceful_shutdown(async {
                     let _ = stop.await;

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use xtask::lambda::running as state;
+use xtask::local_state as state;
 use xtask::project;
 
 pub struct Deployment {
@@ -204,7 +204,10 @@ impl Deployment {
             std::thread::sleep(Duration::from_millis(50));
         }
         for child in &running.children {
-            assert!(!state::process_alive(*child), "process {child} survived");
+            assert!(
+                !crate::support::process_alive(*child),
+                "process {child} survived"
+            );
         }
         assert!(state::running(&self.step).is_none());
     }

@@ -31,6 +31,19 @@ pub fn xtask_succeeds(args: &[&str], dir: &Path) -> String {
     stdout(&output)
 }
 
+/// Whether a process with this id exists and has not exited (a zombie counts as gone). The
+/// tests run on Linux, where /proc tells.
+pub fn process_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -88,11 +88,11 @@ pub fn node_package(dir: &Path) -> Result<PathBuf> {
         \x20           z.write(path, os.path.relpath(path, root))\n\
         z.close()\n";
     process::run(
-        Command::new("python3")
+        Command::new(crate::tools::python::system_python())
             .args(["-c", script])
             .arg(project::root())
             .arg(&zip),
-        "zipping the Node.js package with python3",
+        "zipping the Node.js package with Python",
     )?;
     Ok(zip)
 }

@@ -66,12 +66,46 @@ pub fn cold_start(runtime: &Runtime, event: &[u8], sink: &Path) -> Result<Durati
     Ok(started.elapsed())
 }
 
-/// The peak resident memory of a process so far (Linux's VmHWM), in bytes.
-pub fn peak_rss(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+/// The most resident memory each of some processes held while it was watched, sampled 20
+/// times a second (sysinfo reads it the same way on every system).
+#[derive(Debug)]
+pub struct PeakMemory {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<u64>>,
+}
+
+impl PeakMemory {
+    pub fn watch(pids: Vec<u32>) -> Self {
+        use std::sync::atomic::Ordering;
+        use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watching = std::sync::Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let pids: Vec<Pid> = pids.into_iter().map(Pid::from_u32).collect();
+            let mut system = System::new();
+            let mut peaks = vec![0; pids.len()];
+            while !watching.load(Ordering::Relaxed) {
+                system.refresh_processes_specifics(
+                    ProcessesToUpdate::Some(&pids),
+                    true,
+                    ProcessRefreshKind::nothing().with_memory(),
+                );
+                for (peak, pid) in peaks.iter_mut().zip(&pids) {
+                    let now = system.process(*pid).map_or(0, sysinfo::Process::memory);
+                    *peak = (*peak).max(now);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            peaks
+        });
+        Self { stop, thread }
+    }
+
+    /// The peaks, in bytes (0 for a process that could not be read).
+    pub fn peaks(self) -> Vec<u64> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or_default()
+    }
 }
 
 fn which(program: &str) -> Option<PathBuf> {

@@ -1,14 +1,19 @@
 //! API Gateway on 127.0.0.1: each `http` event of serverless.yml is a route, and a request on
 //! it invokes its function with the REST proxy event, as API Gateway would, within API
-//! Gateway's limits. Connections are served side by side; the requests of one connection one
-//! after another (a GET pipelined after a PUT sees its write).
+//! Gateway's limits. Served by axum on hyper: connections side by side, the requests of one
+//! connection one after another (a GET pipelined after a PUT sees its write); this module
+//! keeps API Gateway's own rules on top.
 
-use std::io::BufReader;
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::TcpListener;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use anyhow::Result;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{middleware, Router};
 use serde_json::{json, Value};
 
 use super::console::Hub;
@@ -16,7 +21,7 @@ use super::pool::FunctionPool;
 use super::routes::{percent_decode, RouteSpec};
 use crate::lambda::api_gateway::{rest_proxy_event, ProxyResponse};
 use crate::lambda::runtime_api::Outcome;
-use crate::tools::http::{loopback_host, read_request, respond, Limits, Refusal, Request};
+use crate::tools::server::{loopback_hosts_only, Served};
 
 #[derive(Debug)]
 pub struct Route {
@@ -51,19 +56,19 @@ impl RouteTable {
     }
 }
 
-/// API Gateway's limits (REST API): a longer URL gets 414, a larger body 413; Lambda takes an
-/// event of at most 6 MB, and a larger one fails the integration (502).
-const LIMITS: Limits = Limits {
-    line: 8192 + 32,
-    headers: 64 * 1024,
-    body: 10 * 1024 * 1024,
-};
+/// API Gateway's limits (REST API): a longer URL gets 414, larger headers 431, a larger body
+/// 413; Lambda takes an event of at most 6 MB, and a larger one fails the integration (502).
+const MAX_TARGET: usize = 8192;
+const MAX_HEADERS: usize = 64 * 1024;
+const MAX_BODY: usize = 10 * 1024 * 1024;
 const MAX_EVENT: usize = 6 * 1024 * 1024;
+/// How long a client may take to send its body.
+const BODY_WITHIN: Duration = Duration::from_secs(30);
 
-/// An answer: status, header lines, body; and the invocation behind it, if any.
+/// An answer: status, headers, body; and the invocation behind it, if any.
 struct Reply {
     status: u16,
-    headers: String,
+    headers: Vec<(String, String)>,
     body: Vec<u8>,
     invoked: Option<Invoked>,
 }
@@ -78,7 +83,7 @@ impl Reply {
     fn json(status: u16, body: &Value) -> Self {
         Self {
             status,
-            headers: "Content-Type: application/json\r\n".to_owned(),
+            headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
             body: body.to_string().into_bytes(),
             invoked: None,
         }
@@ -87,109 +92,136 @@ impl Reply {
     fn message(status: u16, message: &str) -> Self {
         Self::json(status, &json!({ "message": message }))
     }
-}
 
-/// Accepts connections until `stop` is set, one thread each.
-pub fn serve(listener: TcpListener, routes: Arc<RouteTable>, hub: Arc<Hub>, stop: Arc<AtomicBool>) {
-    // Polled, so that `stop` is seen within a tenth of a second.
-    let _ = listener.set_nonblocking(true);
-    while !stop.load(Ordering::Relaxed) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                let (routes, hub, stop) =
-                    (Arc::clone(&routes), Arc::clone(&hub), Arc::clone(&stop));
-                std::thread::spawn(move || connection(stream, &routes, &hub, &stop));
+    fn into_response(self) -> Response {
+        let mut response = (
+            StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY),
+            self.body,
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        for (name, value) in self.headers {
+            // A header from a function's answer that HTTP cannot carry is left out.
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                if name != header::CONTENT_LENGTH {
+                    headers.append(name, value);
+                }
             }
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
         }
+        response
     }
 }
 
-fn connection(stream: TcpStream, routes: &RouteTable, hub: &Hub, stop: &AtomicBool) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_nodelay(true);
-    // An idle connection is closed, as API Gateway closes one.
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
+#[derive(Debug, Clone)]
+struct Api {
+    routes: Arc<RouteTable>,
+    hub: Arc<Hub>,
+}
+
+/// Serves the routes on `listener` until the returned server is stopped or dropped.
+pub fn serve(listener: TcpListener, routes: Arc<RouteTable>, hub: Arc<Hub>) -> Result<Served> {
+    let router = Router::new()
+        .fallback(request)
+        .layer(middleware::from_fn(loopback_hosts_only))
+        .with_state(Api { routes, hub });
+    Served::start(listener, router, "the local API")
+}
+
+async fn request(State(api): State<Api>, request: Request) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_uppercase();
+    let target = request.uri().path_and_query().map_or_else(
+        || request.uri().path().to_owned(),
+        |p| p.as_str().to_owned(),
+    );
+    let reply = match received(request).await {
+        Ok((target, body)) => {
+            let routes = api.routes.current();
+            tokio::task::spawn_blocking(move || answer(&target.0, &target.1, &body, &routes))
+                .await
+                .unwrap_or_else(|_| Reply::message(502, "Internal server error"))
+        }
+        Err(refused) => refused,
     };
-    let mut reader = BufReader::new(stream);
-    while !stop.load(Ordering::Relaxed) {
-        let started = Instant::now();
-        let (reply, keep_alive, line) = match read_request(&mut reader, &LIMITS) {
-            Ok(Ok(Some(request))) => (
-                answer(&request, &routes.current()),
-                request.keep_alive(),
-                (request.method.to_uppercase(), request.target.clone()),
-            ),
-            Ok(Ok(None)) | Err(_) => return,
-            Ok(Err(refusal)) => (refused(refusal), false, ("?".to_owned(), String::new())),
-        };
-        let sent = respond(&mut writer, reply.status, &reply.headers, &reply.body);
-        hub.publish(json!({
-            "type": "request",
-            "method": line.0,
-            // The console shows the path, not an attacker's megabyte of it.
-            "path": line.1.chars().take(200).collect::<String>(),
-            "status": reply.status,
-            "ms": started.elapsed().as_millis() as u64,
-            "function": reply.invoked.as_ref().map(|i| i.function.clone()),
-            "requestId": reply.invoked.as_ref().and_then(|i| i.request_id.clone()),
-        }));
-        if sent.is_err() || !keep_alive {
-            if reply.status == 413 {
-                discard_rest(&mut reader);
+    api.hub.publish(json!({
+        "type": "request",
+        "method": method,
+        // The console shows the path, not an attacker's megabyte of it.
+        "path": target.chars().take(200).collect::<String>(),
+        "status": reply.status,
+        "ms": started.elapsed().as_millis() as u64,
+        "function": reply.invoked.as_ref().map(|i| i.function.clone()),
+        "requestId": reply.invoked.as_ref().and_then(|i| i.request_id.clone()),
+    }));
+    reply.into_response()
+}
+
+/// The request within API Gateway's limits: its method and target, and its body; else the
+/// answer that refuses it.
+async fn received(request: Request) -> Result<((String, String), Bytes), Reply> {
+    let (parts, body) = request.into_parts();
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned());
+    if target.len() > MAX_TARGET {
+        return Err(Reply::message(414, "Request-URI Too Long"));
+    }
+    let header_bytes: usize = parts
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if header_bytes > MAX_HEADERS {
+        return Err(Reply::message(431, "Request Header Fields Too Large"));
+    }
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY as u64) {
+        discard(body);
+        return Err(Reply::message(413, "Request Entity Too Large"));
+    }
+    let method = parts.method.as_str().to_uppercase();
+    match tokio::time::timeout(BODY_WITHIN, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(body)) => Ok(((method, target), body)),
+        Ok(Err(_)) => Err(Reply::message(413, "Request Entity Too Large")),
+        Err(_) => Err(Reply::message(408, "Request Timeout")),
+    }
+}
+
+/// After a 413, what the client still sends is read and thrown away for a while (at most
+/// 32 MB, until 2 s pass with nothing), so that a client writing its body gets to read the
+/// answer instead of a reset connection.
+fn discard(body: Body) {
+    tokio::spawn(async move {
+        use http_body_util::BodyExt;
+        let mut body = body;
+        let mut discarded = 0;
+        while discarded < 32 * 1024 * 1024 {
+            match tokio::time::timeout(Duration::from_secs(2), body.frame()).await {
+                Ok(Some(Ok(frame))) => {
+                    discarded += frame.data_ref().map_or(0, |data| data.len());
+                }
+                _ => return,
             }
-            return;
         }
-    }
+    });
 }
 
-/// After a 413, what the client still sends is read and thrown away for a while (a fixed
-/// buffer, at most 32 MB, until 2 s of quiet), so that a client writing its body gets to read
-/// the answer instead of a reset connection.
-fn discard_rest(reader: &mut BufReader<TcpStream>) {
-    use std::io::Read;
-    let _ = reader
-        .get_ref()
-        .set_read_timeout(Some(Duration::from_secs(2)));
-    let mut buffer = [0u8; 64 * 1024];
-    let mut discarded = 0;
-    while discarded < 32 * 1024 * 1024 {
-        match reader.read(&mut buffer) {
-            Ok(0) | Err(_) => return,
-            Ok(read) => discarded += read,
-        }
-    }
-}
-
-fn refused(refusal: Refusal) -> Reply {
-    let message = match refusal {
-        Refusal::Malformed => "Bad Request",
-        Refusal::UriTooLong => "Request-URI Too Long",
-        Refusal::HeadersTooLarge => "Request Header Fields Too Large",
-        Refusal::BodyTooLarge => "Request Entity Too Large",
-    };
-    Reply::message(refusal.status(), message)
-}
-
-fn answer(request: &Request, routes: &[Route]) -> Reply {
-    let method = request.method.to_uppercase();
-    // Only this machine's names: a web page that rebinds its own domain to 127.0.0.1 sends
-    // that domain here, and is refused.
-    if !loopback_host(request.header("Host")) {
-        return Reply::message(403, "Forbidden");
-    }
-    let (path, query) = request
-        .target
-        .split_once('?')
-        .unwrap_or((&request.target, ""));
+fn answer(method: &str, target: &str, body: &[u8], routes: &[Route]) -> Reply {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
     if percent_decode(path).is_none() {
         return Reply::message(400, "the path is not UTF-8 once its %-escapes are decoded");
     }
     let Some((route, parameters)) = routes
         .iter()
-        .find_map(|route| Some((route, route.spec.matches(&method, path)?)))
+        .find_map(|route| Some((route, route.spec.matches(method, path)?)))
     else {
         let known: Vec<String> = routes.iter().map(|r| r.spec.describe()).collect();
         let message = format!(
@@ -198,13 +230,13 @@ fn answer(request: &Request, routes: &[Route]) -> Reply {
         );
         return Reply::message(404, &message);
     };
-    let body = (!request.body.is_empty()).then(|| String::from_utf8_lossy(&request.body));
+    let body = (!body.is_empty()).then(|| String::from_utf8_lossy(body));
     let parameters: Vec<(&str, &str)> = parameters
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let mut event = rest_proxy_event(
-        &method,
+        method,
         &format!("/{}", route.spec.path),
         path,
         &parameters,
@@ -238,14 +270,7 @@ fn answer(request: &Request, routes: &[Route]) -> Reply {
     match response {
         Some(response) => Reply {
             status: response.status,
-            headers: response
-                .headers
-                .iter()
-                // A header is one line: no CR or LF may come from a function's answer.
-                .filter(|(name, value)| !format!("{name}{value}").contains(['\r', '\n']))
-                .filter(|(name, _)| !name.eq_ignore_ascii_case("Content-Length"))
-                .map(|(name, value)| format!("{name}: {value}\r\n"))
-                .collect(),
+            headers: response.headers.clone(),
             body: response.body.into_bytes(),
             invoked,
         },

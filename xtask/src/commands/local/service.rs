@@ -21,7 +21,7 @@ use super::table::{self, Definition, LocalTable, TableFiles, TableStart};
 use crate::lambda::destination::LocalQueue;
 use crate::lambda::function_environment::{self as environment, LocalNames};
 use crate::lambda::log_file::Logs;
-use crate::lambda::running as state;
+use crate::local_state as state;
 use crate::serverless_yml::ServerlessYml;
 use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use crate::tools::local_dynamodb::LocalDynamoDb;

@@ -23,7 +23,7 @@ const TABLE_PROPERTIES: [&str; 7] = [
     "StreamSpecification",
 ];
 
-const DATABASE: &str = crate::lambda::running::DATABASE_FILE;
+const DATABASE: &str = crate::local_state::DATABASE_FILE;
 const DEFINITION: &str = "table.json";
 
 /// The account the local records name (the local DynamoDB's own, as DynamoDB Local's).

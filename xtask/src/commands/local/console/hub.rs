@@ -3,9 +3,9 @@
 //! connected now. With no page open, publishing is a serialisation and a push.
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc::{channel, Receiver, Sender};
 
 use serde_json::Value;
 
@@ -38,7 +38,7 @@ struct State {
     table: Option<Sent>,
     /// The on-failure destination's messages as last seen, likewise.
     queue: Option<Sent>,
-    pages: Vec<SyncSender<Sent>>,
+    pages: Vec<Sender<Sent>>,
     /// Pages connected now.
     open: usize,
 }
@@ -117,11 +117,16 @@ impl Hub {
         self.state().publish(event, Kept::Queue);
     }
 
+    /// Lets every page go (the deployment stops): their streams end.
+    pub fn close(&self) {
+        self.state().pages.clear();
+    }
+
     /// A new page: what happened after event `since` (all of it for a first visit; a page
     /// that reconnects says where it was), the table, and what comes next. The page counts
     /// as open until the subscription is dropped.
     pub fn subscribe(self: &Arc<Self>, since: u64) -> Subscription {
-        let (sender, live) = mpsc::sync_channel(BACKLOG);
+        let (sender, live) = channel(BACKLOG);
         let mut state = self.state();
         let mut past: Vec<Sent> = state.hello.iter().cloned().collect();
         past.extend(state.history.iter().filter(|sent| sent.0 > since).cloned());
@@ -171,7 +176,7 @@ mod tests {
         hub.publish(json!({"type": "request", "path": "/users/1"}));
         hub.publish_table(json!({"type": "table", "items": []}));
         hub.publish_table(json!({"type": "table", "items": [{"id": "1"}]}));
-        let page = hub.subscribe(0);
+        let mut page = hub.subscribe(0);
         assert!(hub.watched());
         let past: Vec<Value> = page
             .past
@@ -202,7 +207,13 @@ mod tests {
             hub.publish(json!({"type": "log", "line": n}));
         }
         // Everything up to its backlog, then the end: its browser reconnects from there.
-        assert_eq!(page.live.iter().count(), BACKLOG);
+        let mut page = page;
+        let mut received = 0;
+        while page.live.try_recv().is_ok() {
+            received += 1;
+        }
+        assert_eq!(received, BACKLOG);
+        assert!(page.live.is_closed(), "let go");
         assert!(hub.state().history.len() <= HISTORY);
     }
 }

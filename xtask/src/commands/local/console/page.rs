@@ -1,23 +1,25 @@
-//! The console's own small HTTP server, on its own port (the API's paths stay API
-//! Gateway's): the page's three files, and `/events`, a server-sent event stream. Loopback
-//! `Host` names only, GET only, a few pages at a time.
+//! The console's own server, on its own port (the API's paths stay API Gateway's): the page's
+//! three files, and `/events`, a server-sent event stream. Served by axum on hyper; loopback
+//! `Host` names only, no other site's page, GET only, a few pages at a time.
 
-use std::io::{BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::RecvTimeoutError;
+use std::collections::VecDeque;
+use std::net::TcpListener;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::hub::{Hub, Sent};
-use super::FILES;
-use crate::tools::http::{loopback_host, read_request, respond, Limits};
+use anyhow::Result;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
 
-const LIMITS: Limits = Limits {
-    line: 4096,
-    headers: 16 * 1024,
-    body: 0,
-};
+use super::hub::{Hub, Sent, Subscription};
+use super::FILES;
+use crate::tools::server::{loopback_hosts_only, Served};
 
 /// More open pages than this is a runaway script, not a learner.
 const MAX_PAGES: usize = 16;
@@ -25,122 +27,127 @@ const MAX_PAGES: usize = 16;
 /// A comment line now and then: a closed page is noticed, and proxies keep the stream open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// Accepts connections until `stop` is set, one thread each.
-pub fn serve(listener: TcpListener, hub: Arc<Hub>, stop: Arc<AtomicBool>) {
-    let _ = listener.set_nonblocking(true);
-    while !stop.load(Ordering::Relaxed) {
-        match listener.accept() {
-            Ok((stream, _)) => {
-                let (hub, stop) = (Arc::clone(&hub), Arc::clone(&stop));
-                std::thread::spawn(move || connection(stream, &hub, &stop));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+/// Serves the console on `listener` until the returned server is stopped or dropped.
+pub fn serve(listener: TcpListener, hub: Arc<Hub>) -> Result<Served> {
+    let router = Router::new()
+        .fallback(page)
+        .layer(middleware::from_fn(refuse_other_sites))
+        .layer(middleware::from_fn(loopback_hosts_only))
+        .with_state(hub);
+    Served::start(listener, router, "the console")
+}
+
+/// No other site's page (a browser says `Sec-Fetch-Site: cross-site` for those): the console
+/// shows the table's items. And nothing but GET.
+async fn refuse_other_sites(request: Request, next: Next) -> Response {
+    let cross_site = request
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|site| site.to_str().ok())
+        .is_some_and(|site| site.eq_ignore_ascii_case("cross-site"));
+    if cross_site {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    if request.method() != Method::GET {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET")]).into_response();
+    }
+    next.run(request).await
+}
+
+async fn page(State(hub): State<Arc<Hub>>, headers: HeaderMap, request: Request) -> Response {
+    let path = request.uri().path();
+    if path == "/events" {
+        if hub.pages_open() >= MAX_PAGES {
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "5")],
+            )
+                .into_response();
         }
+        // A page that reconnects says which event it saw last.
+        let since = headers
+            .get("last-event-id")
+            .and_then(|id| id.to_str().ok())
+            .and_then(|id| id.trim().parse().ok())
+            .unwrap_or(0);
+        let mut response = Body::from_stream(Events::of(hub.subscribe(since))).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        return response;
+    }
+    match FILES.iter().find(|(file, _, _)| *file == path) {
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "no-store"),
+                (header::CONTENT_SECURITY_POLICY, "default-src 'self'"),
+                (header::X_FRAME_OPTIONS, "DENY"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-fn connection(stream: TcpStream, hub: &Arc<Hub>, stop: &AtomicBool) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-    // A page that stops reading is let go, not waited for.
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(10)));
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    while !stop.load(Ordering::Relaxed) {
-        let request = match read_request(&mut reader, &LIMITS) {
-            Ok(Ok(Some(request))) => request,
-            Ok(Ok(None)) | Err(_) => return,
-            Ok(Err(refusal)) => {
-                let _ = respond(&mut writer, refusal.status(), "", b"");
-                return;
-            }
-        };
-        // Only this machine's names, and no other site's page (a browser says
-        // `Sec-Fetch-Site: cross-site` for those): the console shows the table's items.
-        let cross_site = request
-            .header("Sec-Fetch-Site")
-            .is_some_and(|site| site.eq_ignore_ascii_case("cross-site"));
-        if !loopback_host(request.header("Host")) || cross_site {
-            let _ = respond(&mut writer, 403, "", b"");
-            return;
-        }
-        if request.method != "GET" {
-            let _ = respond(&mut writer, 405, "Allow: GET\r\n", b"");
-            return;
-        }
-        let path = request.target.split('?').next().unwrap_or_default();
-        if path == "/events" {
-            if hub.pages_open() >= MAX_PAGES {
-                let _ = respond(&mut writer, 503, "Retry-After: 5\r\n", b"");
-                return;
-            }
-            // A page that reconnects says which event it saw last.
-            let since = request
-                .header("Last-Event-ID")
-                .and_then(|id| id.trim().parse().ok())
-                .unwrap_or(0);
-            let _ = events(&mut writer, hub, since, stop);
-            return;
-        }
-        let sent = match FILES.iter().find(|(file, _, _)| *file == path) {
-            Some((_, content_type, body)) => respond(
-                &mut writer,
-                200,
-                &format!(
-                    "Content-Type: {content_type}\r\nCache-Control: no-store\r\n\
-                     Content-Security-Policy: default-src 'self'\r\nX-Frame-Options: DENY\r\n\
-                     X-Content-Type-Options: nosniff\r\n"
-                ),
-                body.as_bytes(),
-            ),
-            None => respond(&mut writer, 404, "", b""),
-        };
-        if sent.is_err() || !request.keep_alive() {
-            return;
-        }
-    }
+/// A page's stream: what happened since it asked, then each event as it comes (what waits
+/// goes in one piece), a comment when nothing came for a while. A page that stops reading
+/// is let go by the hub; its stream then ends, and its browser reconnects.
+struct Events {
+    past: VecDeque<Sent>,
+    page: Subscription,
+    keep_alive: tokio::time::Interval,
 }
 
-/// The event stream: what happened since `since`, then each event as it comes.
-fn events(
-    writer: &mut TcpStream,
-    hub: &Arc<Hub>,
-    since: u64,
-    stop: &AtomicBool,
-) -> std::io::Result<()> {
-    writer.write_all(
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n\
-          X-Content-Type-Options: nosniff\r\n\r\n",
-    )?;
-    let page = hub.subscribe(since);
-    let mut buffer = Vec::new();
-    for sent in &page.past {
-        event(&mut buffer, sent);
-    }
-    writer.write_all(&buffer)?;
-    writer.flush()?;
-    while !stop.load(Ordering::Relaxed) {
-        match page.live.recv_timeout(KEEP_ALIVE) {
-            Ok(sent) => {
-                buffer.clear();
-                event(&mut buffer, &sent);
-                // What else is waiting goes in the same write.
-                for sent in page.live.try_iter() {
-                    event(&mut buffer, &sent);
-                }
-                writer.write_all(&buffer)?;
-            }
-            Err(RecvTimeoutError::Timeout) => writer.write_all(b": still here\n\n")?,
-            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+impl Events {
+    fn of(page: Subscription) -> Self {
+        let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+        keep_alive.reset();
+        Self {
+            past: page.past.iter().cloned().collect(),
+            page,
+            keep_alive,
         }
-        writer.flush()?;
     }
-    Ok(())
 }
 
 fn event(buffer: &mut Vec<u8>, sent: &Sent) {
     // serde_json writes no line breaks: one `data:` line per event.
     buffer.extend_from_slice(format!("id: {}\ndata: {}\n\n", sent.0, sent.1).as_bytes());
+}
+
+impl futures_core::Stream for Events {
+    type Item = Result<Bytes, std::convert::Infallible>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let mut buffer = Vec::new();
+        for sent in this.past.drain(..) {
+            event(&mut buffer, &sent);
+        }
+        loop {
+            match this.page.live.poll_recv(cx) {
+                Poll::Ready(Some(sent)) => event(&mut buffer, &sent),
+                Poll::Ready(None) if buffer.is_empty() => return Poll::Ready(None),
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+        }
+        if !buffer.is_empty() {
+            this.keep_alive.reset();
+            return Poll::Ready(Some(Ok(Bytes::from(buffer))));
+        }
+        match this.keep_alive.poll_tick(cx) {
+            Poll::Ready(_) => Poll::Ready(Some(Ok(Bytes::from_static(b": still here\n\n")))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }

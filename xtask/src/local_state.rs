@@ -1,14 +1,16 @@
-//! Where a local deployment keeps its files, and how other commands (`logs`, the tests) find a
-//! running one: `target/xtask/local/<step>/running.json`, removed when it stops.
+//! The local deployments' registry: where a deployment keeps its files
+//! (`target/xtask/local/<step>/`), and how other commands (`logs`, `put-item`, `failures`, the
+//! tests) find a running one. A running deployment holds a lock on its `running.lock`, which
+//! the system lets go when the process ends, however it ends (SIGKILL too); `running.json`
+//! says where it serves.
 
+use std::fs::{File, TryLockError};
 use std::path::PathBuf;
-use std::process::Command;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::project::{self, Step, STEPS};
-use crate::tools::process;
 
 pub fn dir(step: &str) -> PathBuf {
     let root = std::env::var_os(project::LOCAL_STATE_DIR)
@@ -29,6 +31,44 @@ pub fn function_log(step: &str, function: &str) -> PathBuf {
 
 fn state_file(step: &str) -> PathBuf {
     dir(step).join("running.json")
+}
+
+fn lock_file(step: &str) -> PathBuf {
+    dir(step).join("running.lock")
+}
+
+/// A running deployment's hold on its step: one deployment of a step at a time.
+#[derive(Debug)]
+pub struct Claim {
+    _lock: File,
+}
+
+/// Takes the step for a deployment of this process, or says it is taken.
+pub fn claim(step: &str) -> Result<Claim> {
+    std::fs::create_dir_all(dir(step))
+        .with_context(|| format!("creating {}", dir(step).display()))?;
+    let path = lock_file(step);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Claim { _lock: file }),
+        Err(TryLockError::WouldBlock) => bail!("{step} is taken by another deployment"),
+        Err(TryLockError::Error(error)) => {
+            Err(error).with_context(|| format!("locking {}", path.display()))
+        }
+    }
+}
+
+/// Whether a deployment of `step` holds its lock now.
+fn held(step: &str) -> bool {
+    let Ok(file) = File::options().write(true).open(lock_file(step)) else {
+        return false;
+    };
+    matches!(file.try_lock(), Err(TryLockError::WouldBlock))
 }
 
 /// What a running deployment tells other commands.
@@ -62,15 +102,16 @@ pub fn remove(step: &str) {
 }
 
 /// The deployment of `step` running now, if any. A file left by a deployment that did not
-/// stop cleanly (xtask killed with SIGKILL, a crash) is recognised as stale and removed.
+/// stop cleanly (xtask killed with SIGKILL, a crash) is known by its lock, which nobody
+/// holds, and removed.
 pub fn running(step: &str) -> Option<Running> {
-    let text = std::fs::read_to_string(state_file(step)).ok()?;
-    let value: Value = serde_json::from_str(&text).ok()?;
-    let pid = u32::try_from(value["pid"].as_u64()?).ok()?;
-    if !process_alive(pid) || !is_xtask(pid) {
+    if !held(step) {
         remove(step);
         return None;
     }
+    let text = std::fs::read_to_string(state_file(step)).ok()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
+    let pid = u32::try_from(value["pid"].as_u64()?).ok()?;
     Some(Running {
         pid,
         api_url: value["api_url"].as_str()?.to_owned(),
@@ -94,33 +135,4 @@ pub fn chosen_step(name: Option<&str>) -> Result<Step> {
     Ok(Step::here()
         .or_else(|| STEPS.into_iter().find(|step| running(step.name).is_some()))
         .unwrap_or(STEPS[0]))
-}
-
-/// Whether the process is an xtask, where that can be told (Linux): a pid of a process that
-/// died is soon given to another one.
-fn is_xtask(pid: u32) -> bool {
-    match std::fs::read(format!("/proc/{pid}/cmdline")) {
-        Ok(cmdline) => String::from_utf8_lossy(&cmdline).contains("xtask"),
-        Err(_) => true,
-    }
-}
-
-/// Whether a process with this id exists (`kill -0`, which sends nothing).
-pub fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        // A zombie (exited, not yet reaped) counts as gone.
-        return std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-            !stat
-                .rsplit(')')
-                .next()
-                .unwrap_or_default()
-                .trim_start()
-                .starts_with('Z')
-        });
-    }
-    process::output(
-        Command::new("kill").args(["-0", &pid.to_string()]),
-        "kill -0",
-    )
-    .is_ok_and(|output| output.status.success())
 }
