@@ -7,16 +7,9 @@
 //! `run` reads serverless.yml, starts the [`service::Service`], prints its summary, and serves
 //! until Ctrl-C; with `--watch`, a save rebuilds the step and puts it in place ([`watch`]).
 
-mod api_server;
-mod checkpoint;
 mod console;
-mod delivery;
-mod filter;
 mod plan;
-mod pool;
-mod routes;
 mod service;
-mod stream_poller;
 mod table;
 mod watch;
 
@@ -31,15 +24,17 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
 
+use crate::lambda::api_gateway;
 use crate::lambda::destination::LocalQueue;
 use crate::lambda::log_file::follow_list;
+use crate::lambda::observer::Observer;
+use crate::lambda::pool::MAX_ENVIRONMENTS;
 use crate::local_state as state;
 use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
 use crate::tools::cargo_build::{self, BuildErrors};
 use crate::tools::watch::StepWatcher;
-use pool::MAX_ENVIRONMENTS;
 use service::Service;
 
 #[derive(Debug, Clone)]
@@ -113,7 +108,11 @@ pub fn run(options: Options) -> Result<ExitCode> {
     service.serves_at(&api_url);
     service.record(&api_url)?;
     let console_url = format!("http://127.0.0.1:{}", console_port(&console_listener));
-    let mut api = api_server::serve(server, Arc::clone(&service.routes), Arc::clone(&hub))?;
+    let mut api = api_gateway::server::serve(
+        server,
+        Arc::clone(&service.routes),
+        Arc::clone(&hub) as Arc<dyn Observer>,
+    )?;
     let mut console = console::serve(console_listener, Arc::clone(&hub))?;
     print_summary(&target, &service, &api_url, &console_url, options.watch);
 

@@ -1,6 +1,9 @@
 //! API Gateway's REST proxy integration, as a function sees it: the event a request becomes,
 //! and the HTTP answer the function's result becomes.
 
+pub mod routes;
+pub mod server;
+
 use serde_json::{json, Map, Value};
 
 /// The event API Gateway (REST, Lambda proxy) sends for one request.

@@ -3,6 +3,7 @@
 //! lines reach it as server-sent events from the [`Hub`]; the page itself is plain HTML, CSS
 //! and JavaScript from `xtask/console/`, compiled into xtask.
 
+mod events;
 mod hub;
 mod page;
 mod table_view;
@@ -19,11 +20,11 @@ use crate::lambda::log_file::{tail, Logs};
 
 /// Publishes the functions' log lines, each with the request id it belongs to (from
 /// lambda_runtime's `requestId="..."` span), until `stop` is set. xtask's story line of a
-/// batch comes as the batch's own event; its other `[xtask]` lines (a function restarted, a
+/// batch comes in the batch's own card; its other `[xtask]` lines (a function restarted, a
 /// record too old) come as they are. A line is cut at [`LINE`] characters.
 pub fn publish_logs(logs: &Logs, hub: &Hub, stop: &AtomicBool) {
     tail(logs, true, stop, |function, _, line| {
-        if line.starts_with("[xtask] batch of ") {
+        if hub.was_told(line) {
             return;
         }
         hub.publish(json!({

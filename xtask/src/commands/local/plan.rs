@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::routes::RouteSpec;
+use crate::lambda::api_gateway::routes::RouteSpec;
 use crate::serverless_yml::{Intrinsic, ServerlessYml, StreamSettings};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

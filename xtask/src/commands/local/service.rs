@@ -11,16 +11,17 @@ use std::thread::JoinHandle;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::api_server::{Route, RouteTable};
-use super::checkpoint::CheckpointFile;
 use super::console::Hub;
 use super::plan::{self, Plan};
-use super::pool::{FunctionPool, Recipe};
-use super::stream_poller::{resume, Feed, Resumption, StreamPoller};
 use super::table::{self, Definition, LocalTable, TableFiles, TableStart};
+use crate::lambda::api_gateway::server::{Route, RouteTable};
 use crate::lambda::destination::LocalQueue;
+use crate::lambda::event_source::checkpoint::CheckpointFile;
+use crate::lambda::event_source::poller::{resume, Feed, Resumption, StreamPoller};
 use crate::lambda::function_environment::{self as environment, LocalNames};
 use crate::lambda::log_file::Logs;
+use crate::lambda::observer::Observer;
+use crate::lambda::pool::{FunctionPool, Recipe};
 use crate::local_state as state;
 use crate::serverless_yml::ServerlessYml;
 use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
@@ -301,7 +302,7 @@ impl Service {
             let feed = Arc::new(Mutex::new(feed));
             let poller = StreamPoller {
                 name: name.clone(),
-                hub: Arc::clone(&self.hub),
+                observer: Arc::clone(&self.hub) as Arc<dyn Observer>,
                 dynamodb: self.dynamodb.clone(),
                 stream_arn: stream_arn.clone(),
                 event_source_arn: event_source_arn.clone(),

@@ -16,10 +16,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{middleware, Router};
 use serde_json::{json, Value};
 
-use super::console::Hub;
-use super::pool::FunctionPool;
 use super::routes::{percent_decode, RouteSpec};
-use crate::lambda::api_gateway::{rest_proxy_event, ProxyResponse};
+use super::{rest_proxy_event, ProxyResponse};
+use crate::lambda::observer::{ApiRequest, Observer};
+use crate::lambda::pool::FunctionPool;
 use crate::lambda::runtime_api::Outcome;
 use crate::tools::server::{loopback_hosts_only, Served};
 
@@ -118,15 +118,20 @@ impl Reply {
 #[derive(Debug, Clone)]
 struct Api {
     routes: Arc<RouteTable>,
-    hub: Arc<Hub>,
+    observer: Arc<dyn Observer>,
 }
 
-/// Serves the routes on `listener` until the returned server is stopped or dropped.
-pub fn serve(listener: TcpListener, routes: Arc<RouteTable>, hub: Arc<Hub>) -> Result<Served> {
+/// Serves the routes on `listener` until the returned server is stopped or dropped; each
+/// request answered is told to `observer`.
+pub fn serve(
+    listener: TcpListener,
+    routes: Arc<RouteTable>,
+    observer: Arc<dyn Observer>,
+) -> Result<Served> {
     let router = Router::new()
         .fallback(request)
         .layer(middleware::from_fn(loopback_hosts_only))
-        .with_state(Api { routes, hub });
+        .with_state(Api { routes, observer });
     Served::start(listener, router, "the local API")
 }
 
@@ -146,16 +151,14 @@ async fn request(State(api): State<Api>, request: Request) -> Response {
         }
         Err(refused) => refused,
     };
-    api.hub.publish(json!({
-        "type": "request",
-        "method": method,
-        // The console shows the path, not an attacker's megabyte of it.
-        "path": target.chars().take(200).collect::<String>(),
-        "status": reply.status,
-        "ms": started.elapsed().as_millis() as u64,
-        "function": reply.invoked.as_ref().map(|i| i.function.clone()),
-        "requestId": reply.invoked.as_ref().and_then(|i| i.request_id.clone()),
-    }));
+    api.observer.request(&ApiRequest {
+        method,
+        target,
+        status: reply.status,
+        ms: started.elapsed().as_millis() as u64,
+        function: reply.invoked.as_ref().map(|i| i.function.clone()),
+        request_id: reply.invoked.as_ref().and_then(|i| i.request_id.clone()),
+    });
     reply.into_response()
 }
 

@@ -9,19 +9,18 @@ use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 use super::checkpoint::{Checkpoint, CheckpointFile};
-use super::console::Hub;
 use super::delivery::{sequence_number, BatchResult, Delivery, Fate, GaveUp, Next};
-use super::pool::FunctionPool;
 use crate::lambda::destination::{self, GivenUp, LocalQueue};
 use crate::lambda::log_file::append_line;
+use crate::lambda::observer::{BatchDelivered, Observer};
+use crate::lambda::pool::FunctionPool;
 use crate::lambda::runtime_api::{error_message, Outcome};
 use crate::lambda::stream_records::as_lambda_record;
 use crate::serverless_yml::StreamSettings;
-use crate::tools::local_dynamodb::{plain_item, LocalDynamoDb};
+use crate::tools::local_dynamodb::LocalDynamoDb;
 
 const POLL_EVERY: Duration = Duration::from_millis(100);
 /// The longest image, as JSON, that the console gets whole.
-const IMAGE: usize = 1000;
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 
 /// What the poller feeds and how; `deploy --local --watch` changes it when serverless.yml
@@ -42,7 +41,7 @@ pub struct Feed {
 pub struct StreamPoller {
     /// The function's name in serverless.yml.
     pub name: String,
-    pub hub: Arc<Hub>,
+    pub observer: Arc<dyn Observer>,
     pub dynamodb: LocalDynamoDb,
     /// The stream in the local DynamoDB.
     pub stream_arn: String,
@@ -129,9 +128,9 @@ impl StreamPoller {
                 self.keep_place(&delivery, Some((first.to_owned(), last.to_owned())));
                 let (result, request_id) = invoke(&feed, &batch);
                 let ms = started.elapsed().as_millis() as u64;
-                let answer = match &result {
-                    BatchResult::Answered(failures) => json!({"failures": failures}),
-                    BatchResult::Failed(error) => json!({"error": error}),
+                let (reported, error) = match &result {
+                    BatchResult::Answered(failures) => (failures.clone(), None),
+                    BatchResult::Failed(error) => (Vec::new(), Some(error.clone())),
                 };
                 let settled = delivery.settle(batch.len(), result);
                 let fate = match &settled.next {
@@ -147,17 +146,17 @@ impl StreamPoller {
                     Fate::Kept(queue) => Some(queue),
                     _ => None,
                 };
-                self.hub.publish(json!({
-                    "type": "batch",
-                    "function": self.name,
-                    "records": batch.iter().map(console_record).collect::<Vec<_>>(),
-                    "answer": answer,
-                    "next": settled.next.name(),
-                    "kept": kept,
-                    "line": line,
-                    "requestId": request_id,
-                    "ms": ms,
-                }));
+                self.observer.batch(&BatchDelivered {
+                    function: &self.name,
+                    records: &batch,
+                    reported: &reported,
+                    error: error.as_deref(),
+                    settled: &settled,
+                    line: &line,
+                    kept_in: kept,
+                    request_id: request_id.as_deref(),
+                    ms,
+                });
                 if delivery.is_retrying() {
                     std::thread::sleep(RETRY_AFTER);
                 }
@@ -216,11 +215,8 @@ impl StreamPoller {
         });
         match queue.send(&body) {
             Ok(_) => {
-                self.hub.publish_queue(json!({
-                    "type": "queue",
-                    "queue": queue.name,
-                    "messages": queue.messages().iter().map(|m| m.body.clone()).collect::<Vec<_>>(),
-                }));
+                let messages: Vec<Value> = queue.messages().into_iter().map(|m| m.body).collect();
+                self.observer.queue(&queue.name, &messages);
                 Fate::Kept(&queue.name)
             }
             Err(error) => {
@@ -272,31 +268,6 @@ impl StreamPoller {
             .filter_map(|record| as_lambda_record(record, &self.event_source_arn, &self.region))
             .collect())
     }
-}
-
-/// A record as the console shows it: its sequence number, what happened, and the key and
-/// images as plain values.
-fn console_record(record: &Value) -> Value {
-    let change = &record["dynamodb"];
-    // A large item (DynamoDB allows 400 KB) is shown cut: the console keeps many batches.
-    let plain = |image: &Value| match image.is_object() {
-        true => {
-            let item = plain_item(image);
-            let text = item.to_string();
-            match text.len() > IMAGE {
-                true => Value::from(super::console::cut(&text, IMAGE)),
-                false => item,
-            }
-        }
-        false => Value::Null,
-    };
-    json!({
-        "seq": change["SequenceNumber"],
-        "event": record["eventName"],
-        "keys": plain(&change["Keys"]),
-        "old": plain(&change["OldImage"]),
-        "new": plain(&change["NewImage"]),
-    })
 }
 
 /// Where a mapping starts reading a stream.
