@@ -13,6 +13,7 @@ use serde_json::Value;
 use xtask::lambda::api_gateway::{rest_proxy_event, ProxyResponse};
 use xtask::lambda::function::{FunctionSpec, LocalFunction};
 use xtask::lambda::runtime_api::Outcome;
+use xtask::lambda::stream_records::{example_stream_arn, Change};
 use xtask::project::{self, Step};
 use xtask::tools::cargo_build;
 use xtask::tools::local_dynamodb::LocalDynamoDb;
@@ -187,14 +188,16 @@ fn an_unknown_or_missing_handler_stops_with_the_list_of_names() {
 
 /// One INSERT of `{"id": id, "name": name}`, with `sequence` as its sequence number.
 fn insert(id: &str, name: &str, sequence: &str) -> Value {
-    serde_json::json!({
-        "eventID": sequence, "eventName": "INSERT", "awsRegion": REGION,
-        "dynamodb": {
-            "Keys": {"id": {"S": id}},
-            "NewImage": {"id": {"S": id}, "name": {"S": name}},
-            "SequenceNumber": sequence, "SizeBytes": 20, "StreamViewType": "NEW_AND_OLD_IMAGES"
-        }
-    })
+    Change {
+        event_id: sequence.to_owned(),
+        event_name: "INSERT",
+        sequence_number: sequence.to_owned(),
+        created: 1_764_000_000,
+        keys: serde_json::json!({"id": {"S": id}}),
+        new_image: Some(serde_json::json!({"id": {"S": id}, "name": {"S": name}})),
+        old_image: None,
+    }
+    .record(&example_stream_arn("users"), REGION)
 }
 
 /// Bytes a terminal acts on: ESC, BEL, BS, FF, DEL, and the C1 controls in UTF-8.

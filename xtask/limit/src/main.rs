@@ -70,6 +70,7 @@ fn main() {
     let mut api = Api {
         reader: BufReader::new(connection),
         writer,
+        host: address,
     };
     let stdout = std::io::stdout();
     let mut lines = Vec::with_capacity(1 << 20);
@@ -157,14 +158,18 @@ type Response = (Vec<(String, String)>, Vec<u8>);
 struct Api {
     reader: BufReader<TcpStream>,
     writer: TcpStream,
+    /// The Runtime API's address, sent as the Host: it answers loopback names only.
+    host: String,
 }
 
 impl Api {
     /// The next invocation: its request id and event.
     fn next(&mut self) -> Option<(String, Vec<u8>)> {
-        self.writer
-            .write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: runtime\r\n\r\n")
-            .ok()?;
+        let head = format!(
+            "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: {}\r\n\r\n",
+            self.host
+        );
+        self.writer.write_all(head.as_bytes()).ok()?;
         let (headers, body) = self.response()?;
         let request_id = header(&headers, "lambda-runtime-aws-request-id")?;
         Some((request_id, body))
@@ -172,7 +177,8 @@ impl Api {
 
     fn post(&mut self, path: &str, body: &[u8]) {
         let head = format!(
-            "POST /2018-06-01/runtime{path} HTTP/1.1\r\nHost: runtime\r\nContent-Length: {}\r\n\r\n",
+            "POST /2018-06-01/runtime{path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n\r\n",
+            self.host,
             body.len()
         );
         let sent = self
@@ -187,6 +193,14 @@ impl Api {
     fn response(&mut self) -> Option<Response> {
         let mut headers = Vec::new();
         let mut line = String::new();
+        if self.reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        // A refusal is said, not taken for the end of the run.
+        if !line.starts_with("HTTP/1.1 2") {
+            eprintln!("the Runtime API answered {}", line.trim_end());
+            std::process::exit(1);
+        }
         loop {
             line.clear();
             if self.reader.read_line(&mut line).ok()? == 0 {

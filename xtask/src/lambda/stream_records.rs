@@ -1,11 +1,63 @@
-//! Stream records as Lambda delivers them (the one builder `deploy --local`, `failures` and
-//! their tests use), and records read back from a stream by their sequence numbers, as a
+//! Stream records as Lambda delivers them: the one builder that `check`, `bench`, the local
+//! cloud and their tests use ([`Change::record`], [`as_lambda_record`] for a record the local
+//! DynamoDB made), and records read back from a stream by their sequence numbers, as a
 //! destination's message names them.
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::tools::local_dynamodb::LocalDynamoDb;
+
+/// One change to an item of a table whose stream sends new and old images.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    pub event_id: String,
+    /// `INSERT`, `MODIFY` or `REMOVE`.
+    pub event_name: &'a str,
+    pub sequence_number: String,
+    /// When DynamoDB saw it: whole seconds since 1970, as Lambda sends it.
+    pub created: u64,
+    pub keys: Value,
+    /// An image a change does not have (an INSERT's old one, a REMOVE's new one) is left out.
+    pub new_image: Option<Value>,
+    pub old_image: Option<Value>,
+}
+
+/// The ARN of a stream of `table` in an account that is not one: where `check` and `bench`
+/// say their records come from.
+pub fn example_stream_arn(table: &str) -> String {
+    format!("arn:aws:dynamodb:us-east-1:000000000000:table/{table}/stream/2026-01-01T00:00:00.000")
+}
+
+impl Change<'_> {
+    /// The record Lambda delivers for this change, read from `stream_arn` in `region`.
+    pub fn record(self, stream_arn: &str, region: &str) -> Value {
+        let mut change = json!({
+            "ApproximateCreationDateTime": self.created,
+            "Keys": self.keys,
+            "SequenceNumber": self.sequence_number,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        });
+        let mut size = change["Keys"].to_string().len();
+        for (field, image) in [("NewImage", self.new_image), ("OldImage", self.old_image)] {
+            if let Some(image) = image {
+                size += image.to_string().len();
+                change[field] = image;
+            }
+        }
+        // About the item's size in DynamoDB's terms: handlers never read it exactly.
+        change["SizeBytes"] = Value::from(size);
+        json!({
+            "eventID": self.event_id,
+            "eventName": self.event_name,
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": region,
+            "dynamodb": change,
+            "eventSourceARN": stream_arn,
+        })
+    }
+}
 
 /// A record as AWS Lambda delivers it, from the local DynamoDB's GetRecords record: Lambda
 /// adds the stream's ARN and the region, DynamoDB sends whole seconds and event version 1.1,
@@ -97,6 +149,32 @@ mod tests {
         assert_eq!(
             record["dynamodb"]["ApproximateCreationDateTime"],
             1795615468
+        );
+    }
+
+    #[test]
+    fn a_change_is_a_record_lambda_would_send() {
+        let record = Change {
+            event_id: "e-1".to_owned(),
+            event_name: "INSERT",
+            sequence_number: "100".to_owned(),
+            created: 1_764_000_000,
+            keys: json!({"id": {"S": "1"}}),
+            new_image: Some(json!({"id": {"S": "1"}, "name": {"S": "Ada"}})),
+            old_image: None,
+        }
+        .record(&example_stream_arn("users"), "us-east-1");
+        let event: aws_lambda_events::event::dynamodb::Event =
+            serde_json::from_value(json!({"Records": [record.clone()]})).unwrap();
+        let parsed = &event.records[0];
+        assert_eq!(parsed.event_name, "INSERT");
+        assert_eq!(parsed.change.sequence_number.as_deref(), Some("100"));
+        assert_eq!(parsed.change.new_image.len(), 2);
+        assert!(parsed.change.old_image.is_empty());
+        assert!(record["dynamodb"].get("OldImage").is_none());
+        assert_eq!(
+            record["eventSourceARN"],
+            "arn:aws:dynamodb:us-east-1:000000000000:table/users/stream/2026-01-01T00:00:00.000"
         );
     }
 

@@ -4,6 +4,8 @@
 
 use serde_json::{json, Value};
 
+use crate::lambda::stream_records::{example_stream_arn, Change};
+
 /// Lambda's limit for an invocation payload.
 #[cfg(test)]
 const PAYLOAD_LIMIT: usize = 6 * 1024 * 1024;
@@ -37,6 +39,7 @@ fn typed(id: &str, name: &str) -> Value {
 
 /// `count` events of `batch_size` records each, serialized once.
 pub fn events(batch_size: usize, size: ItemSize, count: usize) -> Vec<Vec<u8>> {
+    let stream_arn = example_stream_arn("bench");
     (0..count)
         .map(|event| {
             let records: Vec<Value> = (0..batch_size)
@@ -45,27 +48,24 @@ pub fn events(batch_size: usize, size: ItemSize, count: usize) -> Vec<Vec<u8>> {
                     let id = format!("user-{n}");
                     let name = size.name(n);
                     let (event_name, new_image, old_image) = match n % 3 {
-                        0 => ("INSERT", typed(&id, &name), json!({})),
-                        1 => ("MODIFY", typed(&id, &name), typed(&id, "before")),
-                        _ => ("REMOVE", json!({}), typed(&id, &name)),
+                        0 => ("INSERT", Some(typed(&id, &name)), None),
+                        1 => (
+                            "MODIFY",
+                            Some(typed(&id, &name)),
+                            Some(typed(&id, "before")),
+                        ),
+                        _ => ("REMOVE", None, Some(typed(&id, &name))),
                     };
-                    json!({
-                        "eventID": format!("bench-{n}"),
-                        "eventName": event_name,
-                        "eventVersion": "1.1",
-                        "eventSource": "aws:dynamodb",
-                        "awsRegion": "us-east-1",
-                        "dynamodb": {
-                            "ApproximateCreationDateTime": 1_764_000_000,
-                            "Keys": {"id": {"S": id}},
-                            "NewImage": new_image,
-                            "OldImage": old_image,
-                            "SequenceNumber": format!("{:021}", n + 1),
-                            "SizeBytes": 40 + name.len(),
-                            "StreamViewType": "NEW_AND_OLD_IMAGES",
-                        },
-                        "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/bench/stream/2026-01-01T00:00:00.000",
-                    })
+                    Change {
+                        event_id: format!("bench-{n}"),
+                        event_name,
+                        sequence_number: format!("{:021}", n + 1),
+                        created: 1_764_000_000,
+                        keys: json!({"id": {"S": id}}),
+                        new_image,
+                        old_image,
+                    }
+                    .record(&stream_arn, "us-east-1")
                 })
                 .collect();
             json!({"Records": records}).to_string().into_bytes()

@@ -34,8 +34,7 @@ fn change(
     old: Option<&str>,
 ) -> Change {
     let id = format!("check-{n}");
-    let image =
-        |name: Option<&str>| name.map_or(json!({}), |name| typed(&json!({"id": id, "name": name})));
+    let image = |name: Option<&str>| name.map(|name| typed(&json!({"id": id, "name": name})));
     let name = new.or(old).unwrap_or_default();
     Change {
         event_name,

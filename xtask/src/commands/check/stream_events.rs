@@ -7,6 +7,7 @@ use anyhow::Result;
 use serde_json::{json, Value};
 
 use crate::lambda::function::{FunctionSpec, LocalFunction};
+use crate::lambda::stream_records::{example_stream_arn, Change};
 use crate::project;
 
 /// A user in DynamoDB's typed form: `{"id": {"S": "1"}, "name": {"S": "Ada"}}`.
@@ -19,25 +20,24 @@ pub fn sequence_number(n: u32) -> String {
     format!("{n}00000000000000000001")
 }
 
-/// One record; a missing image is `{}`, as Lambda sends it.
-pub fn record(n: u32, event_name: &str, id: &str, new_image: Value, old_image: Value) -> Value {
-    json!({
-        "eventID": format!("check-event-{n}"),
-        "eventName": event_name,
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "dynamodb": {
-            "ApproximateCreationDateTime": 1_764_000_000 + n,
-            "Keys": {"id": {"S": id}},
-            "NewImage": new_image,
-            "OldImage": old_image,
-            "SequenceNumber": sequence_number(n),
-            "SizeBytes": 40,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:000000000000:table/check/stream/2026-01-01T00:00:00.000",
-    })
+/// The check's record number `n`, of a change to the user `id`.
+pub fn record(
+    n: u32,
+    event_name: &str,
+    id: &str,
+    new_image: Option<Value>,
+    old_image: Option<Value>,
+) -> Value {
+    Change {
+        event_id: format!("check-event-{n}"),
+        event_name,
+        sequence_number: sequence_number(n),
+        created: 1_764_000_000 + u64::from(n),
+        keys: json!({"id": {"S": id}}),
+        new_image,
+        old_image,
+    }
+    .record(&example_stream_arn("check"), "us-east-1")
 }
 
 /// The step's binary started as Lambda starts its stream function, logging into a fresh
