@@ -4,6 +4,7 @@ pub(crate) mod aws;
 pub mod cargo_build;
 pub mod chromium;
 pub(crate) mod files;
+pub(crate) mod install_lock;
 pub(crate) mod lambda_zip;
 pub mod local_dynamodb;
 pub mod moto;

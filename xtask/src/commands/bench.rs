@@ -4,23 +4,23 @@
 mod artifacts;
 mod events;
 mod load;
+mod measure;
 mod report;
 mod runtimes;
 mod save;
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use pico_args::Arguments;
-use serde_json::Value;
 
-use crate::lambda::json_in_logs::json_values;
 use crate::project::{self, Step};
 use artifacts::{file_mb, limit_binary, node_package, rust_binary, rust_label};
 use events::{events, ItemSize};
+use measure::{invocation_ms, milliseconds, records_per_second, same_values};
 use report::{report_json, table, Measured, Row};
-use runtimes::{invoke, PeakMemory, Runtime};
+use runtimes::{PeakMemory, Runtime};
 
 pub const HELP: &str = "\
 cargo xtask bench: Rust against the original Node.js step, side by side in one run
@@ -245,26 +245,6 @@ pub fn run(options: Options) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Records per second through one contestant: the inputs, cycled, for at least `at_least`
-/// (and at least once each), after two invocations to warm up.
-fn records_per_second(
-    function: &mut crate::lambda::function::LocalFunction,
-    inputs: &[Vec<u8>],
-    batch_size: usize,
-    at_least: Duration,
-) -> Result<f64> {
-    for event in inputs.iter().take(2) {
-        invoke(function, event)?;
-    }
-    let started = Instant::now();
-    let mut invocations = 0;
-    while invocations < inputs.len() || started.elapsed() < at_least {
-        invoke(function, &inputs[invocations % inputs.len()])?;
-        invocations += 1;
-    }
-    Ok((invocations * batch_size) as f64 / started.elapsed().as_secs_f64())
-}
-
 /// The same bench from a release build of xtask: xtask is the Runtime API endpoint every
 /// contestant talks to, and a debug build of it would be part of every figure.
 fn run_in_release() -> Result<ExitCode> {
@@ -280,54 +260,6 @@ fn run_in_release() -> Result<ExitCode> {
         true => ExitCode::SUCCESS,
         false => ExitCode::FAILURE,
     })
-}
-
-/// Each invocation's time, in milliseconds.
-fn invocation_ms(
-    function: &mut crate::lambda::function::LocalFunction,
-    inputs: &[Vec<u8>],
-) -> Result<Measured> {
-    let mut times = Vec::new();
-    for event in inputs {
-        let started = Instant::now();
-        invoke(function, event)?;
-        times.push(started.elapsed());
-    }
-    Ok(milliseconds(&times))
-}
-
-fn milliseconds(times: &[Duration]) -> Measured {
-    let ms: Vec<f64> = times.iter().map(|t| t.as_secs_f64() * 1000.0).collect();
-    Measured::of(&ms)
-}
-
-/// No contestant may skip work: one event with users of every kind of change through each,
-/// and the same users in each sink.
-fn same_values(contestants: &mut [crate::lambda::function::LocalFunction; 3]) -> Result<()> {
-    let event = events(100, ItemSize::Large, 1).remove(0);
-    let mut logged = Vec::new();
-    for function in contestants.iter_mut() {
-        let before = function.log_text().len();
-        invoke(function, &event)?;
-        let text = function.log_text();
-        let values: Vec<Value> = text[before..]
-            .lines()
-            .filter_map(|line| line.rsplit_once(": value ").map(|(_, value)| value))
-            .flat_map(json_values)
-            .filter(|value| value.get("name").is_some())
-            .collect();
-        logged.push(values);
-    }
-    if logged[0].len() != 100 || logged.iter().any(|values| *values != logged[0]) {
-        bail!(
-            "the contestants logged different values ({} users from Rust, {} from Node.js, {} \
-             from the limit): the comparison would be unfair",
-            logged[0].len(),
-            logged[1].len(),
-            logged[2].len()
-        );
-    }
-    Ok(())
 }
 
 /// Rounds per throughput row, and the least time of one measurement.

@@ -5,25 +5,24 @@
 //! are handled.
 
 mod aws;
+mod messages;
+mod replay;
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use pico_args::Arguments;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::lambda::destination::{LocalQueue, QueueMessage};
-use crate::lambda::function::{FunctionSpec, LocalFunction};
-use crate::lambda::function_environment::{function_environment, LocalNames};
-use crate::lambda::runtime_api::{error_message, Outcome};
-use crate::lambda::stream_records::{as_lambda_record, read_between};
+use crate::lambda::destination::LocalQueue;
 use crate::local_state as state;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
-use crate::tools::cargo_build::{self, BuildErrors};
 use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
-use crate::tools::local_dynamodb::{plain_item, LocalDynamoDb};
+use crate::tools::local_dynamodb::LocalDynamoDb;
+use messages::{count, describe, records_of, show};
+use replay::{replayed, start_function};
 
 pub const HELP: &str = "\
 cargo xtask failures: what the stream's retries gave up on, kept by its on-failure destination
@@ -257,172 +256,4 @@ fn local(
             ExitCode::FAILURE
         }
     })
-}
-
-/// One message's line: when, why, how many records.
-pub(crate) fn describe(message: &QueueMessage) -> String {
-    let body = &message.body;
-    let info = &body["DDBStreamBatchInfo"];
-    let size = info["batchSize"].as_u64().unwrap_or(0) as usize;
-    let range = match (
-        info["startSequenceNumber"].as_str(),
-        info["endSequenceNumber"].as_str(),
-    ) {
-        (Some(first), Some(last)) if first == last => format!("sequence {first}"),
-        (Some(first), Some(last)) => format!("sequences {first}..{last}"),
-        _ => "sequences unknown".to_owned(),
-    };
-    format!(
-        "{} {} after {}: {}, {range}",
-        body["timestamp"].as_str().unwrap_or("?"),
-        body["requestContext"]["condition"].as_str().unwrap_or("?"),
-        count(
-            body["requestContext"]["approximateInvokeCount"]
-                .as_u64()
-                .unwrap_or(0) as usize,
-            "invocation"
-        ),
-        count(size, "record"),
-    )
-}
-
-/// A record as the learner reads it: what happened, its key, its images as plain values.
-pub(crate) fn show(record: &Value) -> String {
-    let change = &record["dynamodb"];
-    let image = |name: &str| match change
-        .get(name)
-        .filter(|i| i.as_object().is_some_and(|o| !o.is_empty()))
-    {
-        Some(image) => format!(
-            " {}: {}",
-            name.trim_end_matches("Image").to_lowercase(),
-            plain_item(image)
-        ),
-        None => String::new(),
-    };
-    format!(
-        "{} {}{}{}",
-        record["eventName"].as_str().unwrap_or("?"),
-        plain_item(&change["Keys"]),
-        image("NewImage"),
-        image("OldImage")
-    )
-}
-
-/// The records a message names, read back from the table's current stream, in Lambda's form.
-fn records_of(dynamodb: &LocalDynamoDb, body: &Value, region: &str) -> Result<Vec<Value>> {
-    let info = &body["DDBStreamBatchInfo"];
-    let (Some(first), Some(last), Some(shard), Some(stream_arn)) = (
-        info["startSequenceNumber"].as_str(),
-        info["endSequenceNumber"].as_str(),
-        info["shardId"].as_str(),
-        info["streamArn"].as_str(),
-    ) else {
-        bail!("the message names no records: {body}");
-    };
-    // `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL`
-    let table = stream_arn
-        .split("table/")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .context("the message's streamArn names no table")?;
-    let described = dynamodb
-        .call(
-            "DynamoDB_20120810.DescribeTable",
-            &json!({"TableName": table}),
-        )
-        .with_context(|| format!("reading the table {table}"))?;
-    let Some(local_stream) = described["Table"]["LatestStreamArn"].as_str() else {
-        bail!("the table {table} has no stream any more: its records are gone");
-    };
-    let records = read_between(dynamodb, local_stream, shard, first, last).map_err(|error| {
-        anyhow::anyhow!("the records are no longer in the stream ({error:#}): a stream keeps them 24 hours, and a stream turned off and on again is a new one")
-    })?;
-    Ok(records
-        .into_iter()
-        .filter_map(|record| as_lambda_record(record, stream_arn, region))
-        .collect())
-}
-
-/// The step's stream function, built from its sources and run as Lambda runs it.
-fn start_function(
-    target: &Target,
-    yml: &ServerlessYml,
-    destination: &Destination,
-    table: &Table,
-    region: &str,
-) -> Result<LocalFunction> {
-    eprintln!(
-        "building {} to replay with its stream function",
-        target.name
-    );
-    let binary = match cargo_build::build_checked(&target.krate, true)? {
-        Ok(binary) => binary,
-        Err(BuildErrors(errors)) => {
-            bail!(
-                "{} does not build:\n{errors}\nFix it, then replay",
-                target.name
-            )
-        }
-    };
-    let service = yml.service().unwrap_or("service");
-    let (logical_id, table_name) = match yml.users_table() {
-        Some((id, _)) => (
-            id.to_owned(),
-            yml.users_table_name()
-                .map_or_else(|| format!("{service}-local-{id}"), str::to_owned),
-        ),
-        None => ("Table".to_owned(), format!("{service}-local-Table")),
-    };
-    let names = LocalNames {
-        service,
-        stage: "local",
-        region,
-        table: (&logical_id, &table_name),
-    };
-    let function = yml
-        .functions()
-        .into_iter()
-        .find(|f| f.name == destination.function)
-        .context("the stream function is gone from serverless.yml")?;
-    let environment = function_environment(yml, &function, &names)?;
-    let url = table.url();
-    LocalFunction::start(FunctionSpec {
-        binary: &binary,
-        arguments: Vec::new(),
-        name: &destination.function,
-        handler: &destination.handler,
-        region,
-        aws_endpoint: Some(&url),
-        environment,
-        log: state::dir(&target.name).join(format!("{}.replay.log", destination.function)),
-    })
-}
-
-/// Whether the function handled a replayed batch: it answered, and reported none of it.
-fn replayed(outcome: Result<Outcome>) -> std::result::Result<(), String> {
-    match outcome {
-        Ok(Outcome::Response(body)) => {
-            let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            let failures: Vec<&str> = answer["batchItemFailures"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|f| f["itemIdentifier"].as_str().unwrap_or(""))
-                .collect();
-            match failures.as_slice() {
-                [] => Ok(()),
-                some => Err(format!("it reported {}", some.join(", "))),
-            }
-        }
-        Ok(Outcome::Error(body)) => Err(error_message(&body)),
-        Err(error) => Err(format!("{error:#}")),
-    }
-}
-
-pub(crate) fn count(n: usize, noun: &str) -> String {
-    match n {
-        1 => format!("1 {noun}"),
-        _ => format!("{n} {noun}s"),
-    }
 }

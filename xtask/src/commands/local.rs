@@ -7,9 +7,13 @@
 //! `run` reads serverless.yml, starts the [`service::Service`], prints its summary, and serves
 //! until Ctrl-C; with `--watch`, a save rebuilds the step and puts it in place ([`watch`]).
 
+mod changes;
 mod console;
+mod functions;
+mod mappings;
 mod plan;
 mod service;
+mod summary;
 mod table;
 mod watch;
 
@@ -25,10 +29,8 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 
 use crate::lambda::api_gateway;
-use crate::lambda::destination::LocalQueue;
 use crate::lambda::log_file::follow_list;
 use crate::lambda::observer::Observer;
-use crate::lambda::pool::MAX_ENVIRONMENTS;
 use crate::local_state as state;
 use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
@@ -110,15 +112,15 @@ pub fn run(options: Options) -> Result<ExitCode> {
     let console_url = format!("http://127.0.0.1:{}", console_port(&console_listener));
     let mut api = api_gateway::server::serve(
         server,
-        Arc::clone(&service.routes),
+        Arc::clone(service.routes()),
         Arc::clone(&hub) as Arc<dyn Observer>,
     )?;
     let mut console = console::serve(console_listener, Arc::clone(&hub))?;
-    print_summary(&target, &service, &api_url, &console_url, options.watch);
+    summary::print(&target, &service, &api_url, &console_url, options.watch);
 
     let mut threads = Vec::new();
     let (log_list, log_hub, log_stop) = (
-        Arc::clone(&service.logs),
+        Arc::clone(service.logs()),
         Arc::clone(&hub),
         Arc::clone(&stop),
     );
@@ -127,14 +129,14 @@ pub fn run(options: Options) -> Result<ExitCode> {
     }));
     let (dynamodb, table, table_stop) = (
         service.dynamodb(),
-        service.table.name.clone(),
+        service.table_name().to_owned(),
         Arc::clone(&stop),
     );
     let table_hub = Arc::clone(&hub);
     threads.push(thread::spawn(move || {
         console::watch_table(table_hub, dynamodb, table, table_stop)
     }));
-    let (logs, log_stop) = (Arc::clone(&service.logs), Arc::clone(&stop));
+    let (logs, log_stop) = (Arc::clone(service.logs()), Arc::clone(&stop));
     threads.push(thread::spawn(move || follow_list(&logs, true, &log_stop)));
 
     // Until Ctrl-C.
@@ -178,68 +180,4 @@ pub fn run(options: Options) -> Result<ExitCode> {
 
 fn console_port(listener: &TcpListener) -> u16 {
     listener.local_addr().map_or(0, |address| address.port())
-}
-
-fn print_summary(
-    target: &Target,
-    service: &Service,
-    api_url: &str,
-    console_url: &str,
-    watch: bool,
-) {
-    let plan = &service.plan;
-    println!("\n{} is running locally:", target.name);
-    println!("  API        {api_url}");
-    for route in &plan.routes {
-        println!(
-            "               {:<22} -> {}",
-            route.describe(),
-            route.function
-        );
-    }
-    println!("  console    {console_url} (the service live: requests, table, stream, logs)");
-    let names: Vec<&str> = plan
-        .functions
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .collect();
-    println!(
-        "  functions  {} (each in up to {MAX_ENVIRONMENTS} processes at once, as Lambda scales)",
-        names.join(", ")
-    );
-    println!(
-        "  table      {} in the local DynamoDB at {}",
-        service.table.name,
-        service.dynamodb_url(),
-    );
-    println!("               {}", service.table_start);
-    println!("  stream     {}", plan.stream_summary());
-    for (function, start) in &service.stream_starts {
-        println!("               {function}: {start}");
-    }
-    for (function, queue) in &plan.destinations {
-        let kept = LocalQueue::in_state(&state::dir(&target.name), queue)
-            .messages()
-            .len();
-        println!(
-            "               {function}: what its retries give up on goes to queue {queue} \
-             ({kept} kept: cargo xtask failures)"
-        );
-    }
-    for note in &plan.notes {
-        println!("  note: {note}");
-    }
-    println!(
-        "  logs       {} (or: cargo xtask logs FUNCTION)",
-        state::dir(&target.name).display()
-    );
-    if watch {
-        println!(
-            "  watch      saving serverless.yml or a file in src/ rebuilds and reloads {} \
-             (the table and its items stay)",
-            target.name
-        );
-    }
-    println!("Ready. Try: curl -X PUT -d '{{\"name\": \"test\"}}' {api_url}/users/1");
-    println!("Function logs follow. Ctrl-C stops everything.\n");
 }

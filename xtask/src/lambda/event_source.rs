@@ -6,3 +6,4 @@ pub mod checkpoint;
 pub mod delivery;
 pub mod filter;
 pub mod poller;
+pub mod resumption;

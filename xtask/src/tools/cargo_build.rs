@@ -1,6 +1,9 @@
 //! Host builds of a step crate: the same code Lambda runs, built to run on this machine, into
 //! the shared target directory (never into the step directory).
 
+mod mirror;
+
+use mirror::{mirror, mirror_dir};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -211,56 +214,6 @@ pub fn built_before(package: &str) -> bool {
     Path::exists(&project::target_dir().join("debug").join(exe))
 }
 
-/// `target/xtask/check-dirs/<the directory's path, flattened>`.
-fn mirror_dir(dir: &Path) -> PathBuf {
-    let flat: String = dir
-        .to_string_lossy()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    project::xtask_dir()
-        .join("check-dirs")
-        .join(flat.trim_start_matches('_'))
-}
-
-/// Copies the crate's files (not target/, .git, node_modules) to its mirror; a file whose
-/// bytes are unchanged keeps its time, so cargo rebuilds only what changed.
-fn mirror(dir: &Path) -> Result<()> {
-    let to = mirror_dir(dir);
-    copy_changed(dir, &to).with_context(|| format!("copying {} to {}", dir.display(), to.display()))
-}
-
-fn copy_changed(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if [".git", "target", "node_modules", ".serverless"].contains(&&*name.to_string_lossy()) {
-            continue;
-        }
-        let (source, copy) = (entry.path(), to.join(&name));
-        if entry.file_type()?.is_dir() {
-            copy_changed(&source, &copy)?;
-        } else if std::fs::read(&copy).ok() != Some(std::fs::read(&source)?) {
-            std::fs::copy(&source, &copy)?;
-        }
-    }
-    // What the learner deleted goes from the mirror too (cargo's own Cargo.lock stays).
-    for entry in std::fs::read_dir(to)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if from.join(&name).exists() || name == "Cargo.lock" {
-            continue;
-        }
-        if entry.file_type()?.is_dir() {
-            std::fs::remove_dir_all(entry.path())?;
-        } else {
-            std::fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
-}
-
 /// This xtask was built from `built_from`, another checkout that shares the target directory:
 /// builds this checkout's xtask and runs it with the same arguments instead.
 pub fn rerun_xtask_built_here(built_from: &Path) -> Result<std::process::ExitCode> {
@@ -303,21 +256,4 @@ pub fn rerun_xtask_built_here(built_from: &Path) -> Result<std::process::ExitCod
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_binary_is_known_by_the_sources_its_dep_info_names() {
-        let dir = project::xtask_dir().join(format!("dep-info-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let binary = dir.join("streams-exercise");
-        std::fs::write(
-            binary.with_extension("d"),
-            "/b/target/debug/streams-exercise: /b/6-streams/src/main.rs /b/6-streams/src/stream.rs\n",
-        )
-        .unwrap();
-        assert!(built_from(&binary, Path::new("/b/6-streams")));
-        assert!(!built_from(&binary, Path::new("/a/6-streams")));
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}
+mod tests;

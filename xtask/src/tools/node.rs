@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::project::{self, Step};
-use crate::tools::process;
+use crate::tools::{install_lock, process};
 
 const NODE_AT_LEAST: (u32, u32) = (20, 19);
 
@@ -97,7 +97,14 @@ pub fn ensure_osls() -> Result<PathBuf> {
         lock.iter().map(|b| u64::from(*b)).sum::<u64>()
     );
     let bin = serverless_bin();
-    if bin.exists() && std::fs::read_to_string(&marker).is_ok_and(|m| m == fingerprint) {
+    let installed =
+        || bin.exists() && std::fs::read_to_string(&marker).is_ok_and(|m| m == fingerprint);
+    if installed() {
+        return Ok(bin);
+    }
+    let _lock = install_lock::hold("node-modules", "the Serverless Framework")?;
+    // Another thread or process may have installed it while this one waited.
+    if installed() {
         return Ok(bin);
     }
     check_node()?;

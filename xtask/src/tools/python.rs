@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::project;
-use crate::tools::process;
+use crate::tools::{install_lock, process};
 
 /// A pinned PyPI package and the command it provides.
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +77,10 @@ fn venv_bin(name: &str) -> PathBuf {
     venv_dir().join(bin).join(exe)
 }
 
+/// Written once `python -m venv` has finished: a venv without it was cut short (its pip may be
+/// missing) and is made again.
+const VENV_READY: &str = ".xtask-venv-ready";
+
 /// The path of the tool's command, installing it first if this machine does not have it yet.
 pub fn ensure(tool: PythonTool) -> Result<PathBuf> {
     let marker = venv_dir().join(format!(
@@ -84,11 +88,17 @@ pub fn ensure(tool: PythonTool) -> Result<PathBuf> {
         tool.requirement.replace(['[', ']', '='], "_")
     ));
     let command = venv_bin(tool.command);
-    if marker.exists() && command.exists() {
+    let installed = || marker.exists() && command.exists();
+    if installed() {
+        return Ok(command);
+    }
+    let _lock = install_lock::hold("python", tool.what)?;
+    // Another thread or process may have installed it while this one waited.
+    if installed() {
         return Ok(command);
     }
     let python = venv_bin("python");
-    if !python.exists() {
+    if !venv_ready() {
         create_venv()?;
     }
     eprintln!(
@@ -120,6 +130,21 @@ pub fn ensure(tool: PythonTool) -> Result<PathBuf> {
     Ok(command)
 }
 
+/// Whether `python -m venv` finished there (a venv of an earlier xtask has no mark of it,
+/// but a tool pip installed into it says it was whole).
+fn venv_ready() -> bool {
+    let dir = venv_dir();
+    dir.join(VENV_READY).exists()
+        || std::fs::read_dir(&dir).is_ok_and(|entries| {
+            entries.flatten().any(|entry| {
+                entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".installed-")
+            })
+        })
+}
+
 fn create_venv() -> Result<()> {
     let python3 = system_python();
     let version = process::output(Command::new(python3).arg("--version"), "running python3");
@@ -130,6 +155,10 @@ fn create_venv() -> Result<()> {
         );
     }
     let dir = venv_dir();
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("removing the unfinished venv {}", dir.display()))?;
+    }
     let status = process::status(
         Command::new(python3).args(["-m", "venv"]).arg(&dir),
         "creating a Python virtual environment",
@@ -142,5 +171,6 @@ fn create_venv() -> Result<()> {
             dir.display()
         );
     }
-    Ok(())
+    let ready = dir.join(VENV_READY);
+    std::fs::write(&ready, "").with_context(|| format!("writing {}", ready.display()))
 }

@@ -11,123 +11,16 @@ use anyhow::Result;
 use serde_json::{json, Value};
 
 use super::report::{Finding, Item};
-use super::stream_events::{self, panic_in, record, sequence_number, typed};
+use super::stream_events::{self, panic_in, sequence_number};
 use crate::lambda::json_in_logs::{contains, json_values};
 use crate::lambda::runtime_api::{error_message, Outcome};
 
 /// Where the README explains the code; its next section shows the lesson in a running service.
+mod batch;
+
+use batch::{batch, Kind, Sent};
+
 const SECTION: &str = "README, \"Handle the records in Rust\"";
-
-/// One record of the check's batch.
-struct Sent {
-    n: u32,
-    event_name: &'static str,
-    id: &'static str,
-    /// The user it carries, or what is wrong with it.
-    kind: Kind,
-}
-
-enum Kind {
-    User(&'static str),
-    NotAUser(&'static str),
-}
-
-fn batch() -> Vec<(Sent, Value)> {
-    let user = |id: &str, name: &str| typed(&json!({"id": id, "name": name}));
-    let sent = |n, event_name, id, kind| Sent {
-        n,
-        event_name,
-        id,
-        kind,
-    };
-    vec![
-        (
-            sent(1, "INSERT", "check-10", Kind::User("Ada Lovelace")),
-            record(
-                1,
-                "INSERT",
-                "check-10",
-                Some(user("check-10", "Ada Lovelace")),
-                None,
-            ),
-        ),
-        (
-            sent(2, "MODIFY", "check-11", Kind::User("Grace Hopper")),
-            record(
-                2,
-                "MODIFY",
-                "check-11",
-                Some(user("check-11", "Grace Hopper")),
-                Some(user("check-11", "Grace")),
-            ),
-        ),
-        (
-            sent(
-                3,
-                "INSERT",
-                "check-12",
-                Kind::NotAUser("its name is a number"),
-            ),
-            record(
-                3,
-                "INSERT",
-                "check-12",
-                Some(json!({"id": {"S": "check-12"}, "name": {"N": "42"}})),
-                None,
-            ),
-        ),
-        (
-            sent(4, "INSERT", "check-13", Kind::User("Katherine Johnson")),
-            record(
-                4,
-                "INSERT",
-                "check-13",
-                Some(user("check-13", "Katherine Johnson")),
-                None,
-            ),
-        ),
-        (
-            sent(
-                5,
-                "MODIFY",
-                "check-14",
-                Kind::NotAUser("its new image has no name"),
-            ),
-            record(
-                5,
-                "MODIFY",
-                "check-14",
-                Some(json!({"id": {"S": "check-14"}})),
-                Some(user("check-14", "Dorothy Vaughan")),
-            ),
-        ),
-        (
-            sent(
-                6,
-                "REMOVE",
-                "check-15",
-                Kind::NotAUser("its old image's name is true"),
-            ),
-            record(
-                6,
-                "REMOVE",
-                "check-15",
-                None,
-                Some(json!({"id": {"S": "check-15"}, "name": {"BOOL": true}})),
-            ),
-        ),
-        (
-            sent(7, "INSERT", "check-16", Kind::User("Mary Jackson")),
-            record(
-                7,
-                "INSERT",
-                "check-16",
-                Some(user("check-16", "Mary Jackson")),
-                None,
-            ),
-        ),
-    ]
-}
 
 /// Runs the check on a built binary. `logs_users`: the handler item passed; if not, what this
 /// item finds of the log is that item's failure, not this one's.

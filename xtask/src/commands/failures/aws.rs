@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
-use super::{count, describe, show};
+use super::messages::{count, describe, show};
 use crate::lambda::destination::QueueMessage;
 use crate::project;
 use crate::serverless_yml::ServerlessYml;

@@ -102,10 +102,10 @@ impl Rebuilds {
             }
         };
         match service.reload(&yml) {
-            Ok(lines) if lines.is_empty() => {
+            Ok(changes) if changes.is_empty() => {
                 say("serverless.yml: nothing the local deployment runs has changed")
             }
-            Ok(lines) => lines.iter().for_each(|line| say(line)),
+            Ok(changes) => changes.iter().for_each(|change| say(&change.to_string())),
             Err(error) => say(&format!("serverless.yml: {error:#}")),
         }
     }

@@ -5,16 +5,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{json, Value};
+
+mod invoke;
+
+use invoke::invoke;
 
 use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::delivery::{sequence_number, BatchResult, Delivery, Fate, GaveUp, Next};
+use super::resumption::{resume, Resumed};
 use crate::lambda::destination::{self, GivenUp, LocalQueue};
 use crate::lambda::log_file::append_line;
 use crate::lambda::observer::{BatchDelivered, Observer};
 use crate::lambda::pool::FunctionPool;
-use crate::lambda::runtime_api::{error_message, Outcome};
 use crate::lambda::stream_records::as_lambda_record;
 use crate::serverless_yml::StreamSettings;
 use crate::tools::local_dynamodb::LocalDynamoDb;
@@ -267,185 +271,5 @@ impl StreamPoller {
             .into_iter()
             .filter_map(|record| as_lambda_record(record, &self.event_source_arn, &self.region))
             .collect())
-    }
-}
-
-/// Where a mapping starts reading a stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Resumption {
-    /// A new mapping, from the stream's oldest record (`TRIM_HORIZON`).
-    FromStart,
-    /// A new mapping, after the stream's newest record (`LATEST`).
-    FromLatest,
-    /// Where the last run's mapping stopped: after this sequence number.
-    After(String),
-    /// The last run was killed while this batch was being delivered: it comes again.
-    InFlight { first: String, last: String },
-}
-
-impl std::fmt::Display for Resumption {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Resumption::FromStart => write!(f, "reads the stream from its oldest record"),
-            Resumption::FromLatest => write!(f, "reads the stream from its newest record on"),
-            Resumption::After(sequence) => write!(
-                f,
-                "resumes after sequence {sequence}, where the last run stopped"
-            ),
-            Resumption::InFlight { first, last } => write!(
-                f,
-                "the last run was stopped while a batch (sequences {first}..{last}) was being \
-                 delivered: it comes again (an event source mapping delivers at least once)"
-            ),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Resumed {
-    pub iterators: Vec<String>,
-    /// The shard they read (the local DynamoDB has one per stream).
-    pub shard_id: String,
-    /// The checkpoint it starts from.
-    pub after: Option<String>,
-    pub how: Resumption,
-}
-
-/// Iterators for the stream's shard (the local DynamoDB has one per stream), from where the
-/// kept checkpoint says, else from its start or (`from_latest`) its end; a new mapping's
-/// place is written down at once, so that a restart before its first batch misses nothing.
-pub fn resume(
-    dynamodb: &LocalDynamoDb,
-    stream_arn: &str,
-    checkpoint: &CheckpointFile,
-    from_latest: bool,
-) -> Result<Resumed> {
-    let kept = checkpoint.read(stream_arn);
-    let (after, how) = match kept {
-        Some(kept) => {
-            let how = match (&kept.in_flight, &kept.after) {
-                (Some((first, last)), _) => Resumption::InFlight {
-                    first: first.clone(),
-                    last: last.clone(),
-                },
-                (None, Some(after)) => Resumption::After(after.clone()),
-                (None, None) => Resumption::FromStart,
-            };
-            (kept.after, how)
-        }
-        None if from_latest => {
-            let newest = newest_sequence(dynamodb, stream_arn)?;
-            (newest, Resumption::FromLatest)
-        }
-        None => (None, Resumption::FromStart),
-    };
-    checkpoint.write(&Checkpoint {
-        stream_arn: stream_arn.to_owned(),
-        after: after.clone(),
-        in_flight: None,
-    })?;
-    let shards = shards(dynamodb, stream_arn)?;
-    let iterators = shards
-        .iter()
-        .map(|shard| {
-            let mut request = json!({"StreamArn": stream_arn, "ShardId": shard});
-            match &after {
-                Some(sequence) => {
-                    request["ShardIteratorType"] = json!("AFTER_SEQUENCE_NUMBER");
-                    request["SequenceNumber"] = json!(sequence);
-                }
-                None => request["ShardIteratorType"] = json!("TRIM_HORIZON"),
-            }
-            let answer = dynamodb.call("DynamoDBStreams_20120810.GetShardIterator", &request)?;
-            answer["ShardIterator"]
-                .as_str()
-                .map(str::to_owned)
-                .context("GetShardIterator gave no iterator")
-        })
-        .collect::<Result<_>>()?;
-    Ok(Resumed {
-        iterators,
-        shard_id: shards.first().cloned().unwrap_or_default(),
-        after,
-        how,
-    })
-}
-
-fn shards(dynamodb: &LocalDynamoDb, stream_arn: &str) -> Result<Vec<String>> {
-    let description = dynamodb.call(
-        "DynamoDBStreams_20120810.DescribeStream",
-        &json!({"StreamArn": stream_arn}),
-    )?;
-    Ok(description["StreamDescription"]["Shards"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|shard| shard["ShardId"].as_str().map(str::to_owned))
-        .collect())
-}
-
-/// The sequence number of the stream's newest record, read from its start.
-fn newest_sequence(dynamodb: &LocalDynamoDb, stream_arn: &str) -> Result<Option<String>> {
-    let mut newest = None;
-    for shard in shards(dynamodb, stream_arn)? {
-        let answer = dynamodb.call(
-            "DynamoDBStreams_20120810.GetShardIterator",
-            &json!({"StreamArn": stream_arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
-        )?;
-        let mut iterator = answer["ShardIterator"].as_str().map(str::to_owned);
-        while let Some(current) = iterator.take() {
-            let page = dynamodb.call(
-                "DynamoDBStreams_20120810.GetRecords",
-                &json!({"ShardIterator": current}),
-            )?;
-            let records = page["Records"].as_array().cloned().unwrap_or_default();
-            if records.is_empty() {
-                break;
-            }
-            newest = records
-                .last()
-                .and_then(|record| record["dynamodb"]["SequenceNumber"].as_str())
-                .map(str::to_owned)
-                .or(newest);
-            iterator = page["NextShardIterator"].as_str().map(str::to_owned);
-        }
-    }
-    Ok(newest)
-}
-
-/// One batch to the function; its answer as the event source mapping reads it, and the
-/// invocation's request id.
-fn invoke(feed: &Feed, batch: &[Value]) -> (BatchResult, Option<String>) {
-    let event = json!({"Records": batch}).to_string();
-    let (outcome, request_id) = feed.function.invoke(event.as_bytes(), feed.timeout);
-    let result = match outcome {
-        Ok(Outcome::Response(body)) => {
-            let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            let failures = answer["batchItemFailures"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                // A null or missing identifier is kept, as "": it fails the whole batch.
-                .map(|failure| {
-                    failure["itemIdentifier"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned()
-                })
-                .collect();
-            BatchResult::Answered(failures)
-        }
-        Ok(Outcome::Error(body)) => BatchResult::Failed(short(&error_message(&body))),
-        Err(error) => BatchResult::Failed(short(&format!("{error:#}"))),
-    };
-    (result, request_id)
-}
-
-/// The first line, at most 120 characters: the story line stays one line.
-fn short(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default();
-    match line.char_indices().nth(120) {
-        Some((end, _)) => format!("{}...", &line[..end]),
-        None => line.to_owned(),
     }
 }

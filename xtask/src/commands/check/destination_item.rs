@@ -1,0 +1,98 @@
+//! Item 4: the stream event's on-failure destination (README step 9), read from serverless.yml
+//! in any spelling the Serverless Framework accepts.
+
+use yaml_serde::Value;
+
+use super::config_items::{stream_event, STREAM_HANDLER};
+use super::report::{Finding, Item};
+use crate::serverless_yml::{Intrinsic, ServerlessYml};
+
+const STEP_9: &str = "README, \"Keep what the stream skips\"";
+
+/// Item 4: the stream event's on-failure destination, an SQS queue (or SNS topic) that keeps
+/// word of the records the retries give up on.
+pub fn check(yml: &ServerlessYml) -> Finding {
+    let item = Item::Destination;
+    let fail = |hint: String| Finding::fail(item, hint);
+    let table = yml.users_table().map_or("Table", |(id, _)| id);
+    let stream_function = yml.functions().into_iter().find(|function| {
+        function.handler() == Some(STREAM_HANDLER) && stream_event(function, table).is_ok()
+    });
+    let Some(function) = stream_function else {
+        return Finding::skipped(item, "the stream function comes first (the item above)");
+    };
+    let Some(event) = function.dynamodb_streams().into_iter().next() else {
+        return Finding::skipped(item, "the stream function comes first (the item above)");
+    };
+    let name = function.name;
+    let Some(on_failure) = event.settings.on_failure else {
+        return fail(format!(
+            "the stream event of {name} has no on-failure destination: after its last retry \
+             Lambda drops a record for good. Give the event `destinations: onFailure:` with \
+             the ARN of an SQS queue of resources (`arn: !GetAtt SkippedRecords.Arn`, `type: \
+             sqs`) ({STEP_9})"
+        ));
+    };
+    match on_failure.kind.as_deref() {
+        Some("sqs" | "sns") | None => {}
+        Some(other) => {
+            return fail(format!(
+                "onFailure has `type: {other}`: a stream event's on-failure destination is an \
+                 SQS queue (`type: sqs`) or an SNS topic (`type: sns`) ({STEP_9})"
+            ))
+        }
+    }
+    if let Some(arn) = &on_failure.literal_arn {
+        let service = arn.split(':').nth(2).unwrap_or_default();
+        return match (service, on_failure.kind.as_deref()) {
+            ("sqs", None | Some("sqs")) | ("sns", None | Some("sns")) => Finding::pass(item),
+            ("sqs" | "sns", Some(kind)) => fail(format!(
+                "onFailure's arn is an {} ARN, but its type is {kind}: make them agree",
+                service.to_uppercase()
+            )),
+            _ => fail(format!(
+                "onFailure's arn {arn:?} is not an SQS queue's or SNS topic's ARN ({STEP_9})"
+            )),
+        };
+    }
+    let Some(resource_id) = on_failure.resource() else {
+        return fail(format!(
+            "onFailure has no `arn`: give it the queue's ARN, `arn: !GetAtt SkippedRecords.Arn` \
+             ({STEP_9})"
+        ));
+    };
+    let Some(kind) = on_failure.kind.as_deref() else {
+        return fail(format!(
+            "onFailure's arn comes from {resource_id} (an intrinsic): the framework cannot tell \
+             from it whether that is a queue or a topic, and refuses it: add `type: sqs` beside \
+             the arn ({STEP_9})"
+        ));
+    };
+    let Some(resource) = yml.resource(resource_id) else {
+        return fail(format!(
+            "onFailure's arn names {resource_id}, which is not under resources.Resources: add \
+             the queue there (`{resource_id}: {{Type: AWS::SQS::Queue}}`) ({STEP_9})"
+        ));
+    };
+    let resource_type = resource.get("Type").and_then(Value::as_str).unwrap_or("?");
+    match (kind, resource_type, &on_failure.arn) {
+        ("sqs", "AWS::SQS::Queue", Some(Intrinsic::GetAtt { attribute, .. }))
+            if attribute == "Arn" =>
+        {
+            Finding::pass(item)
+        }
+        ("sqs", "AWS::SQS::Queue", Some(Intrinsic::Ref(_))) => fail(format!(
+            "`!Ref {resource_id}` is the queue's URL, not its ARN: use `!GetAtt \
+             {resource_id}.Arn`"
+        )),
+        ("sqs", "AWS::SQS::Queue", _) => fail(format!(
+            "onFailure's arn must be the queue's ARN: `!GetAtt {resource_id}.Arn`"
+        )),
+        ("sns", "AWS::SNS::Topic", Some(Intrinsic::Ref(_))) => Finding::pass(item),
+        ("sns", "AWS::SNS::Topic", _) => fail(format!("a topic's ARN is `!Ref {resource_id}`")),
+        (kind, other, _) => fail(format!(
+            "onFailure says `type: {kind}`, but {resource_id} is an {other}: a queue is \
+             AWS::SQS::Queue with `type: sqs`, a topic AWS::SNS::Topic with `type: sns`"
+        )),
+    }
+}

@@ -1,0 +1,191 @@
+//! The functions of a local deployment: each one's pool of processes, the recipe it was
+//! started from, and the list of their logs. A new build or a new serverless.yml replaces a
+//! function's processes between invocations.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::changes::Change;
+use super::plan::Plan;
+use crate::lambda::function_environment::{function_environment, LocalNames};
+use crate::lambda::log_file::Logs;
+use crate::lambda::pool::{FunctionPool, Recipe};
+use crate::serverless_yml::ServerlessYml;
+
+#[derive(Debug)]
+pub struct Functions {
+    /// The step's build they all run.
+    binary: PathBuf,
+    /// In serverless.yml's order (running.json lists their pids in it).
+    running: Vec<RunningFunction>,
+    /// Their logs, for the terminal and the console to follow.
+    logs: Logs,
+}
+
+#[derive(Debug)]
+struct RunningFunction {
+    name: String,
+    pool: Arc<FunctionPool>,
+    recipe: Recipe,
+}
+
+impl Functions {
+    /// One process for each function of `recipes`, all running `binary`.
+    pub fn start(binary: &Path, recipes: Vec<Recipe>) -> Result<Self> {
+        let mut functions = Self {
+            binary: binary.to_owned(),
+            running: Vec::new(),
+            logs: Logs::default(),
+        };
+        for recipe in recipes {
+            functions.running.push(RunningFunction {
+                name: recipe.name.clone(),
+                pool: start_pool(&recipe)?,
+                recipe,
+            });
+        }
+        functions.list_logs();
+        Ok(functions)
+    }
+
+    /// The build a new recipe runs.
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<FunctionPool>> {
+        let function = self.running.iter().find(|f| f.name == name)?;
+        Some(Arc::clone(&function.pool))
+    }
+
+    /// Their names, in serverless.yml's order.
+    pub fn names(&self) -> Vec<String> {
+        self.running.iter().map(|f| f.name.clone()).collect()
+    }
+
+    /// The pids of their processes, for running.json.
+    pub fn pids(&self) -> Vec<u32> {
+        self.running.iter().flat_map(|f| f.pool.pids()).collect()
+    }
+
+    pub fn logs(&self) -> &Logs {
+        &self.logs
+    }
+
+    /// A new build of the binary: every function runs it from its next invocation on.
+    pub fn new_code(&mut self, binary: &Path) -> Result<()> {
+        self.binary = binary.to_owned();
+        let mut failed = Vec::new();
+        for function in &mut self.running {
+            function.recipe.binary = binary.to_owned();
+            // Every function gets the new build, even when one of them cannot start.
+            if let Err(error) = function.pool.replace(function.recipe.clone()) {
+                failed.push(format!(
+                    "function {} did not start with the new build: {error:#}",
+                    function.name
+                ));
+            }
+        }
+        match failed.is_empty() {
+            true => Ok(()),
+            false => anyhow::bail!("{}", failed.join("; ")),
+        }
+    }
+
+    /// The functions of a new serverless.yml: a changed recipe replaces the function's
+    /// processes, a new function starts, one no longer there stops once no route or poller
+    /// holds it. Returns what it met on the way.
+    pub fn apply(&mut self, recipes: Vec<Recipe>) -> Vec<Change> {
+        let mut met = Vec::new();
+        let mut kept = Vec::new();
+        for recipe in recipes {
+            match self.running.iter().position(|f| f.name == recipe.name) {
+                Some(index) => {
+                    let function = self.running.remove(index);
+                    if function.recipe != recipe {
+                        if function.recipe.environment != recipe.environment {
+                            met.push(Change::EnvironmentChanged {
+                                function: recipe.name.clone(),
+                            });
+                        }
+                        // A function that cannot start says so, and the others go on.
+                        if let Err(error) = function.pool.replace(recipe.clone()) {
+                            met.push(Change::DidNotStart {
+                                function: recipe.name.clone(),
+                                error: format!("{error:#}"),
+                            });
+                        }
+                    }
+                    kept.push(RunningFunction { recipe, ..function });
+                }
+                None => match start_pool(&recipe) {
+                    Ok(pool) => kept.push(RunningFunction {
+                        name: recipe.name.clone(),
+                        pool,
+                        recipe,
+                    }),
+                    Err(error) => met.push(Change::DidNotStart {
+                        function: recipe.name.clone(),
+                        error: format!("{error:#}"),
+                    }),
+                },
+            }
+        }
+        self.running = kept;
+        self.list_logs();
+        met
+    }
+
+    /// Adds the logs of functions it did not have yet (a removed function's log stays listed:
+    /// it may still finish an invocation).
+    fn list_logs(&self) {
+        let mut logs = match self.logs.lock() {
+            Ok(logs) => logs,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        for function in &self.running {
+            if !logs.iter().any(|(listed, _)| *listed == function.name) {
+                logs.push((function.name.clone(), function.recipe.log.clone()));
+            }
+        }
+    }
+}
+
+/// A function new to this deployment: a new log, and its first process.
+fn start_pool(recipe: &Recipe) -> Result<Arc<FunctionPool>> {
+    let _ = std::fs::remove_file(&recipe.log);
+    Ok(Arc::new(FunctionPool::start(recipe.clone())?))
+}
+
+/// How to start each function of `yml`, in its order: its handler from the plan, its
+/// environment from serverless.yml with `names`, its log where `log` says.
+pub fn recipes(
+    yml: &ServerlessYml,
+    plan: &Plan,
+    names: &LocalNames,
+    aws_endpoint: &str,
+    binary: &Path,
+    log: &dyn Fn(&str) -> PathBuf,
+) -> Result<Vec<Recipe>> {
+    yml.functions()
+        .into_iter()
+        .map(|function| {
+            let handler = plan
+                .functions
+                .iter()
+                .find(|(name, _)| name == function.name)
+                .map_or("", |(_, handler)| handler.as_str());
+            Ok(Recipe {
+                binary: binary.to_owned(),
+                name: function.name.to_owned(),
+                handler: handler.to_owned(),
+                region: names.region.to_owned(),
+                aws_endpoint: aws_endpoint.to_owned(),
+                environment: function_environment(yml, &function, names)?,
+                log: log(function.name),
+            })
+        })
+        .collect()
+}
