@@ -1,7 +1,8 @@
 //! Two checkouts of the workshop sharing one `CARGO_TARGET_DIR` (a global setting many people
 //! use; an author with git worktrees). cargo takes one checkout's build of a path crate as
 //! fresh in the other when the other's files are older, so `cargo xtask` in checkout C ran
-//! the xtask built from B, which acted on B's files. Each must act on itself.
+//! the xtask built from B, which acted on B's files. Each must act on itself, also when the
+//! suite itself runs under an xtask that rebuilt itself for another checkout.
 #![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
 
 use std::path::{Path, PathBuf};
@@ -52,6 +53,9 @@ fn check_in(checkout: &Path, target: &Path) -> Output {
         .env("CARGO_TARGET_DIR", target)
         // What cargo test gives this test is about this checkout, not the copies.
         .env_remove("CARGO_MANIFEST_DIR")
+        // As when the suite itself runs under an xtask rebuilt for another checkout (an author's
+        // global CARGO_TARGET_DIR): the copies inherit its mark, and must rebuild all the same.
+        .env("XTASK_REBUILT_FOR_THIS_CHECKOUT", project::root())
         .output()
         .unwrap()
 }

@@ -217,8 +217,11 @@ pub fn built_before(package: &str) -> bool {
 /// This xtask was built from `built_from`, another checkout that shares the target directory:
 /// builds this checkout's xtask and runs it with the same arguments instead.
 pub fn rerun_xtask_built_here(built_from: &Path) -> Result<std::process::ExitCode> {
+    // Names the checkout it was rebuilt for: a command that such an xtask starts (the tests'
+    // own checkouts, say) inherits it, and must not take it for its own.
     const AGAIN: &str = "XTASK_REBUILT_FOR_THIS_CHECKOUT";
-    if std::env::var_os(AGAIN).is_some() {
+    let this_checkout = project::root();
+    if std::env::var_os(AGAIN).is_some_and(|dir| Path::new(&dir) == this_checkout) {
         bail!(
             "cargo keeps running the xtask built from {}: give each checkout its own target \
              directory (unset CARGO_TARGET_DIR, or set it per checkout)",
@@ -244,7 +247,7 @@ pub fn rerun_xtask_built_here(built_from: &Path) -> Result<std::process::ExitCod
     let status = process::status(
         Command::new(&binary)
             .args(std::env::args_os().skip(1))
-            .env(AGAIN, "1")
+            .env(AGAIN, this_checkout)
             .env("CARGO_MANIFEST_DIR", project::root().join("xtask")),
         "running this checkout's xtask",
     )?;
