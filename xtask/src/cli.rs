@@ -34,6 +34,13 @@ Run `cargo xtask COMMAND --help` for a command's options.
 
 /// The whole command line, run; errors printed with their context.
 pub fn main() -> ExitCode {
+    use crate::tools::process::watchdog;
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == watchdog::ARGUMENT)
+    {
+        return watchdog::run();
+    }
     let result = match crate::project::xtask_built_elsewhere() {
         Some(built_from) => crate::tools::cargo_build::rerun_xtask_built_here(&built_from),
         None => run(Arguments::from_env()),

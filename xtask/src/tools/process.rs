@@ -1,12 +1,9 @@
 //! The one owner of child processes. Commands that run to completion go through [`run`] or
 //! [`output`] (both streams read together, failures with what was being done); processes that
-//! live as long as a deployment (functions, moto in the tests) are [`Owned`]: killed when dropped, and
-//! killed by a watchdog if xtask itself dies, even by SIGKILL, which no handler can catch.
-//!
-//! The watchdog is a `sh` that xtask starts once and tells each owned child's pid on its
-//! stdin. When xtask ends, however it ends, the kernel closes that pipe; the watchdog reads
-//! end-of-file and kills whatever it was told of and not told was gone. (Linux's
-//! `PR_SET_PDEATHSIG` would need `unsafe` in `pre_exec`; this works on every Unix.)
+//! live as long as a deployment (functions, moto in the tests) are [`Owned`]: killed when
+//! dropped, and killed by the [`watchdog`] if xtask itself dies, even by SIGKILL.
+
+pub mod watchdog;
 
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
@@ -117,10 +114,9 @@ impl Drop for Owned {
     }
 }
 
-/// The one difference between systems here. On Unix, a process group of its own (the terminal
-/// sends Ctrl-C to the foreground group). On Windows, a new process group does not get the
-/// console's Ctrl-C; and cargo runs `cargo xtask` in a job object that kills every process in
-/// it when cargo ends, so no watchdog is needed there.
+/// The one difference between systems here: a process group of its own, so that the
+/// terminal's Ctrl-C (sent to the foreground group on Unix, to the console's process group on
+/// Windows) reaches xtask alone.
 fn own_process_group(command: &mut Command) {
     #[cfg(unix)]
     {
@@ -135,39 +131,9 @@ fn own_process_group(command: &mut Command) {
     }
 }
 
-/// The watchdog's script: collect pids (`-PID` forgets one), and on end-of-file kill the rest.
-/// It ignores Ctrl-C and TERM: those reach xtask, which stops its children itself.
-const WATCHDOG: &str = r#"trap '' INT TERM HUP
-pids=" "
-while read -r line; do
-  case "$line" in
-    -*) pids=$(printf '%s' "$pids" | sed "s/ ${line#-} / /") ;;
-    *) pids="$pids$line " ;;
-  esac
-done
-[ -n "${pids# }" ] || exit 0
-kill -TERM $pids 2>/dev/null
-sleep 1
-kill -KILL $pids 2>/dev/null
-exit 0
-"#;
-
 fn watchdog_says(line: &str) {
     static WATCHDOG_STDIN: OnceLock<Option<Mutex<ChildStdin>>> = OnceLock::new();
-    let stdin = WATCHDOG_STDIN.get_or_init(|| {
-        if cfg!(windows) {
-            return None; // no sh: children end with xtask's job object at best
-        }
-        let mut watchdog = Command::new("sh")
-            .args(["-c", WATCHDOG])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        // Never waited for: it outlives xtask by design, and init reaps it.
-        watchdog.stdin.take().map(Mutex::new)
-    });
+    let stdin = WATCHDOG_STDIN.get_or_init(|| watchdog::start().map(Mutex::new));
     if let Some(stdin) = stdin {
         if let Ok(mut stdin) = stdin.lock() {
             let _ = stdin.write_all(line.as_bytes());
