@@ -5,7 +5,6 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use super::service::STAGE;
 use crate::lambda::event_source::checkpoint::CheckpointFile;
 use crate::lambda::event_source::poller::{Feed, StreamPoller};
 use crate::lambda::event_source::resumption::{resume, Resumption};
@@ -42,7 +41,9 @@ pub struct Stream<'a> {
     /// Its ARN as Lambda puts it in records.
     pub event_source_arn: String,
     pub region: &'a str,
+    /// serverless.yml's service, and the stage: a function's name on Lambda is made of them.
     pub service: &'a str,
+    pub stage: &'a str,
 }
 
 impl Mappings {
@@ -122,8 +123,8 @@ impl Mappings {
             stream_arn: stream.stream_arn.to_owned(),
             event_source_arn: stream.event_source_arn.clone(),
             function_arn: format!(
-                "arn:aws:lambda:{}:000000000000:function:{}-{STAGE}-{name}",
-                stream.region, stream.service
+                "arn:aws:lambda:{}:000000000000:function:{}-{}-{name}",
+                stream.region, stream.service, stream.stage
             ),
             region: stream.region.to_owned(),
             log: state::function_log(stream.step, &name),

@@ -235,6 +235,7 @@ impl Service {
                 .unwrap_or_else(|| stream_arn.to_owned()),
             region: &self.names.region,
             service: &self.names.service,
+            stage: STAGE,
         };
         self.mappings.apply(wanted, Some(&stream));
     }
