@@ -4,13 +4,13 @@
 //! the system lets go when the process ends, however it ends (SIGKILL too); `running.json`
 //! says where it serves.
 
-use std::fs::{File, TryLockError};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use crate::project::{self, Step, STEPS};
+use crate::tools::lock_file::{self, Held};
 
 pub fn dir(step: &str) -> PathBuf {
     let root = std::env::var_os(project::LOCAL_STATE_DIR)
@@ -33,42 +33,27 @@ fn state_file(step: &str) -> PathBuf {
     dir(step).join("running.json")
 }
 
-fn lock_file(step: &str) -> PathBuf {
+fn lock_path(step: &str) -> PathBuf {
     dir(step).join("running.lock")
 }
 
 /// A running deployment's hold on its step: one deployment of a step at a time.
 #[derive(Debug)]
 pub struct Claim {
-    _lock: File,
+    _lock: Held,
 }
 
 /// Takes the step for a deployment of this process, or says it is taken.
 pub fn claim(step: &str) -> Result<Claim> {
-    std::fs::create_dir_all(dir(step))
-        .with_context(|| format!("creating {}", dir(step).display()))?;
-    let path = lock_file(step);
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(Claim { _lock: file }),
-        Err(TryLockError::WouldBlock) => bail!("{step} is taken by another deployment"),
-        Err(TryLockError::Error(error)) => {
-            Err(error).with_context(|| format!("locking {}", path.display()))
-        }
+    match lock_file::try_take(&lock_path(step))? {
+        Some(lock) => Ok(Claim { _lock: lock }),
+        None => bail!("{step} is taken by another deployment"),
     }
 }
 
 /// Whether a deployment of `step` holds its lock now.
 fn held(step: &str) -> bool {
-    let Ok(file) = File::options().write(true).open(lock_file(step)) else {
-        return false;
-    };
-    matches!(file.try_lock(), Err(TryLockError::WouldBlock))
+    lock_file::is_held(&lock_path(step))
 }
 
 /// What a running deployment tells other commands.

@@ -7,6 +7,7 @@ pub(crate) mod files;
 pub(crate) mod install_lock;
 pub(crate) mod lambda_zip;
 pub mod local_dynamodb;
+pub(crate) mod lock_file;
 pub mod moto;
 pub mod node;
 pub mod process;

@@ -3,6 +3,8 @@
 //! DynamoDB made), and records read back from a stream by their sequence numbers, as a
 //! destination's message names them.
 
+use std::ops::ControlFlow;
+
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
@@ -103,33 +105,50 @@ pub fn read_between(
                     "ShardIteratorType": "AT_SEQUENCE_NUMBER", "SequenceNumber": first}),
         )
         .with_context(|| format!("finding sequence {first} in the stream"))?;
-    let mut iterator = answer["ShardIterator"].as_str().map(str::to_owned);
+    let iterator = answer["ShardIterator"].as_str().map(str::to_owned);
     let mut found = Vec::new();
     // Sequence numbers have one width here, so text order is their order.
+    let after_last = |sequence: &str| {
+        sequence.len() > last.len() || (sequence.len() == last.len() && sequence > last)
+    };
+    read_shard(dynamodb, iterator, |records| {
+        for record in records {
+            if after_last(
+                record["dynamodb"]["SequenceNumber"]
+                    .as_str()
+                    .unwrap_or_default(),
+            ) {
+                return ControlFlow::Break(());
+            }
+            found.push(record);
+        }
+        ControlFlow::Continue(())
+    })?;
+    if found.is_empty() {
+        bail!("no record from sequence {first} on is in the stream");
+    }
+    Ok(found)
+}
+
+/// Reads a shard from `iterator` on, a page of records at a time, until it has no more or
+/// `each` has read enough.
+pub fn read_shard(
+    dynamodb: &LocalDynamoDb,
+    mut iterator: Option<String>,
+    mut each: impl FnMut(Vec<Value>) -> ControlFlow<()>,
+) -> Result<()> {
     while let Some(current) = iterator.take() {
         let page = dynamodb.call(
             "DynamoDBStreams_20120810.GetRecords",
             &json!({"ShardIterator": current}),
         )?;
         let records = page["Records"].as_array().cloned().unwrap_or_default();
-        if records.is_empty() {
+        if records.is_empty() || each(records).is_break() {
             break;
-        }
-        for record in records {
-            let sequence = record["dynamodb"]["SequenceNumber"]
-                .as_str()
-                .unwrap_or_default();
-            if sequence.len() > last.len() || (sequence.len() == last.len() && sequence > last) {
-                return Ok(found);
-            }
-            found.push(record);
         }
         iterator = page["NextShardIterator"].as_str().map(str::to_owned);
     }
-    if found.is_empty() {
-        bail!("no record from sequence {first} on is in the stream");
-    }
-    Ok(found)
+    Ok(())
 }
 
 #[cfg(test)]

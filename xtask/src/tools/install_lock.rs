@@ -2,41 +2,19 @@
 //! commands at once; two `python -m venv` or `npm ci` into one directory break each other.
 //! The lock is a file the system lets go when its process ends, however it ends.
 
-use std::fs::{File, TryLockError};
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::project;
-
-/// Held until dropped.
-#[derive(Debug)]
-pub struct InstallLock {
-    _file: File,
-}
+use crate::tools::lock_file::{self, Held};
 
 /// Waits until no other thread or process installs `name`, saying so when it must wait.
-pub fn hold(name: &str, what: &str) -> Result<InstallLock> {
-    let dir = project::xtask_dir();
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join(format!("installing-{name}.lock"));
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
-            eprintln!("waiting for another xtask to finish installing {what}");
-            file.lock()
-                .with_context(|| format!("waiting for the lock {}", path.display()))?;
-        }
-        Err(TryLockError::Error(error)) => {
-            return Err(error).with_context(|| format!("locking {}", path.display()))
-        }
+pub fn hold(name: &str, what: &str) -> Result<Held> {
+    let path = project::xtask_dir().join(format!("installing-{name}.lock"));
+    if let Some(held) = lock_file::try_take(&path)? {
+        return Ok(held);
     }
-    Ok(InstallLock { _file: file })
+    eprintln!("waiting for another xtask to finish installing {what}");
+    lock_file::take(&path)
 }
 
 #[cfg(test)]

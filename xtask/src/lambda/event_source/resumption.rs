@@ -1,11 +1,14 @@
 //! Where an event source mapping starts reading a stream: after its checkpoint (a batch in
 //! flight when the last run was killed comes again), else from the stream's start or end.
 
+use std::ops::ControlFlow;
+
 use anyhow::{Context, Result};
 use serde_json::json;
 
 use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::delivery::sequence_number;
+use crate::lambda::stream_records::read_shard;
 use crate::tools::local_dynamodb::LocalDynamoDb;
 
 /// Where a mapping starts reading a stream.
@@ -130,23 +133,15 @@ fn newest_sequence(dynamodb: &LocalDynamoDb, stream_arn: &str) -> Result<Option<
             "DynamoDBStreams_20120810.GetShardIterator",
             &json!({"StreamArn": stream_arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
         )?;
-        let mut iterator = answer["ShardIterator"].as_str().map(str::to_owned);
-        while let Some(current) = iterator.take() {
-            let page = dynamodb.call(
-                "DynamoDBStreams_20120810.GetRecords",
-                &json!({"ShardIterator": current}),
-            )?;
-            let records = page["Records"].as_array().cloned().unwrap_or_default();
-            if records.is_empty() {
-                break;
-            }
+        let iterator = answer["ShardIterator"].as_str().map(str::to_owned);
+        read_shard(dynamodb, iterator, |records| {
             newest = records
                 .last()
                 .and_then(sequence_number)
                 .map(str::to_owned)
-                .or(newest);
-            iterator = page["NextShardIterator"].as_str().map(str::to_owned);
-        }
+                .or(newest.take());
+            ControlFlow::Continue(())
+        })?;
     }
     Ok(newest)
 }
