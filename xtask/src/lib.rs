@@ -2,11 +2,12 @@
 //!
 //! - `commands`: one module per command (`check`, `deploy --local`, `logs`...); a command
 //!   never reaches into another one;
-//! - `lambda`: the Lambda emulation: the Runtime API, a function process, API Gateway events,
-//!   function logs and the JSON in them, the running local deployment;
-//! - `tools` (the local DynamoDB, python, node, moto, cargo builds, child processes, HTTP
-//!   servers, AWS) and the knowledge of
-//!   the project (`project`, `serverless_yml`, `stage`, `target`: a step or a copy of one).
+//! - `lambda`: Lambda's emulation: the Runtime API and a function's processes, API Gateway,
+//!   the event source mapping and its on-failure destination, stream records, function logs;
+//! - `tools` (the local DynamoDB, python, node, moto, cargo builds, child processes and their
+//!   watchdog, HTTP servers, lock files, AWS), the local deployments' registry
+//!   (`local_state`) and the knowledge of the project (`project`, `serverless_yml`, `stage`,
+//!   `target`: a step or a copy of one).
 //!
 //! Public only where the integration tests need it.
 
