@@ -3,7 +3,6 @@
 
 mod mirror;
 
-use mirror::{mirror, mirror_dir};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -14,6 +13,7 @@ use serde_json::Value;
 
 use crate::project::{self, Step};
 use crate::tools::process;
+use mirror::{mirror, mirror_dir};
 
 /// What to build: a workspace step, or a copy of one elsewhere (`check --dir`), built from
 /// its mirror under target/ so that cargo writes nothing into it (not even its Cargo.lock).

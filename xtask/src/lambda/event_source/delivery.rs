@@ -4,10 +4,10 @@
 //! sequence number (that record and every later one of the batch); after
 //! `maximumRetryAttempts`, the batch skipped.
 
+mod outcome;
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
-
-mod outcome;
 
 use super::filter;
 use crate::serverless_yml::StreamSettings;

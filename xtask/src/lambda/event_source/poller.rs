@@ -1,16 +1,14 @@
 //! Reads the table's stream from the local DynamoDB, several times a second, and invokes the
 //! stream function with its records the way Lambda's event source mapping does.
 
+mod invoke;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::{json, Value};
-
-mod invoke;
-
-use invoke::invoke;
 
 use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::delivery::{sequence_number, BatchResult, Delivery, Fate, GaveUp, Next};
@@ -22,6 +20,7 @@ use crate::lambda::pool::FunctionPool;
 use crate::lambda::stream_records::as_lambda_record;
 use crate::serverless_yml::StreamSettings;
 use crate::tools::local_dynamodb::LocalDynamoDb;
+use invoke::invoke;
 
 const POLL_EVERY: Duration = Duration::from_millis(100);
 /// The longest image, as JSON, that the console gets whole.
