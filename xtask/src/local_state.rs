@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
 use crate::project::{self, Step, STEPS};
@@ -78,8 +78,9 @@ pub fn write(step: &str, running: &Running) -> Result<()> {
         "region": running.region,
         "children": running.children,
     });
-    let path = state_file(step);
-    std::fs::write(&path, text.to_string()).with_context(|| format!("writing {}", path.display()))
+    // Rewritten after each save under --watch, while `logs`, `put-item` or a test may read it:
+    // never seen half written.
+    crate::tools::files::write_atomically(&state_file(step), text.to_string().as_bytes())
 }
 
 pub fn remove(step: &str) {

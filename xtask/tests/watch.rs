@@ -270,5 +270,17 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
         !log.contains(r#"INSERT {"id":"6"}"#),
         "a change made while the stream was off was delivered:\n{log}"
     );
+    // A save that changes nothing the deployment runs (a comment, a default written out) says
+    // so, and why an edit may change nothing.
+    save(
+        &mut deployment,
+        attempt.dir.join("serverless.yml"),
+        &format!("{with_stream}\n# a comment\n"),
+        |l| {
+            l == "watch: serverless.yml: nothing the local deployment runs has changed (a setting \
+                  written with its default value, such as batchSize: 10, changes nothing)"
+        },
+        Duration::from_secs(20),
+    );
     deployment.stop();
 }

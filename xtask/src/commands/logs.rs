@@ -23,6 +23,8 @@ by default the one your shell is in, else 6-streams.
 
 While `cargo xtask deploy --local` runs the step, or with --local, the local logs are
 shown; otherwise the logs of the AWS deployment (stage: your login name, or --stage).
+A local log holds one run: each start of `deploy --local` begins the functions' logs anew
+(the table and its items stay).
 
   --local        the local deployment's log (target/xtask/local/STEP/FUNCTION.log)
   --tail         keep following the log (Ctrl-C stops)

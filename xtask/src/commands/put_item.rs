@@ -90,9 +90,9 @@ pub fn run(options: Options) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "written into {} (local). Its stream record reaches the stream function within a \
-         second: watch the deploy --local terminal, or `cargo xtask logs stream`.",
-        running.table
+        "written into {} of {} (local). Its stream record reaches the stream function \
+         within a second: watch the deploy --local terminal, or `cargo xtask logs stream`.",
+        running.table, step.name
     );
     Ok(ExitCode::SUCCESS)
 }

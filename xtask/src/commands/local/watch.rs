@@ -102,9 +102,10 @@ impl Rebuilds {
             }
         };
         match service.reload(&yml) {
-            Ok(changes) if changes.is_empty() => {
-                say("serverless.yml: nothing the local deployment runs has changed")
-            }
+            Ok(changes) if changes.is_empty() => say(
+                "serverless.yml: nothing the local deployment runs has changed (a setting \
+                     written with its default value, such as batchSize: 10, changes nothing)",
+            ),
             Ok(changes) => changes.iter().for_each(|change| say(&change.to_string())),
             Err(error) => say(&format!("serverless.yml: {error:#}")),
         }
