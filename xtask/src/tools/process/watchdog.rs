@@ -45,8 +45,12 @@ pub fn run() -> ExitCode {
                 }
             }
             None => {
+                // Only a child of xtask is ever told: never the system's first process, nor
+                // this one.
                 if let Ok(pid) = line.trim().parse::<u32>() {
-                    pids.insert(pid);
+                    if pid > 1 && pid != std::process::id() {
+                        pids.insert(pid);
+                    }
                 }
             }
         }
