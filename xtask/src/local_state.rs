@@ -40,13 +40,41 @@ fn lock_path(step: &str) -> PathBuf {
 /// A running deployment's hold on its step: one deployment of a step at a time.
 #[derive(Debug)]
 pub struct Claim {
-    _lock: Held,
+    step: String,
+    lock: Held,
+}
+
+impl Claim {
+    /// Takes the lock again if its file was deleted while held (`cargo clean`, a tidy-up):
+    /// a lock on a file no longer there keeps nobody out, and a second deployment could start
+    /// beside this one. Whether it took it again.
+    pub fn renew(&mut self) -> bool {
+        let path = lock_path(&self.step);
+        if path.exists() {
+            return false;
+        }
+        match lock_file::try_take(&path) {
+            Ok(Some(lock)) => {
+                self.lock = lock;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether the step's running.json is there (a command that found no lock may have removed it).
+pub fn is_recorded(step: &str) -> bool {
+    state_file(step).exists()
 }
 
 /// Takes the step for a deployment of this process, or says it is taken.
 pub fn claim(step: &str) -> Result<Claim> {
     match lock_file::try_take(&lock_path(step))? {
-        Some(lock) => Ok(Claim { _lock: lock }),
+        Some(lock) => Ok(Claim {
+            step: step.to_owned(),
+            lock,
+        }),
         None => bail!("{step} is taken by another deployment"),
     }
 }

@@ -216,6 +216,32 @@ fn a_second_deployment_of_a_running_step_is_refused() {
     deployment.stop();
 }
 
+/// Its lock file and running.json deleted while it runs (`cargo clean`, a tidy-up): it takes
+/// its lock again and writes running.json again, so other commands still find it and a
+/// second deployment is still refused.
+#[test]
+fn a_deployment_whose_files_are_deleted_is_still_found_and_still_alone() {
+    let mut deployment = Deployment::start("7-finish");
+    let dir = state::dir("7-finish");
+    std::fs::remove_file(dir.join("running.lock")).unwrap();
+    std::fs::remove_file(dir.join("running.json")).unwrap();
+    let deleted = Instant::now();
+    while state::running("7-finish").is_none() {
+        assert!(
+            deleted.elapsed() < Duration::from_secs(3),
+            "not found 3 s after its files were deleted"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let port = xtask::tools::server::free_port().unwrap().to_string();
+    let stderr = refused_deployment_of_7_finish(&port);
+    assert!(
+        stderr.starts_with("error: 7-finish already runs locally"),
+        "{stderr}"
+    );
+    deployment.stop();
+}
+
 /// The lines of the README's section `title`, fenced blocks with their kind: ("sh", lines).
 fn readme_blocks(title: &str) -> Vec<(String, Vec<String>)> {
     let readme = std::fs::read_to_string(project::root().join("6-streams/README.md")).unwrap();

@@ -60,7 +60,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
     // Two deployments of one step would share its logs and state (running.json): the
     // second one says where the first runs instead.
     // The claim is a lock the system lets go when this process ends, however it ends.
-    let Ok(claim) = state::claim(&target.name) else {
+    let Ok(mut claim) = state::claim(&target.name) else {
         let (api, pid) = match state::running(&target.name) {
             Some(running) => (running.api_url, running.pid.to_string()),
             None => ("starting".to_owned(), "?".to_owned()),
@@ -145,6 +145,13 @@ pub fn run(options: Options) -> Result<ExitCode> {
         match signals.try_recv() {
             Ok(()) | Err(TryRecvError::Disconnected) => break,
             Err(TryRecvError::Empty) => {}
+        }
+        // Its files deleted while it runs: the lock taken again and running.json written, so
+        // that other commands still find it and a second deployment is still refused.
+        if claim.renew() || !state::is_recorded(&target.name) {
+            if let Err(error) = service.record(&api_url) {
+                eprintln!("{error:#}");
+            }
         }
         match watcher.as_mut().map(|w| w.next(Duration::from_millis(250))) {
             Some(Ok(Some(change))) => rebuilds.apply(&change, &target, &mut service, &api_url),

@@ -24,10 +24,29 @@ pub fn run(command: &mut Command, doing: &str) -> Result<()> {
 
 /// Runs a command with its output on the terminal; its exit status.
 pub fn status(command: &mut Command, doing: &str) -> Result<ExitStatus> {
-    command
+    let mut child = command
         .stdin(Stdio::null())
-        .status()
-        .with_context(|| format!("{doing}: could not start {:?}", command.get_program()))
+        .spawn()
+        .with_context(|| format!("{doing}: could not start {:?}", command.get_program()))?;
+    let _watched = Watched::tell(child.id());
+    child.wait().with_context(|| format!("{doing}: waiting"))
+}
+
+/// A child the watchdog knows of while it runs: an install or a build must not outlive a
+/// killed xtask (a second xtask would take the install's turn while it still runs).
+struct Watched(u32);
+
+impl Watched {
+    fn tell(pid: u32) -> Self {
+        watchdog_says(&format!("{pid}\n"));
+        Self(pid)
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        watchdog_says(&format!("-{}\n", self.0));
+    }
 }
 
 /// Runs a command and captures stdout and stderr, read side by side: a child that fills one
@@ -176,6 +195,7 @@ fn watched(
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("{doing}: could not start {:?}", command.get_program()))?;
+    let _watched = Watched::tell(child.id());
     let last_output = Arc::new(Mutex::new(Instant::now()));
     let mut readers = Vec::new();
     for (stream, to_stderr) in [

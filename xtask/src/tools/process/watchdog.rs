@@ -36,8 +36,10 @@ pub(super) fn start() -> Option<ChildStdin> {
 /// The watchdog's life: collect pids until end-of-file, then stop the ones still listed.
 pub fn run() -> ExitCode {
     let mut pids = BTreeSet::new();
-    for line in std::io::stdin().lock().lines() {
+    // Read as bytes: a line that is not UTF-8 is skipped, not taken for the end.
+    for line in std::io::stdin().lock().split(b'\n') {
         let Ok(line) = line else { break };
+        let line = String::from_utf8_lossy(&line);
         match line.trim().strip_prefix('-') {
             Some(gone) => {
                 if let Ok(pid) = gone.parse::<u32>() {
