@@ -33,7 +33,9 @@ pub fn status(command: &mut Command, doing: &str) -> Result<ExitStatus> {
 }
 
 /// A child the watchdog knows of while it runs: an install or a build must not outlive a
-/// killed xtask (a second xtask would take the install's turn while it still runs).
+/// killed xtask (a second xtask would take the install's turn while it still runs). Dropped
+/// once the child is reaped: its pid may then go to another process.
+#[derive(Debug)]
 struct Watched(u32);
 
 impl Watched {
@@ -68,6 +70,8 @@ pub fn last_lines(text: &str, count: usize) -> String {
 #[derive(Debug)]
 pub struct Owned {
     child: Child,
+    /// Until it is reaped.
+    watched: Option<Watched>,
 }
 
 impl Owned {
@@ -79,8 +83,8 @@ impl Owned {
         let child = command
             .spawn()
             .with_context(|| format!("{doing}: could not start {:?}", command.get_program()))?;
-        watchdog_says(&format!("{}\n", child.id()));
-        Ok(Self { child })
+        let watched = Some(Watched::tell(child.id()));
+        Ok(Self { child, watched })
     }
 
     pub fn id(&self) -> u32 {
@@ -121,9 +125,9 @@ impl Owned {
         Ok(status)
     }
 
-    /// Once reaped, its pid may go to another process: the watchdog must forget it.
-    fn reaped(&self) {
-        watchdog_says(&format!("-{}\n", self.child.id()));
+    /// Once reaped, its pid may go to another process: the watchdog forgets it, once.
+    fn reaped(&mut self) {
+        self.watched = None;
     }
 }
 
