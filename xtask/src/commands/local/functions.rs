@@ -12,6 +12,7 @@ use super::plan::Plan;
 use crate::lambda::function_environment::{function_environment, LocalNames};
 use crate::lambda::log_file::Logs;
 use crate::lambda::pool::{FunctionPool, Recipe};
+use crate::local_state as state;
 use crate::serverless_yml::ServerlessYml;
 
 #[derive(Debug)]
@@ -160,14 +161,14 @@ fn start_pool(recipe: &Recipe) -> Result<Arc<FunctionPool>> {
 }
 
 /// How to start each function of `yml`, in its order: its handler from the plan, its
-/// environment from serverless.yml with `names`, its log where `log` says.
+/// environment from serverless.yml with `names`, its log in the state of `step`.
 pub fn recipes(
     yml: &ServerlessYml,
     plan: &Plan,
     names: &LocalNames,
+    step: &str,
     aws_endpoint: &str,
     binary: &Path,
-    log: &dyn Fn(&str) -> PathBuf,
 ) -> Result<Vec<Recipe>> {
     yml.functions()
         .into_iter()
@@ -184,7 +185,7 @@ pub fn recipes(
                 region: names.region.to_owned(),
                 aws_endpoint: aws_endpoint.to_owned(),
                 environment: function_environment(yml, &function, names)?,
-                log: log(function.name),
+                log: state::function_log(step, function.name),
             })
         })
         .collect()

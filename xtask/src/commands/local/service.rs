@@ -281,6 +281,5 @@ fn recipes(
         region: &names.region,
         table: (&table.table().logical_id, &table.table().name),
     };
-    let logs = |function: &str| state::function_log(&names.step, function);
-    functions::recipes(yml, plan, &local, &table.url(), binary, &logs)
+    functions::recipes(yml, plan, &local, &names.step, &table.url(), binary)
 }
