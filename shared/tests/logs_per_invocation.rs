@@ -20,17 +20,22 @@ fn output_of(test: &str, logging: impl FnOnce()) -> String {
         logging();
         std::process::exit(0);
     }
-    let output = Command::new("sh")
-        .args(["-c", r#"exec "$0" "$@" 2>&1"#])
-        .arg(std::env::current_exe().unwrap())
+    // One pipe for both streams, from std (no shell): the order of what reaches it is kept.
+    let (mut reader, writer) = std::io::pipe().expect("making a pipe");
+    let mut child = Command::new(std::env::current_exe().unwrap())
         .args([test, "--exact", "--nocapture"])
         .env(CHILD, test)
         .env("AWS_LAMBDA_LOG_LEVEL", "INFO")
         .env_remove("AWS_LAMBDA_LOG_FORMAT")
         .env_remove("RUST_LOG")
-        .output()
+        .stdout(writer.try_clone().expect("sharing the pipe"))
+        .stderr(writer)
+        .spawn()
         .expect("running this test binary again");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let mut output = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut output).expect("reading the child's output");
+    child.wait().expect("waiting for the child");
+    String::from_utf8_lossy(&output).into_owned()
 }
 
 /// Runs `invocation` as the step's runtime runs a handler.

@@ -120,7 +120,7 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
             |_| Ok(()),
             |()| screenshots::run(),
         ),
-        Some("test") => command_with(args, help, test::HELP, |_| Ok(()), |()| test::run()),
+        Some("test") => command_with(args, help, test::HELP, test::Options::parse, test::run),
         None | Some("help") => print(HELP),
         Some(other) => {
             eprint!("unknown command {other:?}\n\n{HELP}");

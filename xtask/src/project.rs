@@ -105,9 +105,9 @@ pub fn xtask_built_elsewhere() -> Option<PathBuf> {
     let built_from = Path::new(BUILT_FROM).parent()?;
     let same = |a: &Path, b: &Path| {
         a == b
-            || a.canonicalize()
+            || dunce::canonicalize(a)
                 .ok()
-                .is_some_and(|a| b.canonicalize().ok() == Some(a))
+                .is_some_and(|a| dunce::canonicalize(b).ok() == Some(a))
     };
     (!same(built_from, root())).then(|| built_from.to_owned())
 }

@@ -31,15 +31,14 @@ impl Target {
     }
 
     pub fn of_dir(dir: PathBuf) -> Result<Self> {
-        let dir = dir
-            .canonicalize()
-            .with_context(|| format!("opening {}", dir.display()))?;
+        let dir =
+            dunce::canonicalize(&dir).with_context(|| format!("opening {}", dir.display()))?;
         let name = dir
             .file_name()
             .map_or("step".into(), |n| n.to_string_lossy().into_owned());
         // A copy named like a workspace step keeps its own state and logs.
         let name = match Step::named(&name) {
-            Ok(step) if step.dir().canonicalize().ok().as_ref() != Some(&dir) => {
+            Ok(step) if dunce::canonicalize(step.dir()).ok().as_ref() != Some(&dir) => {
                 format!("{name}-copy")
             }
             _ => name,

@@ -153,9 +153,7 @@ impl StepWatcher {
     /// Watches `dir` (its serverless.yml, Cargo.toml and src/); `poll`: by reading the files
     /// every half second instead of by the system's change events.
     pub fn new(dir: &Path, poll: bool) -> Result<Self> {
-        let dir = dir
-            .canonicalize()
-            .with_context(|| format!("opening {}", dir.display()))?;
+        let dir = dunce::canonicalize(dir).with_context(|| format!("opening {}", dir.display()))?;
         let (sender, events) = mpsc::channel();
         let mut watcher = match poll {
             true => SomeWatcher::Polling(

@@ -31,17 +31,16 @@ pub fn xtask_succeeds(args: &[&str], dir: &Path) -> String {
     stdout(&output)
 }
 
-/// Whether a process with this id exists and has not exited (a zombie counts as gone). The
-/// tests run on Linux, where /proc tells.
+/// Whether a process with this id exists and has not exited (a zombie counts as gone), read
+/// through sysinfo as the watchdog reads it, on every system.
 pub fn process_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        !stat
-            .rsplit(')')
-            .next()
-            .unwrap_or_default()
-            .trim_start()
-            .starts_with('Z')
-    })
+    use sysinfo::{Pid, ProcessStatus, ProcessesToUpdate, System};
+    let pid = Pid::from_u32(pid);
+    let mut system = System::new();
+    system.refresh_processes(ProcessesToUpdate::Some(&[pid]), true);
+    system
+        .process(pid)
+        .is_some_and(|process| process.status() != ProcessStatus::Zombie)
 }
 
 pub fn stdout(output: &Output) -> String {

@@ -35,6 +35,12 @@ fn step_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The watcher goes first: Windows cannot remove a directory that a live watcher holds.
+fn remove(watcher: StepWatcher, dir: &Path) {
+    drop(watcher);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn a_save_is_seen_and_a_save_that_changes_nothing_is_not() {
     let dir = step_dir("save");
@@ -46,7 +52,7 @@ fn a_save_is_seen_and_a_save_that_changes_nothing_is_not() {
     std::fs::write(dir.join("src/stream.rs"), "// saved").unwrap();
     std::fs::write(dir.join("src/sedAb12Cd"), "x").unwrap();
     assert_eq!(watcher.next(Duration::from_secs(1)).unwrap(), None);
-    let _ = std::fs::remove_dir_all(&dir);
+    remove(watcher, &dir);
 }
 
 #[test]
@@ -60,7 +66,7 @@ fn polling_sees_a_save() {
     while change.is_none() && started.elapsed() < Duration::from_secs(5) {
         change = watcher.next(Duration::from_millis(500)).unwrap();
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    remove(watcher, &dir);
     let change = change.expect("polling saw the save");
     assert_eq!(change.files, vec!["src/stream.rs".to_owned()]);
     assert!(!change.unannounced);
@@ -76,7 +82,7 @@ fn a_save_no_event_announced_is_found_and_said() {
     watcher.known.insert("src/stream.rs".to_owned(), 0);
     watcher.last_compared = Instant::now() - COMPARE_EVERY;
     let change = watcher.next(Duration::from_millis(10)).unwrap().unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    remove(watcher, &dir);
     assert_eq!(change.files, vec!["src/stream.rs".to_owned()]);
     assert!(change.unannounced);
 }

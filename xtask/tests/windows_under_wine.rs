@@ -1,0 +1,266 @@
+//! The Windows build of xtask runs a local deployment of 7-finish under Wine, as a Windows
+//! learner's `cargo xtask deploy --local` would: the API answers, the stream function logs the
+//! INSERT, a bad record is reported, retried and sent to the on-failure destination,
+//! `failures` lists it, and Ctrl-C stops every process it started.
+//!
+//! `cargo xtask test --cross` builds the workspace for Windows and runs this test with
+//! `XTASK_WINDOWS_BUILD` naming that build's directory. A Windows process under Wine cannot
+//! start Linux's cargo: the step binaries are built beforehand, and `cargo-stand-in.exe`
+//! (xtask-cross) answers xtask's `cargo build` with the binary's path.
+#![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use xtask::project;
+
+const BUILD: &str = "XTASK_WINDOWS_BUILD";
+
+/// The Windows build's `debug` directory, with xtask.exe, streams-finish.exe and
+/// cargo-stand-in.exe.
+fn windows_build() -> PathBuf {
+    let dir = std::env::var_os(BUILD).map(PathBuf::from).unwrap_or_else(|| {
+        panic!("{BUILD} names no directory: `cargo xtask test --cross` builds for Windows and runs this test")
+    });
+    for exe in ["xtask.exe", "streams-finish.exe", "cargo-stand-in.exe"] {
+        assert!(
+            dir.join(exe).is_file(),
+            "{} was not built",
+            dir.join(exe).display()
+        );
+    }
+    dir
+}
+
+/// A Linux path as Windows programs under Wine see it: the root is drive Z:.
+fn windows_path(path: &Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
+}
+
+/// `wine xtask.exe ARGS`, working on this checkout, its files under the Windows build's
+/// directory (apart from the Linux tests' own).
+fn windows_xtask(build: &Path, args: &[&str]) -> Command {
+    let cross = project::target_dir().join("cross").join("windows");
+    let mut command = Command::new("wine");
+    command
+        .arg(build.join("xtask.exe"))
+        .args(args)
+        .current_dir(project::root())
+        .env("WINEDEBUG", "-all")
+        .env("CARGO", windows_path(&build.join("cargo-stand-in.exe")))
+        .env("XTASK_STAND_IN_BINARIES", windows_path(build))
+        .env(
+            "CARGO_MANIFEST_DIR",
+            windows_path(&project::root().join("xtask")),
+        )
+        .env("CARGO_TARGET_DIR", windows_path(&cross))
+        .env(
+            project::LOCAL_STATE_DIR,
+            windows_path(&cross.join("test-local")),
+        );
+    command
+}
+
+fn run(build: &Path, args: &[&str]) -> (Output, String) {
+    let output = windows_xtask(build, args).output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "xtask.exe {}: {said}",
+        args.join(" ")
+    );
+    (output, said)
+}
+
+/// Waits until `logs stream` has a line with `expected`.
+fn wait_for_log(build: &Path, expected: &str, timeout: Duration) -> String {
+    let started = Instant::now();
+    loop {
+        let (_, log) = run(build, &["logs", "stream", "7-finish", "--local"]);
+        if log.contains(expected) {
+            return log;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "expected {expected:?} in the stream function's log; it holds:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn lines_of(child: &mut Child) -> Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
+/// The Linux processes Wine runs for the deployment's Windows programs.
+fn windows_processes(build: &Path) -> Vec<u32> {
+    use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
+    let mut system = System::new();
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::All,
+        true,
+        ProcessRefreshKind::nothing().with_cmd(UpdateKind::Always),
+    );
+    let build = windows_path(build);
+    system
+        .processes()
+        .values()
+        .filter(|process| {
+            let command = process.cmd().iter().map(|part| part.to_string_lossy());
+            let command: Vec<_> = command.collect();
+            let command = command.join(" ");
+            command.contains(&format!("{build}\\streams-finish.exe"))
+                || command.contains(&format!("{build}\\xtask.exe __watchdog"))
+        })
+        .map(|process| process.pid().as_u32())
+        .collect()
+}
+
+/// A failed test must not leave the deployment running under Wine.
+struct StoppedWhenDropped(Child);
+
+impl Drop for StoppedWhenDropped {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.0.id().to_string()])
+                .status();
+            std::thread::sleep(Duration::from_secs(5));
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the Windows build and Wine: `cargo xtask test --cross` runs it"]
+fn a_windows_deployment_serves_streams_keeps_a_bad_record_and_stops_on_ctrl_c() {
+    let build = windows_build();
+    let state = project::target_dir().join("cross/windows/test-local/7-finish");
+    let _ = std::fs::remove_dir_all(&state);
+    let port = xtask::tools::server::free_port().unwrap().to_string();
+    let mut deployment = StoppedWhenDropped(
+        windows_xtask(
+            &build,
+            &["deploy", "--local", "7-finish", "--fresh", "--port", &port],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap(),
+    );
+    let lines = lines_of(&mut deployment.0);
+    let mut printed = Vec::new();
+    let started = Instant::now();
+    while !printed
+        .iter()
+        .any(|line: &String| line.starts_with("Ready."))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "xtask.exe deploy --local printed no Ready. in 120 s:\n{}",
+            printed.join("\n")
+        );
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
+            printed.push(line);
+        }
+    }
+
+    let api = format!("http://127.0.0.1:{port}/users/wine-1");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut put = agent.put(&api).send(r#"{"name": "on Windows"}"#).unwrap();
+    assert_eq!(
+        (
+            put.status().as_u16(),
+            put.body_mut().read_to_string().unwrap()
+        ),
+        (200, "Saved!".to_owned())
+    );
+    let mut get = agent.get(&api).call().unwrap();
+    assert_eq!(get.status().as_u16(), 200);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&get.body_mut().read_to_string().unwrap())
+            .unwrap(),
+        serde_json::json!({"id": "wine-1", "name": "on Windows"})
+    );
+    wait_for_log(
+        &build,
+        r#"INSERT {"id":"wine-1"}: value is now {"id":"wine-1","name":"on Windows"}"#,
+        Duration::from_secs(20),
+    );
+
+    // A record that is not a user: reported, retried, then kept by the destination.
+    run(
+        &build,
+        &["put-item", r#"{"id": {"S": "bad-1"}}"#, "7-finish"],
+    );
+    let log = wait_for_log(
+        &build,
+        "sent to the on-failure destination (queue SkippedRecords)",
+        Duration::from_secs(30),
+    );
+    assert!(log.contains("reported as failed -> retry 1"), "{log}");
+    let (_, failures) = run(&build, &["failures", "7-finish"]);
+    assert!(failures.contains("1 message"), "{failures}");
+    assert!(
+        failures.contains(r#"INSERT {"id":"bad-1"} new: {"id":"bad-1"}"#),
+        "{failures}"
+    );
+
+    // Ctrl-C: Wine hands SIGINT to the console program as its Ctrl-C event.
+    let started_processes = windows_processes(&build);
+    assert!(
+        !started_processes.is_empty(),
+        "no function process or watchdog of the deployment was found"
+    );
+    let interrupted = Command::new("kill")
+        .args(["-INT", &deployment.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = deployment.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "xtask.exe deploy --local did not stop within 20 s of Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "deploy --local ended with {status}");
+    let started = Instant::now();
+    while started_processes
+        .iter()
+        .any(|pid| support::process_alive(*pid))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "processes of the deployment survived Ctrl-C: {:?}",
+            windows_processes(&build)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
