@@ -10,6 +10,7 @@ use anyhow::{bail, Result};
 use serde_json::{json, Value};
 
 use crate::project::{self, Step, STEPS};
+use crate::tools::files::safe_file_name;
 use crate::tools::lock_file::{self, Held};
 
 pub fn dir(step: &str) -> PathBuf {
@@ -26,7 +27,7 @@ pub fn database(step: &str) -> PathBuf {
 pub const DATABASE_FILE: &str = "dynamodb.sqlite";
 
 pub fn function_log(step: &str, function: &str) -> PathBuf {
-    dir(step).join(format!("{function}.log"))
+    dir(step).join(format!("{}.log", safe_file_name(function)))
 }
 
 fn state_file(step: &str) -> PathBuf {
@@ -61,11 +62,6 @@ impl Claim {
             _ => false,
         }
     }
-}
-
-/// Whether the step's running.json is there (a command that found no lock may have removed it).
-pub fn is_recorded(step: &str) -> bool {
-    state_file(step).exists()
 }
 
 /// Takes the step for a deployment of this process, or says it is taken.

@@ -13,5 +13,6 @@ pub mod node;
 pub mod process;
 pub mod python;
 pub mod server;
+pub mod terminal;
 pub(crate) mod timestamp;
 pub mod watch;

@@ -21,6 +21,7 @@ use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
 use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use crate::tools::local_dynamodb::LocalDynamoDb;
+use crate::tools::terminal;
 use messages::{count, describe, records_of, show};
 use replay::{replayed, start_function};
 
@@ -173,13 +174,19 @@ fn local(
     replay: bool,
 ) -> Result<ExitCode> {
     let queue = LocalQueue::in_state(&state::dir(&target.name), &destination.queue);
-    let messages = queue.messages();
+    let (messages, damaged) = queue.read();
     println!(
         "queue {} of {} (local): {}",
         queue.name,
         target.name,
         count(messages.len(), "message")
     );
+    for file in &damaged {
+        println!(
+            "  {} is not a message (damaged or cut short): left as it is",
+            terminal::safe(&file.display().to_string())
+        );
+    }
     if messages.is_empty() {
         println!(
             "Nothing was given up on (or a replay handled it all). A record the stream \
@@ -196,10 +203,10 @@ fn local(
         match &records {
             Ok(records) => {
                 for record in records {
-                    println!("     {}", show(record));
+                    println!("     {}", terminal::safe(&show(record)));
                 }
             }
-            Err(error) => println!("     {error:#}"),
+            Err(error) => println!("     {}", terminal::safe(&format!("{error:#}"))),
         }
         batches.push(records.ok());
     }
@@ -229,16 +236,18 @@ fn local(
                 Duration::from_secs(30),
             )
             .map_err(|error| anyhow::anyhow!("{error:#}"));
-        for line in function.log_text()[before..].lines() {
-            println!("     {} | {line}", destination.function);
+        let log = function.log_text();
+        for line in log.get(before..).unwrap_or_default().lines() {
+            println!("     {} | {}", destination.function, terminal::safe(line));
         }
         match replayed(outcome) {
             Ok(()) => {
-                queue.delete(&message.id)?;
+                queue.delete(message)?;
                 println!("  {}. handled: removed from the queue", index + 1);
             }
             Err(why) => {
                 still_failing += 1;
+                let why = terminal::safe(&why).into_owned();
                 println!("  {}. still failing ({why}): kept in the queue", index + 1);
             }
         }

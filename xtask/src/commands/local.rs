@@ -71,17 +71,27 @@ pub fn run(options: Options) -> Result<ExitCode> {
             target.name
         );
     };
-    let port = options.port;
     let yml = ServerlessYml::load(&target.dir)?;
     // The port first: a second deployment should fail before it builds and starts anything.
-    let server = TcpListener::bind(("127.0.0.1", port)).map_err(|error| {
+    let server = TcpListener::bind(("127.0.0.1", options.port)).map_err(|error| {
         anyhow!(
-            "port {port} on 127.0.0.1 is taken ({error}): is another `cargo xtask deploy --local` \
-             running? Stop it with Ctrl-C, or pick another port with --port"
+            "port {} on 127.0.0.1 is taken ({error}): is another `cargo xtask deploy --local` \
+             running? Stop it with Ctrl-C, or pick another port with --port",
+            options.port
         )
     })?;
+    // The port it has (`--port 0` lets the system pick one).
+    let port = server
+        .local_addr()
+        .context("reading the API's port")?
+        .port();
     // The console next to the API (3001 beside 3000), or any free port if that one is taken.
-    let console_listener = TcpListener::bind(("127.0.0.1", port.wrapping_add(1)))
+    let console_listener = port
+        .checked_add(1)
+        .map_or_else(
+            || TcpListener::bind(("127.0.0.1", 0)),
+            |next| TcpListener::bind(("127.0.0.1", next)),
+        )
         .or_else(|_| TcpListener::bind(("127.0.0.1", 0)))
         .context("opening a port on 127.0.0.1 for the console")?;
     let (signal_sender, signals) = mpsc::channel();
@@ -146,9 +156,11 @@ pub fn run(options: Options) -> Result<ExitCode> {
             Ok(()) | Err(TryRecvError::Disconnected) => break,
             Err(TryRecvError::Empty) => {}
         }
-        // Its files deleted while it runs: the lock taken again and running.json written, so
-        // that other commands still find it and a second deployment is still refused.
-        if claim.renew() || !state::is_recorded(&target.name) {
+        // Its files deleted or damaged while it runs, or its processes changed: the lock taken
+        // again and running.json written, so that other commands still find it (and the
+        // processes it has now) and a second deployment is still refused.
+        let said = state::running(&target.name);
+        if claim.renew() || said.as_ref() != Some(&service.running(&api_url)) {
             if let Err(error) = service.record(&api_url) {
                 eprintln!("{error:#}");
             }

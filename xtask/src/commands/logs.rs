@@ -11,7 +11,7 @@ use pico_args::Arguments;
 use crate::lambda::log_file;
 use crate::local_state as state;
 use crate::project::Step;
-use crate::tools::aws;
+use crate::tools::{aws, terminal};
 
 pub const HELP: &str = "\
 cargo xtask logs: a function's logs (like `serverless logs -f FUNCTION`)
@@ -117,9 +117,12 @@ fn local_logs(step: Step, function: &str, tail: bool) -> Result<ExitCode> {
         log_file::follow(vec![(function.to_owned(), path)], true, stop);
         return Ok(ExitCode::SUCCESS);
     }
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    // A byte that is not UTF-8 is shown as such, not a reason to show nothing; what the
+    // function printed is shown, never obeyed.
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).context("printing the log")?;
+    for line in String::from_utf8_lossy(&bytes).lines() {
+        writeln!(out, "{}", terminal::safe(line)).context("printing the log")?;
+    }
     Ok(ExitCode::SUCCESS)
 }

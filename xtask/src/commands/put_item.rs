@@ -1,17 +1,20 @@
 //! `cargo xtask put-item`: one raw item written into the step's table, past the API's checks,
 //! so a learner can watch a record that is not a user go through the stream.
 
+mod item;
+
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use pico_args::Arguments;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::local_state as state;
 use crate::project::{self, Step};
 use crate::serverless_yml::ServerlessYml;
 use crate::tools::local_dynamodb::LocalDynamoDb;
 use crate::tools::{aws, process};
+use item::parse_item;
 
 pub const HELP: &str = "\
 cargo xtask put-item: write one raw item into the step's table
@@ -167,94 +170,14 @@ fn put_on_aws(step: Step, item: &Value, stage: Option<&str>) -> Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-const TYPES: [&str; 10] = ["S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"];
-
-/// The item, checked: a JSON object of typed values with a string `id` (the table's key).
-fn parse_item(text: &str) -> Result<Value> {
-    let item: Value = serde_json::from_str(text).with_context(|| {
-        format!("ITEM is not JSON: {text}\n(quote it for the shell: put-item '{{\"id\": {{\"S\": \"bad-1\"}}}}')")
-    })?;
-    let Some(fields) = item.as_object() else {
-        bail!("ITEM must be a JSON object of attributes, e.g. {{\"id\": {{\"S\": \"bad-1\"}}}}");
-    };
-    for (name, value) in fields {
-        check_typed(name, value)?;
-    }
-    match fields.get("id") {
-        Some(id)
-            if id
-                .get("S")
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.is_empty()) => {}
-        Some(_) => {
-            bail!("`id` is the table's key, a string: write it as {{\"id\": {{\"S\": \"bad-1\"}}}}")
-        }
-        None => bail!(
-            "the item has no `id`, the table's key: add one, e.g. \"id\": {{\"S\": \"bad-1\"}}"
-        ),
-    }
-    Ok(item)
-}
-
-/// `{"S": "x"}` and the other one-key forms of DynamoDB JSON, nested ones too.
-fn check_typed(name: &str, value: &Value) -> Result<()> {
-    let typed: Option<(&String, &Value)> = value
-        .as_object()
-        .filter(|o| o.len() == 1)
-        .and_then(|o: &Map<String, Value>| o.iter().next())
-        .filter(|(kind, _)| TYPES.contains(&kind.as_str()));
-    let Some((kind, inner)) = typed else {
-        bail!(
-            "`{name}` is {value}: in DynamoDB JSON each value names its type, e.g. \
-             {{\"S\": \"text\"}}, {{\"N\": \"42\"}}, {{\"BOOL\": true}} ({} ...)",
-            TYPES.join(", ")
-        );
-    };
-    match (kind.as_str(), inner) {
-        ("M", Value::Object(fields)) => fields
-            .iter()
-            .try_for_each(|(key, value)| check_typed(&format!("{name}.{key}"), value)),
-        ("L", Value::Array(items)) => items
-            .iter()
-            .enumerate()
-            .try_for_each(|(i, value)| check_typed(&format!("{name}[{i}]"), value)),
-        ("S" | "N" | "B", Value::String(_)) | ("BOOL" | "NULL", Value::Bool(_)) => Ok(()),
-        ("SS" | "NS" | "BS", Value::Array(items)) if items.iter().all(Value::is_string) => Ok(()),
-        (kind, inner) => bail!("`{name}`: {{\"{kind}\": {inner}}} is not a valid {kind} value"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn error(text: &str) -> String {
-        format!("{:#}", parse_item(text).unwrap_err())
-    }
 
     #[test]
     fn the_id_to_try_next_is_named() {
         assert_eq!(next_id("bad-1"), "bad-2");
         assert_eq!(next_id("bad-9"), "bad-10");
         assert_eq!(next_id("x"), "x-2");
-    }
-
-    #[test]
-    fn a_typed_item_with_an_id_is_taken() {
-        let item = r#"{"id": {"S": "bad-1"}, "name": {"N": "42"}, "tags": {"L": [{"M": {"a": {"BOOL": true}}}]}}"#;
-        assert!(parse_item(item).is_ok());
-    }
-
-    #[test]
-    fn each_mistake_is_named() {
-        assert!(error("{id: 1}").starts_with("ITEM is not JSON"));
-        assert!(error("[1]").starts_with("ITEM must be a JSON object"));
-        assert!(error(r#"{"name": {"S": "x"}}"#).starts_with("the item has no `id`"));
-        assert!(error(r#"{"id": {"N": "1"}}"#).starts_with("`id` is the table's key, a string"));
-        assert!(error(r#"{"id": "1"}"#)
-            .starts_with("`id` is \"1\": in DynamoDB JSON each value names its type"));
-        assert!(error(r#"{"id": {"S": "1"}, "name": {"N": 42}}"#)
-            .starts_with("`name`: {\"N\": 42} is not a valid N value"));
-        assert!(error(r#"{"id": {"S": "1"}, "m": {"M": {"x": 1}}}"#).starts_with("`m.x` is 1"));
     }
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
-use crate::tools::files::write_atomically;
+use crate::tools::files::{safe_file_name, write_atomically};
 use crate::tools::timestamp::{iso8601_seconds, now_iso8601};
 
 /// A queue of the local deployment: `<state>/queues/<name>/<message id>.json`.
@@ -26,6 +26,9 @@ pub struct QueueMessage {
     /// When it was sent, in ms since the epoch.
     pub sent_ms: u64,
     pub body: Value,
+    /// The file it is kept in (what [`LocalQueue::delete`] removes, whatever the file says its
+    /// id is); none for a message read from elsewhere (AWS).
+    pub file: Option<PathBuf>,
 }
 
 impl LocalQueue {
@@ -33,21 +36,8 @@ impl LocalQueue {
     pub fn in_state(state_dir: &Path, name: &str) -> Self {
         Self {
             name: name.to_owned(),
-            dir: state_dir.join("queues").join(name),
+            dir: state_dir.join("queues").join(safe_file_name(name)),
         }
-    }
-
-    /// The queues that hold (or held) messages in `state_dir`.
-    pub fn all_in(state_dir: &Path) -> Vec<Self> {
-        let mut queues: Vec<Self> = std::fs::read_dir(state_dir.join("queues"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|entry| entry.path().is_dir())
-            .map(|entry| Self::in_state(state_dir, &entry.file_name().to_string_lossy()))
-            .collect();
-        queues.sort_by(|a, b| a.name.cmp(&b.name));
-        queues
     }
 
     /// Sends a message; its id.
@@ -72,32 +62,49 @@ impl LocalQueue {
         Ok(id)
     }
 
-    /// Its messages, oldest first; a file that is not a message is left out.
+    /// Its messages, oldest first.
     pub fn messages(&self) -> Vec<QueueMessage> {
-        let mut messages: Vec<QueueMessage> = std::fs::read_dir(&self.dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|entry| entry.file_name().to_string_lossy().ends_with(".json"))
-            .filter_map(|entry| {
-                let text = std::fs::read_to_string(entry.path()).ok()?;
-                let message: Value = serde_json::from_str(&text).ok()?;
-                Some(QueueMessage {
-                    id: message["MessageId"].as_str()?.to_owned(),
-                    sent_ms: message["SentTimestamp"].as_u64()?,
-                    body: serde_json::from_str(message["Body"].as_str()?).ok()?,
-                })
-            })
-            .collect();
-        messages.sort_by(|a, b| a.id.cmp(&b.id));
-        messages
+        self.read().0
     }
 
-    /// Deletes a message (its records were handled).
-    pub fn delete(&self, id: &str) -> Result<()> {
-        let path = self.dir.join(format!("{id}.json"));
-        std::fs::remove_file(&path).with_context(|| format!("deleting {}", path.display()))
+    /// Its messages, oldest first, and the files in it that are not messages (damaged, cut
+    /// short): listed, never taken for none.
+    pub fn read(&self) -> (Vec<QueueMessage>, Vec<PathBuf>) {
+        let mut messages = Vec::new();
+        let mut damaged = Vec::new();
+        let files = std::fs::read_dir(&self.dir).into_iter().flatten().flatten();
+        for path in files.map(|entry| entry.path()) {
+            if path.extension().is_none_or(|e| e != "json") || !path.is_file() {
+                continue;
+            }
+            match read_message(&path) {
+                Some(message) => messages.push(message),
+                None => damaged.push(path),
+            }
+        }
+        messages.sort_by(|a, b| a.id.cmp(&b.id));
+        damaged.sort();
+        (messages, damaged)
     }
+
+    /// Deletes a message (its records were handled): the file it was read from.
+    pub fn delete(&self, message: &QueueMessage) -> Result<()> {
+        let Some(path) = &message.file else {
+            anyhow::bail!("message {} is not kept in a file of the queue", message.id);
+        };
+        std::fs::remove_file(path).with_context(|| format!("deleting {}", path.display()))
+    }
+}
+
+fn read_message(path: &Path) -> Option<QueueMessage> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let message: Value = serde_json::from_str(&text).ok()?;
+    Some(QueueMessage {
+        id: message["MessageId"].as_str()?.to_owned(),
+        sent_ms: message["SentTimestamp"].as_u64()?,
+        body: serde_json::from_str(message["Body"].as_str()?).ok()?,
+        file: Some(path.to_owned()),
+    })
 }
 
 /// What Lambda knows of records it gives up on, for its message.
@@ -223,11 +230,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xtask-queue-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let queue = LocalQueue::in_state(&dir, "SkippedRecords");
-        let first = queue.send(&json!({"n": 1})).unwrap();
+        queue.send(&json!({"n": 1})).unwrap();
         let second = queue.send(&json!({"n": 2})).unwrap();
-        let again = LocalQueue::all_in(&dir);
-        assert_eq!(again, std::slice::from_ref(&queue));
-        let messages = again[0].messages();
+        let messages = LocalQueue::in_state(&dir, "SkippedRecords").messages();
         assert_eq!(
             messages
                 .iter()
@@ -235,9 +240,40 @@ mod tests {
                 .collect::<Vec<_>>(),
             [json!(1), json!(2)]
         );
-        queue.delete(&first).unwrap();
+        queue.delete(&messages[0]).unwrap();
         assert_eq!(queue.messages().len(), 1);
         assert_eq!(queue.messages()[0].id, second);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A message file whose id says another name, or which is cut short: the first is
+    /// deleted by its file (never a path its content names), the second listed as damaged.
+    #[test]
+    fn a_message_is_its_file_and_a_damaged_file_is_listed() {
+        let dir = std::env::temp_dir().join(format!("xtask-queue-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let queue = LocalQueue::in_state(&dir, "SkippedRecords");
+        queue.send(&json!({"n": 1})).unwrap();
+        let outside = dir.join("x.json");
+        std::fs::write(&outside, "precious").unwrap();
+        let queue_dir = dir.join("queues").join("SkippedRecords");
+        let renamed = queue_dir.join("renamed.json");
+        let only = std::fs::read_dir(&queue_dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let text = std::fs::read_to_string(&only).unwrap();
+        let id = serde_json::from_str::<Value>(&text).unwrap()["MessageId"].clone();
+        std::fs::write(&renamed, text.replace(id.as_str().unwrap(), "../../x")).unwrap();
+        std::fs::remove_file(&only).unwrap();
+        std::fs::write(queue_dir.join("cut.json"), "{\"MessageId\": \"1").unwrap();
+        let (messages, damaged) = queue.read();
+        assert_eq!(damaged, vec![queue_dir.join("cut.json")]);
+        queue.delete(&messages[0]).unwrap();
+        assert!(!renamed.exists());
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "precious");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -108,13 +108,21 @@ impl LocalFunction {
         })
     }
 
-    /// Starts the process again if it has stopped, as Lambda starts a new execution
-    /// environment after one crashed; says so in the function's log.
+    /// Starts the process again if it has stopped, or said its init failed, as Lambda starts
+    /// a new execution environment after one crashed or failed to start; says so in the
+    /// function's log.
     fn restart_if_stopped(&mut self) -> Result<()> {
+        if self.api.init_failed() {
+            self.process.kill();
+        }
         if let Some(status) = self.process.try_wait()? {
+            let why = match self.api.init_failed() {
+                true => "its init failed".to_owned(),
+                false => format!("the function had stopped ({status})"),
+            };
             crate::lambda::log_file::append_line(
                 &self.log,
-                &format!("[xtask] the function had stopped ({status}): starting it again, as Lambda would"),
+                &format!("[xtask] {why}: starting it again, as Lambda would"),
             );
             // A new endpoint too: a poll the old process left waiting must not take the
             // next event.
@@ -181,9 +189,11 @@ impl LocalFunction {
         Ok(None)
     }
 
-    /// Everything the function has printed so far.
+    /// Everything the function has printed so far (what is not UTF-8 replaced).
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        std::fs::read(&self.log)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default()
     }
 
     /// The request id of the last invocation.

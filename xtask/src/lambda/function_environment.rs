@@ -33,6 +33,12 @@ pub fn function_environment(
     {
         for (key, value) in mapping {
             let Some(key) = key.as_str() else { continue };
+            check_key(key).map_err(|why| {
+                anyhow::anyhow!(
+                    "environment variable {key:?} of function {}: {why}",
+                    function.name
+                )
+            })?;
             let value = resolve(value, names).map_err(|error| {
                 anyhow::anyhow!(
                     "environment variable {key} of function {}: {error}",
@@ -44,6 +50,55 @@ pub fn function_environment(
         }
     }
     Ok(resolved)
+}
+
+/// The keys Lambda sets itself and refuses in a function's configuration (AWS Lambda developer
+/// guide, "Working with Lambda environment variables": defined runtime environment variables).
+const RESERVED: [&str; 19] = [
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+    "TZ",
+];
+
+/// A key Lambda takes (its API's pattern, `[a-zA-Z]([a-zA-Z0-9_])+`), not one it reserves;
+/// else Lambda's words for the refusal.
+fn check_key(key: &str) -> Result<(), String> {
+    let mut chars = key.chars();
+    let pattern = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && key.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !pattern {
+        return Err(
+            "Lambda refuses it: a key must satisfy the regular expression pattern \
+                    [a-zA-Z]([a-zA-Z0-9_])+"
+                .to_owned(),
+        );
+    }
+    if RESERVED.contains(&key) {
+        return Err(format!(
+            "Lambda refuses it: \"Lambda was unable to configure your environment variables \
+             because the environment variables you have provided contains reserved keys that \
+             are currently not supported for modification. Reserved keys used in this \
+             request: {key}\""
+        ));
+    }
+    Ok(())
 }
 
 fn resolve(value: &Value, names: &LocalNames<'_>) -> Result<String> {

@@ -9,11 +9,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::tools::terminal;
+
 /// Appends one line; a log that cannot be written is not worth stopping the service for.
-pub fn append_line(path: &Path, line: &str) {
-    if let Ok(mut file) = OpenOptions::new().create(true).append(true).open(path) {
-        let _ = writeln!(file, "{line}");
-    }
+/// Whether it was written (a full disk, say, takes none).
+pub fn append_line(path: &Path, line: &str) -> bool {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| writeln!(file, "{line}"))
+        .is_ok()
 }
 
 /// The logs to follow, by name; a local deployment adds a function's log when serverless.yml
@@ -26,12 +32,20 @@ pub fn follow(files: Vec<(String, PathBuf)>, from_start: bool, stop: Arc<AtomicB
     follow_list(&Arc::new(Mutex::new(files)), from_start, &stop);
 }
 
-/// [`follow`] for a list that may grow.
+/// [`follow`] for a list that may grow. What the functions print is shown, never obeyed
+/// ([`terminal::safe`]); a terminal gone (its pipe closed) ends nothing but the printing.
 pub fn follow_list(logs: &Logs, from_start: bool, stop: &AtomicBool) {
     tail(logs, from_start, stop, |prefix, width, line| {
-        println!("{prefix:>width$} | {line}");
+        let line = terminal::safe(line);
+        let _ = writeln!(std::io::stdout().lock(), "{prefix:>width$} | {line}");
     });
 }
+
+/// A longer line is cut to this for the terminal: the file keeps it whole.
+const LONGEST_LINE: usize = 16 * 1024;
+/// Read from one log per round at most: a function that floods its log costs its own lines'
+/// delay, never the others' (nor memory: 100 MB printed at once is read a piece at a time).
+const READ_PER_ROUND: u64 = 256 * 1024;
 
 /// Hands every complete line added to the logs (from their current ends, or from their
 /// starts with `from_start`) to `line`, with the log's name and the longest name's length,
@@ -71,28 +85,44 @@ pub fn tail(
                 continue;
             }
             let mut added = Vec::new();
-            if file.read_to_end(&mut added).is_err() {
+            if (&mut file)
+                .take(READ_PER_ROUND)
+                .read_to_end(&mut added)
+                .is_err()
+            {
                 continue;
             }
             *position += added.len() as u64;
             partial.extend_from_slice(&added);
-            while let Some(end) = partial.iter().position(|&byte| byte == b'\n') {
-                let text: Vec<u8> = partial.drain(..=end).collect();
-                line(name, width, String::from_utf8_lossy(&text).trim_end());
+            let mut start = 0;
+            while let Some(end) = partial[start..].iter().position(|&byte| byte == b'\n') {
+                let text = &partial[start..start + end];
+                line(name, width, &cut(text));
+                start += end + 1;
             }
+            partial.drain(..start);
             // Output that never ends its line is handed on in pieces, not kept forever.
-            if partial.len() > 64 * 1024 {
-                line(
-                    name,
-                    width,
-                    &String::from_utf8_lossy(&std::mem::take(partial)),
-                );
+            if partial.len() > LONGEST_LINE {
+                line(name, width, &cut(&std::mem::take(partial)));
             }
         }
         first_round = false;
         let _ = std::io::stdout().flush();
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// A line as text (what is not UTF-8 replaced), cut to [`LONGEST_LINE`] with what was left.
+fn cut(line: &[u8]) -> String {
+    let shown = &line[..line.len().min(LONGEST_LINE)];
+    let mut text = String::from_utf8_lossy(shown).trim_end().to_owned();
+    if line.len() > LONGEST_LINE {
+        text.push_str(&format!(
+            " ... ({} bytes more in the log file)",
+            line.len() - LONGEST_LINE
+        ));
+    }
+    text
 }
 
 #[cfg(test)]

@@ -79,6 +79,9 @@ pub struct FunctionPool {
     name: String,
     environments: Mutex<Environments>,
     released: Condvar,
+    /// The API's requests wait here for an environment, without a thread each: a hung
+    /// function and hundreds of requests cost memory, not the threads others need.
+    admission: Arc<tokio::sync::Semaphore>,
 }
 
 impl FunctionPool {
@@ -95,7 +98,13 @@ impl FunctionPool {
             name: environments.recipe.name.clone(),
             environments: Mutex::new(environments),
             released: Condvar::new(),
+            admission: Arc::new(tokio::sync::Semaphore::new(MAX_ENVIRONMENTS)),
         })
+    }
+
+    /// A turn for one of the API's invocations: as many as the function has environments.
+    pub fn admission(&self) -> Arc<tokio::sync::Semaphore> {
+        Arc::clone(&self.admission)
     }
 
     /// New code or settings: idle environments stop now, busy ones when their invocation

@@ -15,14 +15,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{middleware, Router};
+use axum::Router;
 use tokio::sync::Notify;
 
-use crate::tools::server::{loopback_hosts_only, Served};
+use crate::tools::server::{Limits, Served};
 
 /// A function answers at most Lambda's 6 MB, with room for the JSON around it.
 const MAX_BODY: usize = 6 * 1024 * 1024 + 64 * 1024;
@@ -59,10 +59,6 @@ pub struct RuntimeApi {
     served: Served,
 }
 
-/// Request ids are unique across every function and environment of this xtask, so that a log
-/// line's `requestId` names one invocation.
-static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
 /// What the endpoint's requests and the function's caller share.
 #[derive(Debug, Default)]
 struct Invocations {
@@ -98,7 +94,17 @@ impl RuntimeApi {
             function_arn: format!("arn:aws:lambda:{region}:000000000000:function:{function_name}"),
             ..Invocations::default()
         });
-        let served = Served::start(listener, router(Arc::clone(&shared)), "a Runtime API")?;
+        // One process polls it: a few connections are room enough.
+        let limits = Limits {
+            connections: 8,
+            body: MAX_BODY,
+        };
+        let served = Served::start(
+            listener,
+            router(Arc::clone(&shared)),
+            "a Runtime API",
+            limits,
+        )?;
         Ok(Self {
             address: served.address(),
             function_name: function_name.to_owned(),
@@ -131,11 +137,9 @@ impl RuntimeApi {
 
     /// Queues one event; the receiver gets its outcome.
     pub fn queue(&mut self, payload: &[u8], timeout: Duration) -> Result<Receiver<Outcome>> {
-        let id = format!(
-            "local-{}-{}",
-            std::process::id(),
-            NEXT_ID.fetch_add(1, Ordering::Relaxed)
-        );
+        // Random, as Lambda's: unique across functions and environments (a log line's
+        // `requestId` names one invocation), and no other process can guess one.
+        let id = uuid::Uuid::new_v4().to_string();
         self.last_id = Some(id.clone());
         let (sender, receiver) = mpsc::channel();
         let mut state = lock(&self.shared.state);
@@ -155,7 +159,12 @@ impl RuntimeApi {
         Ok(receiver)
     }
 
-    /// The request id of the last event queued (`local-PID-N`), as the function logs it.
+    /// Whether the runtime said its init failed: its environment is done for.
+    pub fn init_failed(&self) -> bool {
+        lock(&self.shared.state).init_error.is_some()
+    }
+
+    /// The request id of the last event queued (a UUID), as the function logs it.
     pub fn last_request_id(&self) -> Option<&str> {
         self.last_id.as_deref()
     }
@@ -184,8 +193,6 @@ fn router(shared: Arc<Invocations>) -> Router {
         )
         .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
         .route("/2018-06-01/runtime/init/error", post(init_error))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(middleware::from_fn(loopback_hosts_only))
         .with_state(shared)
 }
 
@@ -234,7 +241,7 @@ async fn response(
     State(shared): State<Arc<Invocations>>,
     Path(id): Path<String>,
     body: Bytes,
-) -> StatusCode {
+) -> Response {
     report(&shared, &id, Outcome::Response(body.to_vec()))
 }
 
@@ -242,15 +249,26 @@ async fn error(
     State(shared): State<Arc<Invocations>>,
     Path(id): Path<String>,
     body: Bytes,
-) -> StatusCode {
+) -> Response {
     report(&shared, &id, Outcome::Error(body.to_vec()))
 }
 
-fn report(shared: &Invocations, id: &str, outcome: Outcome) -> StatusCode {
-    if let Some(sender) = lock(&shared.state).pending.remove(id) {
-        let _ = sender.send(outcome);
+/// The outcome of an invocation in flight, to its caller. An id that is not one (never given,
+/// answered already, timed out) is refused as Lambda's Runtime API refuses it: 400 (its
+/// OpenAPI specification, runtime-api.zip, 2018-06-01: `ErrorResponse`).
+fn report(shared: &Invocations, id: &str, outcome: Outcome) -> Response {
+    match lock(&shared.state).pending.remove(id) {
+        Some(sender) => {
+            let _ = sender.send(outcome);
+            StatusCode::ACCEPTED.into_response()
+        }
+        None => (
+            StatusCode::BAD_REQUEST,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r#"{"errorMessage":"Invalid request ID","errorType":"InvalidRequestID"}"#,
+        )
+            .into_response(),
     }
-    StatusCode::ACCEPTED
 }
 
 async fn init_error(State(shared): State<Arc<Invocations>>, body: Bytes) -> StatusCode {

@@ -35,6 +35,10 @@ pub fn read(path: &Path) -> Result<String> {
 }
 
 /// Flow nesting (`[[[...`) and alias uses (`*name`), counted outside quotes and comments.
+/// Never fewer than the parser would meet: a quote opens a quoted scalar only where YAML lets
+/// one begin (after a space or `[`, `{`, `,`), so `it's` hides nothing; an escaped quote does
+/// not close one; a quoted scalar that goes on past its line is counted as if it ended there
+/// (more, never less).
 fn check(text: &str) -> Result<()> {
     let (mut depth, mut deepest, mut aliases) = (0usize, 0usize, 0usize);
     for line in text.lines() {
@@ -42,10 +46,14 @@ fn check(text: &str) -> Result<()> {
         let mut previous = ' ';
         let mut chars = line.chars().peekable();
         while let Some(c) = chars.next() {
+            let token_start = previous.is_whitespace() || matches!(previous, '[' | '{' | ',');
             match (quote, c) {
+                (Some('"'), '\\') => {
+                    chars.next();
+                }
                 (Some(q), c) if c == q => quote = None,
                 (Some(_), _) => {}
-                (None, '"' | '\'') => quote = Some(c),
+                (None, '"' | '\'') if token_start => quote = Some(c),
                 (None, '#') if previous.is_whitespace() => break,
                 (None, '[' | '{') => {
                     depth += 1;
@@ -53,7 +61,7 @@ fn check(text: &str) -> Result<()> {
                 }
                 (None, ']' | '}') => depth = depth.saturating_sub(1),
                 (None, '*')
-                    if (previous.is_whitespace() || matches!(previous, '[' | ',' | '{' | ':'))
+                    if (token_start || previous == ':')
                         && chars
                             .peek()
                             .is_some_and(|n| n.is_alphanumeric() || *n == '_') =>
@@ -82,6 +90,26 @@ mod tests {
     fn ordinary_yaml_passes() {
         let text = "a: [1, {b: '[[['}]  # [[[\nc: &x 1\nd: *x\ne: \"*not an alias\"\nf: 2*3\n";
         assert!(check(text).is_ok());
+    }
+
+    /// A quote that is not one (`x'`, an apostrophe in a plain scalar) hides nothing after it.
+    #[test]
+    fn a_stray_quote_hides_no_bomb() {
+        let deep = format!("a: [x', {}", "[".repeat(100_000));
+        assert!(format!("{:#}", check(&deep).unwrap_err()).starts_with("brackets nest"));
+        let bomb = format!(
+            "a: &a {}\nb: [x', {}]\n",
+            "x".repeat(1000),
+            vec!["*a"; 5000].join(", ")
+        );
+        assert!(format!("{:#}", check(&bomb).unwrap_err()).starts_with("5000 aliases"));
+        let escaped = format!("a: \"x\\\" {}\"\n", "[".repeat(100));
+        assert!(
+            check(&escaped).is_ok(),
+            "inside a quoted scalar: not nesting"
+        );
+        let closed_early = format!("a: \"x\\\"\" {}\n", "[".repeat(100));
+        assert!(check(&closed_early).is_err());
     }
 
     #[test]

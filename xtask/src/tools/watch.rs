@@ -17,6 +17,8 @@ use anyhow::{Context, Result};
 use notify::event::{AccessKind, AccessMode};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 
+use crate::tools::files::{read_step_file, step_entry, StepEntry};
+
 /// Events closer together than this are one save.
 const QUIET: Duration = Duration::from_millis(200);
 /// How often the files are compared when no event came (a file system that sends none).
@@ -95,15 +97,18 @@ fn fingerprints(dir: &Path) -> Fingerprints {
             let Some(relative) = relative(dir, &path) else {
                 continue;
             };
-            if path.is_dir() {
+            // Links, pipes and devices are not the step's files: never entered nor read.
+            match step_entry(&entry) {
                 // The step's own files only: never its target/ or node_modules/.
-                if relative == "src" || relative.starts_with("src/") {
-                    stack.push(path);
+                StepEntry::Dir if relative == "src" || relative.starts_with("src/") => {
+                    stack.push(path)
                 }
-            } else if is_step_file(&relative) {
-                if let Some(hash) = content_hash(&path) {
-                    found.insert(relative, hash);
+                StepEntry::File if is_step_file(&relative) => {
+                    if let Some(bytes) = read_step_file(&path) {
+                        found.insert(relative, content_hash(&bytes));
+                    }
                 }
+                _ => {}
             }
         }
     }
@@ -115,11 +120,10 @@ fn relative(dir: &Path, path: &Path) -> Option<String> {
     Some(relative.to_string_lossy().replace('\\', "/"))
 }
 
-fn content_hash(path: &Path) -> Option<u64> {
-    let bytes = std::fs::read(path).ok()?;
+fn content_hash(bytes: &[u8]) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
-    Some(hasher.finish())
+    hasher.finish()
 }
 
 #[derive(Debug)]
@@ -155,18 +159,23 @@ impl StepWatcher {
     pub fn new(dir: &Path, poll: bool) -> Result<Self> {
         let dir = dunce::canonicalize(dir).with_context(|| format!("opening {}", dir.display()))?;
         let (sender, events) = mpsc::channel();
+        // Never through a link (`src/up -> /` would watch the whole disk; the poller then
+        // hashes regular files only, never a pipe or a device behind a link).
+        let config = notify::Config::default().with_follow_symlinks(false);
         let mut watcher = match poll {
             true => SomeWatcher::Polling(
                 notify::PollWatcher::new(
                     sender,
-                    notify::Config::default()
+                    // Contents too: its times are in whole seconds, a save within one unseen.
+                    config
                         .with_poll_interval(POLL_EVERY)
                         .with_compare_contents(true),
                 )
                 .context("starting a file watcher that polls")?,
             ),
             false => SomeWatcher::Events(
-                notify::recommended_watcher(sender).context("starting a file watcher")?,
+                notify::RecommendedWatcher::new(sender, config)
+                    .context("starting a file watcher")?,
             ),
         };
         // The step's own files only: a copy's target/ or node_modules/ would take thousands

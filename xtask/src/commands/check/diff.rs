@@ -5,6 +5,8 @@ use std::path::Path;
 
 use similar::TextDiff;
 
+use crate::tools::files::{read_step_file, step_entry, StepEntry};
+
 /// The files a learner edits or reads, as paths inside a step.
 fn step_files(step_dir: &Path, reference_dir: &Path) -> Vec<String> {
     let mut files = Vec::new();
@@ -26,10 +28,14 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
         if name.starts_with('.') || name == "target" || name == "node_modules" {
             continue;
         }
-        if path.is_dir() {
-            collect(root, &path, files);
-        } else if let Ok(relative) = path.strip_prefix(root) {
-            files.push(relative.to_string_lossy().replace('\\', "/"));
+        match step_entry(&entry) {
+            StepEntry::Dir => collect(root, &path, files),
+            StepEntry::File => {
+                if let Ok(relative) = path.strip_prefix(root) {
+                    files.push(relative.to_string_lossy().replace('\\', "/"));
+                }
+            }
+            StepEntry::Other => {}
         }
     }
 }
@@ -43,8 +49,15 @@ pub fn whole(
 ) -> String {
     let mut out = String::new();
     for file in step_files(step_dir, reference_dir) {
-        let old = std::fs::read_to_string(step_dir.join(&file)).unwrap_or_default();
-        let new = std::fs::read_to_string(reference_dir.join(&file)).unwrap_or_default();
+        let read = |path: &Path| {
+            read_step_file(path)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                .unwrap_or_default()
+        };
+        let (old, new) = (
+            read(&step_dir.join(&file)),
+            read(&reference_dir.join(&file)),
+        );
         if old == new {
             continue;
         }

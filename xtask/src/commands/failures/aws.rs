@@ -12,7 +12,7 @@ use super::messages::{count, describe, show};
 use crate::lambda::destination::QueueMessage;
 use crate::project;
 use crate::serverless_yml::ServerlessYml;
-use crate::tools::{aws, node, process};
+use crate::tools::{aws, node, process, terminal};
 
 pub fn run(
     name: &str,
@@ -67,10 +67,13 @@ pub fn run(
             id: message["id"].as_str().unwrap_or_default().to_owned(),
             sent_ms: message["sent"].as_u64().unwrap_or(0),
             body: message["body"].clone(),
+            file: None,
         };
         println!("  {}. {}", index + 1, describe(&listed));
         match message["records"].as_array() {
-            Some(records) => records.iter().for_each(|r| println!("     {}", show(r))),
+            Some(records) => records
+                .iter()
+                .for_each(|r| println!("     {}", terminal::safe(&show(r)))),
             None => println!(
                 "     the records are no longer in the stream ({}): a stream keeps them 24 hours",
                 message["records_error"].as_str().unwrap_or("?")
@@ -86,6 +89,7 @@ pub fn run(
                     let why = replayed["why"]
                         .as_str()
                         .unwrap_or("its records could not be read");
+                    let why = terminal::safe(why).into_owned();
                     println!("  {}. still failing ({why}): kept in the queue", index + 1);
                 }
             }

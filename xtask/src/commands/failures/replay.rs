@@ -64,7 +64,10 @@ pub(super) fn start_function(
         region,
         aws_endpoint: Some(&url),
         environment,
-        log: state::dir(&target.name).join(format!("{}.replay.log", destination.function)),
+        log: state::dir(&target.name).join(format!(
+            "{}.replay.log",
+            crate::tools::files::safe_file_name(&destination.function)
+        )),
     })
 }
 

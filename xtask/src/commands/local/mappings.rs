@@ -133,6 +133,7 @@ impl Mappings {
             checkpoint,
             kept: None,
             stop: Arc::clone(&self.stop),
+            stop_reading: false,
         };
         let thread = std::thread::spawn(move || poller.run());
         self.running.push(RunningPoller {

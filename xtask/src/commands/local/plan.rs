@@ -2,6 +2,8 @@
 //! functions, the API's routes, which functions the table's stream feeds and with which
 //! settings, and the notes a learner should read. Pure: no process, no port, no table.
 
+mod refusals;
+
 use std::time::Duration;
 
 use crate::lambda::api_gateway::routes::RouteSpec;
@@ -21,6 +23,8 @@ pub struct Plan {
     /// Whether the table has a stream (`StreamSpecification`).
     pub stream: bool,
     pub notes: Vec<String>,
+    /// What AWS would refuse at deploy: a start or reload that has any does not go on.
+    pub refused: Vec<String>,
 }
 
 impl Plan {
@@ -41,6 +45,7 @@ impl Plan {
             destinations: Vec::new(),
             stream,
             notes: Vec::new(),
+            refused: Vec::new(),
         };
         for function in yml.functions() {
             let name = function.name;
@@ -90,7 +95,19 @@ impl Plan {
                 plan.notes.push(note);
             }
         }
+        plan.refused = refusals::of(yml, &plan.destinations);
         plan
+    }
+
+    /// An error with what AWS would refuse, if anything.
+    pub fn refuse_what_aws_would(&self) -> anyhow::Result<()> {
+        if self.refused.is_empty() {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "serverless.yml has what AWS refuses at deploy, so it does not run here either:\n  {}",
+            self.refused.join("\n  ")
+        )
     }
 
     /// The name of the local queue that keeps word of what `function`'s stream skips.

@@ -77,8 +77,9 @@ impl Service {
             service: yml.service().unwrap_or("service").to_owned(),
             region: yml.region().to_owned(),
         };
-        let table = RunningTable::start(&dir, yml, (&names.service, STAGE), fresh)?;
         let plan = Plan::of(yml);
+        plan.refuse_what_aws_would()?;
+        let table = RunningTable::start(&dir, yml, (&names.service, STAGE), fresh)?;
         let recipes = recipes(&names, yml, &plan, &table, binary)?;
         let mut started = Service {
             mappings: Mappings::new(Arc::clone(hub) as Arc<dyn Observer>, stop),
@@ -149,17 +150,19 @@ impl Service {
 
     /// running.json: how `logs`, `put-item` and the tests find this deployment.
     pub fn record(&self, api_url: &str) -> Result<()> {
-        state::write(
-            &self.names.step,
-            &state::Running {
-                pid: std::process::id(),
-                api_url: api_url.to_owned(),
-                dynamodb_endpoint: self.table.url(),
-                table: self.table.table().name.clone(),
-                region: self.names.region.clone(),
-                children: self.functions.pids(),
-            },
-        )
+        state::write(&self.names.step, &self.running(api_url))
+    }
+
+    /// What running.json should say now (its functions' processes change as they restart).
+    pub fn running(&self, api_url: &str) -> state::Running {
+        state::Running {
+            pid: std::process::id(),
+            api_url: api_url.to_owned(),
+            dynamodb_endpoint: self.table.url(),
+            table: self.table.table().name.clone(),
+            region: self.names.region.clone(),
+            children: self.functions.pids(),
+        }
     }
 
     /// A new build of the binary: every function runs it from its next invocation on.
@@ -171,6 +174,7 @@ impl Service {
     /// the new values. Returns each change, and each one that needs a restart.
     pub fn reload(&mut self, yml: &ServerlessYml) -> Result<Vec<Change>> {
         let plan = Plan::of(yml);
+        plan.refuse_what_aws_would()?;
         let mut changes = changes::between(&self.plan, &plan);
         changes.extend(self.table.apply(yml)?);
         let recipes = recipes(

@@ -18,7 +18,7 @@ use crate::serverless_yml::ServerlessYml;
 use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use crate::tools::local_dynamodb::LocalDynamoDb;
 pub use definition::Definition;
-pub use files::{TableFiles, TableStart};
+pub use files::{Room, TableFiles, TableStart};
 pub use in_dynamodb::LocalTable;
 
 /// The local DynamoDB (dynoxide, in this process) with the deployment's table.
@@ -39,7 +39,9 @@ pub struct RunningTable {
 
 impl RunningTable {
     /// The local DynamoDB on the database in `dir`, and the table of `yml` in it: the last
-    /// run's, unless `fresh` or serverless.yml describes another table.
+    /// run's, unless `fresh` or serverless.yml describes another table. A table serverless.yml
+    /// describes that the local DynamoDB would refuse is refused before anything is moved; a
+    /// start that fails puts back what it moved.
     pub fn start(
         dir: &Path,
         yml: &ServerlessYml,
@@ -47,20 +49,53 @@ impl RunningTable {
         fresh: bool,
     ) -> Result<Self> {
         let definition = Definition::of(yml, service, stage)?;
+        in_dynamodb::check_can_be_made(&definition)?;
         let files = TableFiles::in_dir(dir);
-        let (earlier, mut start) = files.make_room(&definition, fresh)?;
-        let endpoint = LocalDynamoDbEndpoint::start(&Storage::File(files.database()))?;
-        let dynamodb = LocalDynamoDb::new(&endpoint.url(), yml.region());
+        let mut room = files.make_room(&definition, fresh)?;
+        let naming = (service, stage, yml.region());
+        match Self::open(files.clone(), definition, &mut room, naming) {
+            Ok(running) => Ok(running),
+            Err(error) => {
+                room.undo();
+                Err(error)
+            }
+        }
+    }
+
+    fn open(
+        files: TableFiles,
+        definition: Definition,
+        room: &mut Room,
+        (service, stage, region): (&str, &str, &str),
+    ) -> Result<Self> {
+        let endpoint = match LocalDynamoDbEndpoint::start(&Storage::File(files.database())) {
+            Ok(endpoint) => endpoint,
+            Err(error) if files.database().exists() => {
+                files.put_aside_unreadable(room, &format!("{error:#}"))?;
+                LocalDynamoDbEndpoint::start(&Storage::File(files.database()))?
+            }
+            Err(error) => return Err(error),
+        };
+        let dynamodb = LocalDynamoDb::new(&endpoint.url(), region);
+        let earlier = match &room.earlier {
+            Some(_) if !in_dynamodb::exists(&dynamodb, &definition.name)? => {
+                room.start = TableStart::Vanished;
+                None
+            }
+            earlier => earlier.clone(),
+        };
         let (table, items) = in_dynamodb::open(&dynamodb, &definition, earlier.as_ref())?;
-        if let Some(items) = items {
-            start = TableStart::Kept { items };
+        match (&mut room.start, items) {
+            (TableStart::Restored { items, .. }, Some(counted)) => *items = counted,
+            (start, Some(items)) => *start = TableStart::Kept { items },
+            (_, None) => files.forget_checkpoints()?,
         }
         files.remember(&definition)?;
         Ok(Self {
             endpoint,
             dynamodb,
             table,
-            start,
+            start: room.start.clone(),
             definition,
             files,
             naming: (service.to_owned(), stage.to_owned()),

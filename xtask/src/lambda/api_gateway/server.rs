@@ -9,11 +9,11 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{middleware, Router};
+use axum::Router;
 use serde_json::{json, Value};
 
 use super::routes::{percent_decode, RouteSpec};
@@ -21,7 +21,7 @@ use super::{rest_proxy_event, ProxyResponse};
 use crate::lambda::observer::{ApiRequest, Observer};
 use crate::lambda::pool::FunctionPool;
 use crate::lambda::runtime_api::Outcome;
-use crate::tools::server::{loopback_hosts_only, Served};
+use crate::tools::server::{Limits, Served};
 
 #[derive(Debug)]
 pub struct Route {
@@ -62,8 +62,8 @@ const MAX_TARGET: usize = 8192;
 const MAX_HEADERS: usize = 64 * 1024;
 const MAX_BODY: usize = 10 * 1024 * 1024;
 const MAX_EVENT: usize = 6 * 1024 * 1024;
-/// How long a client may take to send its body.
-const BODY_WITHIN: Duration = Duration::from_secs(30);
+/// Connections at once: a room of curl users and the bench's load, not a flood.
+const MAX_CONNECTIONS: usize = 128;
 
 /// An answer: status, headers, body; and the invocation behind it, if any.
 struct Reply {
@@ -100,13 +100,22 @@ impl Reply {
         )
             .into_response();
         let headers = response.headers_mut();
+        // One Content-Type: the function's, else API Gateway's default for a proxy answer.
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        let mut typed = false;
         for (name, value) in self.headers {
             // A header from a function's answer that HTTP cannot carry is left out.
             if let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(name.as_bytes()),
                 HeaderValue::from_str(&value),
             ) {
-                if name != header::CONTENT_LENGTH {
+                if name == header::CONTENT_TYPE && !typed {
+                    headers.insert(name, value);
+                    typed = true;
+                } else if name != header::CONTENT_LENGTH {
                     headers.append(name, value);
                 }
             }
@@ -130,9 +139,12 @@ pub fn serve(
 ) -> Result<Served> {
     let router = Router::new()
         .fallback(request)
-        .layer(middleware::from_fn(loopback_hosts_only))
         .with_state(Api { routes, observer });
-    Served::start(listener, router, "the local API")
+    let limits = Limits {
+        connections: MAX_CONNECTIONS,
+        body: MAX_BODY,
+    };
+    Served::start(listener, router, "the local API", limits)
 }
 
 async fn request(State(api): State<Api>, request: Request) -> Response {
@@ -143,11 +155,12 @@ async fn request(State(api): State<Api>, request: Request) -> Response {
         |p| p.as_str().to_owned(),
     );
     let reply = match received(request).await {
-        Ok((target, body)) => {
+        Ok(((method, target), body)) => {
             let routes = api.routes.current();
-            tokio::task::spawn_blocking(move || answer(&target.0, &target.1, &body, &routes))
-                .await
-                .unwrap_or_else(|_| Reply::message(502, "Internal server error"))
+            match event_for(&method, &target, &body, &routes) {
+                Ok((route, event)) => invoke_in_turn(routes, route, event).await,
+                Err(refused) => refused,
+            }
         }
         Err(refused) => refused,
     };
@@ -162,8 +175,9 @@ async fn request(State(api): State<Api>, request: Request) -> Response {
     reply.into_response()
 }
 
-/// The request within API Gateway's limits: its method and target, and its body; else the
-/// answer that refuses it.
+/// The request within API Gateway's limits on its URL and headers (its body's are every
+/// server's, kept before this): its method and target, and its body; else the answer that
+/// refuses it.
 async fn received(request: Request) -> Result<((String, String), Bytes), Reply> {
     let (parts, body) = request.into_parts();
     let target = parts
@@ -181,59 +195,77 @@ async fn received(request: Request) -> Result<((String, String), Bytes), Reply> 
     if header_bytes > MAX_HEADERS {
         return Err(Reply::message(431, "Request Header Fields Too Large"));
     }
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY as u64) {
-        discard(body);
-        return Err(Reply::message(413, "Request Entity Too Large"));
-    }
     let method = parts.method.as_str().to_uppercase();
-    match tokio::time::timeout(BODY_WITHIN, axum::body::to_bytes(body, MAX_BODY)).await {
-        Ok(Ok(body)) => Ok(((method, target), body)),
-        Ok(Err(_)) => Err(Reply::message(413, "Request Entity Too Large")),
-        Err(_) => Err(Reply::message(408, "Request Timeout")),
+    match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(body) => Ok(((method, target), body)),
+        Err(_) => Err(Reply::message(413, "Request Entity Too Large")),
     }
 }
 
-/// After a 413, what the client still sends is read and thrown away for a while (at most
-/// 32 MB, until 2 s pass with nothing), so that a client writing its body gets to read the
-/// answer instead of a reset connection.
-fn discard(body: Body) {
-    tokio::spawn(async move {
-        use http_body_util::BodyExt;
-        let mut body = body;
-        let mut discarded = 0;
-        while discarded < 32 * 1024 * 1024 {
-            match tokio::time::timeout(Duration::from_secs(2), body.frame()).await {
-                Ok(Some(Ok(frame))) => {
-                    discarded += frame.data_ref().map_or(0, |data| data.len());
-                }
-                _ => return,
-            }
-        }
-    });
+/// API Gateway's integration timeout: a request not answered by then gets 504.
+const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
+
+/// The invocation, once one of the function's environments is free for it: waiting takes no
+/// thread, the invocation (which blocks) one of at most as many as it has environments.
+async fn invoke_in_turn(routes: Arc<Vec<Route>>, route: usize, event: String) -> Reply {
+    let admission = routes[route].function.admission();
+    let turn = tokio::time::timeout(INTEGRATION_TIMEOUT, admission.acquire_owned()).await;
+    let Ok(Ok(turn)) = turn else {
+        return Reply {
+            invoked: Some(Invoked {
+                function: routes[route].spec.function.clone(),
+                request_id: None,
+            }),
+            ..Reply::message(504, "Endpoint request timed out")
+        };
+    };
+    tokio::task::spawn_blocking(move || {
+        let reply = invoke(&routes[route], &event);
+        drop(turn);
+        reply
+    })
+    .await
+    .unwrap_or_else(|_| Reply::message(502, "Internal server error"))
 }
 
-fn answer(method: &str, target: &str, body: &[u8], routes: &[Route]) -> Reply {
+/// The route a request is for and the REST proxy event it makes; else the answer.
+fn event_for(
+    method: &str,
+    target: &str,
+    body: &[u8],
+    routes: &[Route],
+) -> Result<(usize, String), Reply> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     if percent_decode(path).is_none() {
-        return Reply::message(400, "the path is not UTF-8 once its %-escapes are decoded");
+        return Err(Reply::message(
+            400,
+            "the path is not UTF-8 once its %-escapes are decoded",
+        ));
     }
-    let Some((route, parameters)) = routes
+    let Some((index, parameters)) = routes
         .iter()
-        .find_map(|route| Some((route, route.spec.matches(method, path)?)))
+        .enumerate()
+        .find_map(|(index, route)| Some((index, route.spec.matches(method, path)?)))
     else {
         let known: Vec<String> = routes.iter().map(|r| r.spec.describe()).collect();
         let message = format!(
             "no route for {method} {path}; the routes are: {}",
             known.join(", ")
         );
-        return Reply::message(404, &message);
+        return Err(Reply::message(404, &message));
     };
-    let body = (!body.is_empty()).then(|| String::from_utf8_lossy(body));
+    let route = &routes[index];
+    // Bytes that are not UTF-8 go base64-encoded, said by `isBase64Encoded`, as API Gateway
+    // sends a binary body; never changed into other text.
+    let (body, base64) = match std::str::from_utf8(body) {
+        _ if body.is_empty() => (None, false),
+        Ok(text) => (Some(std::borrow::Cow::Borrowed(text)), false),
+        Err(_) => {
+            use base64::Engine;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(body);
+            (Some(std::borrow::Cow::Owned(encoded)), true)
+        }
+    };
     let parameters: Vec<(&str, &str)> = parameters
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -245,6 +277,7 @@ fn answer(method: &str, target: &str, body: &[u8], routes: &[Route]) -> Reply {
         &parameters,
         body.as_deref(),
     );
+    event["isBase64Encoded"] = Value::Bool(base64);
     if !query.is_empty() {
         let pairs: serde_json::Map<String, Value> = query
             .split('&')
@@ -253,7 +286,11 @@ fn answer(method: &str, target: &str, body: &[u8], routes: &[Route]) -> Reply {
             .collect();
         event["queryStringParameters"] = Value::Object(pairs);
     }
-    let event = event.to_string();
+    Ok((index, event.to_string()))
+}
+
+/// Invokes the route's function with the event; its answer as API Gateway gives it.
+fn invoke(route: &Route, event: &str) -> Reply {
     let (outcome, request_id) = if event.len() > MAX_EVENT {
         (Err(anyhow::anyhow!("the event is over 6 MB")), None)
     } else {

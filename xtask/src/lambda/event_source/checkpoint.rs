@@ -29,7 +29,10 @@ pub struct CheckpointFile {
 impl CheckpointFile {
     pub fn of(dir: &Path, function: &str) -> Self {
         Self {
-            path: dir.join(format!("{function}.checkpoint.json")),
+            path: dir.join(format!(
+                "{}.checkpoint.json",
+                crate::tools::files::safe_file_name(function)
+            )),
         }
     }
 

@@ -62,6 +62,8 @@ pub struct StreamPoller {
     /// The place last written down.
     pub kept: Option<Checkpoint>,
     pub stop: Arc<AtomicBool>,
+    /// Set when records given up on could not be kept: the poller reads no further.
+    pub stop_reading: bool,
 }
 
 impl StreamPoller {
@@ -112,6 +114,9 @@ impl StreamPoller {
             }
             self.keep_place(&delivery, None);
             self.expire(&mut delivery, &feed, &shard_id);
+            if self.stop_reading {
+                return;
+            }
             while delivery.ready(std::time::Instant::now()) {
                 // A batch retried again and again must still see a saved serverless.yml (a
                 // retry limit added, the stream turned off) and the deployment's end.
@@ -122,6 +127,9 @@ impl StreamPoller {
                 delivery.reconfigure(&feed.settings);
                 // Lambda checks a record's age before each retry too.
                 self.expire(&mut delivery, &feed, &shard_id);
+                if self.stop_reading {
+                    return;
+                }
                 let Some(batch) = delivery.next_batch() else {
                     break;
                 };
@@ -142,6 +150,12 @@ impl StreamPoller {
                     }
                     _ => Fate::Lost,
                 };
+                if fate == Fate::NotKept {
+                    // Never past a record that is not kept: the place stays before this batch,
+                    // which the next start delivers again.
+                    self.stops_here(&settled.line(fate));
+                    return;
+                }
                 self.keep_place(&delivery, None);
                 let line = settled.line(fate);
                 append_line(&self.log, &format!("[xtask] {line}"));
@@ -178,9 +192,15 @@ impl StreamPoller {
     }
 
     /// xtask's own lines about the stream go into the function's log, marked as such (the
-    /// console reads them there).
+    /// console reads them there); to the terminal when the log cannot take them.
     fn note(&self, line: &str) {
-        append_line(&self.log, &format!("[xtask] {line}"));
+        if !append_line(&self.log, &format!("[xtask] {line}")) {
+            eprintln!(
+                "[xtask] {}: {}",
+                self.name,
+                crate::tools::terminal::safe(line)
+            );
+        }
     }
 
     /// Gives up the records older than `maximumRecordAgeInSeconds`, and says so.
@@ -190,9 +210,26 @@ impl StreamPoller {
             .map_or(0, |elapsed| elapsed.as_secs() as i64);
         if let Some(gave_up) = delivery.expire(now) {
             let fate = self.keep(&gave_up, None, feed, shard_id);
+            if fate == Fate::NotKept {
+                self.stops_here(&gave_up.told(fate));
+                self.stop_reading = true;
+                return;
+            }
             self.note(&gave_up.told(fate));
             self.keep_place(delivery, None);
         }
+    }
+
+    /// Records the destination could not keep (a full disk, say): the stream stops where it
+    /// is, and says so; the next start reads them again.
+    fn stops_here(&self, line: &str) {
+        self.note(line);
+        self.note(&format!(
+            "the stream stops here for function {}: records it gave up on could not be kept, \
+             and it does not move past them. Make room (a full disk?), then stop and start \
+             `cargo xtask deploy --local` again: they are delivered again",
+            self.name
+        ));
     }
 
     /// Records given up on: word of them to the on-failure destination, as Lambda sends it.

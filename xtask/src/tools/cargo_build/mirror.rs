@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::project;
+use crate::tools::files::{read_step_file, step_entry, StepEntry};
 
 /// `target/xtask/check-dirs/<the directory's path, flattened>`.
 pub(super) fn mirror_dir(dir: &Path) -> PathBuf {
@@ -35,10 +36,18 @@ fn copy_changed(from: &Path, to: &Path) -> std::io::Result<()> {
             continue;
         }
         let (source, copy) = (entry.path(), to.join(&name));
-        if entry.file_type()?.is_dir() {
-            copy_changed(&source, &copy)?;
-        } else if std::fs::read(&copy).ok() != Some(std::fs::read(&source)?) {
-            std::fs::copy(&source, &copy)?;
+        // Regular files and directories only, never through a link (`src/up -> /`), nor a
+        // pipe or a device (`src/x -> /dev/zero`); a file too large for a step is left out.
+        match step_entry(&entry) {
+            StepEntry::Dir => copy_changed(&source, &copy)?,
+            StepEntry::File => {
+                if let Some(bytes) = read_step_file(&source) {
+                    if std::fs::read(&copy).ok().as_ref() != Some(&bytes) {
+                        std::fs::write(&copy, &bytes)?;
+                    }
+                }
+            }
+            StepEntry::Other => {}
         }
     }
     // What the learner deleted goes from the mirror too (cargo's own Cargo.lock stays).

@@ -4,8 +4,9 @@
 //!
 //! xtask serves the engine itself rather than through dynoxide's own HTTP server, which
 //! answers any web page's `Origin` with `Access-Control-Allow-Origin: *`: a page that found
-//! the port could read and write the learner's table. Here a request from a page (it carries
-//! `Origin`) or by a name other than this machine's is refused. Requests are read as
+//! the port could read and write the learner's table. Here, as on every local server
+//! (`tools::server`), a page of another site or a name other than this machine's is refused.
+//! Requests are read as
 //! dynoxide's server reads them, with one difference: a body that is not the operation's
 //! JSON shape is refused in serde's words rather than in DynamoDB's exact wording.
 
@@ -15,16 +16,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use dynoxide::{Database, DynoxideError};
 
-use crate::tools::server::{loopback_hosts_only, Served};
+use crate::tools::server::{Limits, Served};
 
 /// DynamoDB takes request bodies up to 16 MB.
 const MAX_BODY: usize = 16 * 1024 * 1024;
+/// Connections at once: the functions' SDK clients, put-item, a learner's tools.
+const MAX_CONNECTIONS: usize = 128;
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
 /// Where the tables live.
@@ -48,7 +50,11 @@ impl LocalDynamoDbEndpoint {
         let database = open(storage)?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
             .context("opening a port on 127.0.0.1 for the local DynamoDB")?;
-        let served = Served::start(listener, router(database), "the local DynamoDB")?;
+        let limits = Limits {
+            connections: MAX_CONNECTIONS,
+            body: MAX_BODY,
+        };
+        let served = Served::start(listener, router(database), "the local DynamoDB", limits)?;
         Ok(Self { served })
     }
 
@@ -91,61 +97,31 @@ pub fn router(database: Database) -> Router {
     Router::new()
         .route("/", post(call))
         .fallback(|| async { StatusCode::NOT_FOUND })
-        .layer(middleware::from_fn(refuse_web_pages))
-        .layer(middleware::from_fn(loopback_hosts_only))
         .with_state(database)
 }
-
-/// A browser sends `Origin` with every request a page makes across sites (and with the
-/// preflight that DynamoDB's `X-Amz-Target` header needs): refused, and without CORS
-/// headers the browser gives the page nothing.
-async fn refuse_web_pages(request: Request, next: Next) -> Response {
-    if request.headers().contains_key(header::ORIGIN) {
-        return (
-            StatusCode::FORBIDDEN,
-            "the local DynamoDB takes no requests from web pages\n",
-        )
-            .into_response();
-    }
-    next.run(request).await
-}
-
-/// How long a client may take to send its body.
-const BODY_WITHIN: std::time::Duration = std::time::Duration::from_secs(30);
 
 async fn call(State(database): State<Database>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let headers = parts.headers;
-    // A declared length over the limit is refused before anything is read or allocated.
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > MAX_BODY as u64) {
+    // Every server's limits were kept before this: the body is here, whole.
+    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "the body is over 16 MB\n").into_response();
-    }
-    let body = match tokio::time::timeout(BODY_WITHIN, axum::body::to_bytes(body, MAX_BODY)).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(_)) => {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "the body is over 16 MB\n").into_response()
-        }
-        Err(_) => {
-            return (
-                StatusCode::REQUEST_TIMEOUT,
-                "the body did not come within 30 s\n",
-            )
-                .into_response()
-        }
     };
     let target = headers
         .get("x-amz-target")
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
-    let operation = target
-        .strip_prefix("DynamoDB_20120810.")
-        .or_else(|| target.strip_prefix("DynamoDBStreams_20120810."))
-        .unwrap_or_default()
-        .to_owned();
+    // Each service its own operations: DynamoDB Streams' four under its prefix, and none of
+    // DynamoDB's (AWS answers UnknownOperationException across them).
+    let operation = match (
+        target.strip_prefix("DynamoDB_20120810."),
+        target.strip_prefix("DynamoDBStreams_20120810."),
+    ) {
+        (Some(operation), _) if !STREAMS_OPERATIONS.contains(&operation) => operation,
+        (_, Some(operation)) if STREAMS_OPERATIONS.contains(&operation) => operation,
+        _ => "",
+    }
+    .to_owned();
     // SQLite blocks: off the threads that read and write the connections.
     let answer = tokio::task::spawn_blocking(move || match std::str::from_utf8(&body) {
         Ok(body) => dispatch(&database, &operation, body),
@@ -185,6 +161,12 @@ fn dispatch(
     operation: &str,
     body: &str,
 ) -> Option<Result<String, DynoxideError>> {
+    if let Some(refused) = refusal(operation, body) {
+        return Some(Err(refused));
+    }
+    if operation == "GetRecords" {
+        return Some(get_records_capped(database, body));
+    }
     macro_rules! operations {
         ($($name:literal => $method:ident,)*) => {
             match operation {
@@ -217,7 +199,6 @@ fn dispatch(
         "ListStreams" => list_streams,
         "DescribeStream" => describe_stream,
         "GetShardIterator" => get_shard_iterator,
-        "GetRecords" => get_records,
         "UpdateTimeToLive" => update_time_to_live,
         "DescribeTimeToLive" => describe_time_to_live,
         "ExecuteStatement" => execute_statement,
@@ -226,6 +207,110 @@ fn dispatch(
         "TagResource" => tag_resource,
         "UntagResource" => untag_resource,
         "ListTagsOfResource" => list_tags_of_resource,
+    }
+}
+
+const STREAMS_OPERATIONS: [&str; 4] = [
+    "ListStreams",
+    "DescribeStream",
+    "GetShardIterator",
+    "GetRecords",
+];
+
+/// The names dynoxide keeps its own data under in its SQLite file (and SQLite's own): a
+/// table of that name would break it, so it is refused as DynamoDB refuses a bad name.
+fn reserved_table_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["_config", "_stream_records", "_tables"].contains(&name.as_str())
+        || name.starts_with("sqlite_")
+}
+
+/// DynamoDB's longest attribute name, in bytes (AWS DynamoDB developer guide, "Quotas":
+/// attribute names are at most 64 KB long).
+const MAX_ATTRIBUTE_NAME: usize = 65_535;
+
+/// What DynamoDB refuses and dynoxide takes, or breaks on: a table name the local file keeps
+/// for itself, an attribute name over DynamoDB's length.
+fn refusal(operation: &str, body: &str) -> Option<DynoxideError> {
+    const CHECKED: [&str; 5] = [
+        "CreateTable",
+        "PutItem",
+        "UpdateItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+    ];
+    if !CHECKED.contains(&operation) {
+        return None;
+    }
+    let request: serde_json::Value = serde_json::from_str(body).ok()?;
+    if operation == "CreateTable" {
+        let name = request["TableName"].as_str()?;
+        return reserved_table_name(name).then(|| {
+            DynoxideError::ValidationException(format!(
+                "TableName {name:?} is taken by the local DynamoDB's own storage (DynamoDB \
+                 itself would take it): choose another name"
+            ))
+        });
+    }
+    let items: Vec<&serde_json::Value> = match operation {
+        "PutItem" => vec![&request["Item"]],
+        "BatchWriteItem" => request["RequestItems"]
+            .as_object()
+            .into_iter()
+            .flat_map(|tables| tables.values())
+            .filter_map(|writes| writes.as_array())
+            .flatten()
+            .map(|write| &write["PutRequest"]["Item"])
+            .collect(),
+        "TransactWriteItems" => request["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| &item["Put"]["Item"])
+            .collect(),
+        _ => Vec::new(),
+    };
+    let names_of_update = request["ExpressionAttributeNames"]
+        .as_object()
+        .into_iter()
+        .flat_map(|names| names.values())
+        .filter_map(|name| name.as_str());
+    let too_long = items
+        .iter()
+        .filter_map(|item| item.as_object())
+        .flat_map(|item| item.keys().map(String::as_str))
+        .chain(names_of_update)
+        .find(|name| name.len() > MAX_ATTRIBUTE_NAME)?;
+    Some(DynoxideError::ValidationException(format!(
+        "One or more parameter values were invalid: an attribute name is {} bytes long; \
+         DynamoDB takes at most {MAX_ATTRIBUTE_NAME}",
+        too_long.len()
+    )))
+}
+
+/// DynamoDB Streams answers a GetRecords with at most 1 MB of records ("GetRecords can
+/// retrieve a maximum of 1 MB of data or 1000 stream records, whichever comes first": the
+/// DynamoDB Streams API reference, GetRecords); dynoxide caps the count alone. An answer over
+/// 1 MB is asked again for half as many records (a shard iterator names a position, so it
+/// serves again), down to one record, which always fits (an item is at most 400 KB).
+const MAX_RECORDS_ANSWER: usize = 1024 * 1024;
+
+fn get_records_capped(database: &Database, body: &str) -> Result<String, DynoxideError> {
+    use dynoxide::actions::get_records::GetRecordsRequest;
+    let request: GetRecordsRequest = serde_json::from_str(body).map_err(unreadable)?;
+    let mut limit = request.limit.unwrap_or(1000).clamp(1, 1000);
+    loop {
+        let answer = database.get_records(GetRecordsRequest {
+            shard_iterator: request.shard_iterator.clone(),
+            limit: Some(limit),
+        })?;
+        let count = answer.records.len();
+        let json = serde_json::to_string(&answer)
+            .map_err(|error| DynoxideError::InternalServerError(error.to_string()))?;
+        if json.len() <= MAX_RECORDS_ANSWER || count <= 1 {
+            return Ok(json);
+        }
+        limit = count / 2;
     }
 }
 

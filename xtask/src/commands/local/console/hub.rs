@@ -126,10 +126,12 @@ impl Hub {
 
     /// A new page: what happened after event `since` (all of it for a first visit; a page
     /// that reconnects says where it was), the table, and what comes next. The page counts
-    /// as open until the subscription is dropped.
-    pub fn subscribe(self: &Arc<Self>, since: u64) -> Subscription {
+    /// as open until the subscription is dropped; beyond `max_pages`, the oldest is let go.
+    pub fn subscribe(self: &Arc<Self>, since: u64, max_pages: usize) -> Subscription {
         let (sender, live) = channel(BACKLOG);
         let mut state = self.state();
+        let excess = (state.pages.len() + 1).saturating_sub(max_pages.max(1));
+        state.pages.drain(..excess);
         let mut past: Vec<Sent> = state.hello.iter().cloned().collect();
         past.extend(state.history.iter().filter(|sent| sent.0 > since).cloned());
         past.extend(state.table.clone());
@@ -178,7 +180,7 @@ mod tests {
         hub.publish(json!({"type": "request", "path": "/users/1"}));
         hub.publish_table(json!({"type": "table", "items": []}));
         hub.publish_table(json!({"type": "table", "items": [{"id": "1"}]}));
-        let mut page = hub.subscribe(0);
+        let mut page = hub.subscribe(0, 16);
         assert!(hub.watched());
         let past: Vec<Value> = page
             .past
@@ -195,7 +197,7 @@ mod tests {
         hub.publish(json!({"type": "log", "line": "hello"}));
         assert!(page.live.try_recv().unwrap().1.contains("hello"));
         // A page that reconnects after event 1 gets only what followed it.
-        let again = hub.subscribe(1);
+        let again = hub.subscribe(1, 16);
         assert!(again.past.iter().all(|sent| sent.0 > 1));
         drop((page, again));
         assert!(!hub.watched());
@@ -204,7 +206,7 @@ mod tests {
     #[test]
     fn a_page_that_stops_reading_is_let_go_without_blocking_the_service() {
         let hub = Hub::new();
-        let page = hub.subscribe(0);
+        let page = hub.subscribe(0, 16);
         for n in 0..BACKLOG + 10 {
             hub.publish(json!({"type": "log", "line": n}));
         }

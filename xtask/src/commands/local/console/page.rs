@@ -19,9 +19,10 @@ use axum::Router;
 
 use super::hub::{Hub, Sent, Subscription};
 use super::FILES;
-use crate::tools::server::{loopback_hosts_only, Served};
+use crate::tools::server::{Limits, Served};
 
-/// More open pages than this is a runaway script, not a learner.
+/// More open pages than this is a runaway script, not a learner: the oldest is let go for a
+/// new one (the learner's newest tab always gets in; a let-go page reconnects by itself).
 const MAX_PAGES: usize = 16;
 
 /// A comment line now and then: a closed page is noticed, and proxies keep the stream open.
@@ -31,23 +32,19 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 pub fn serve(listener: TcpListener, hub: Arc<Hub>) -> Result<Served> {
     let router = Router::new()
         .fallback(page)
-        .layer(middleware::from_fn(refuse_other_sites))
-        .layer(middleware::from_fn(loopback_hosts_only))
+        .layer(middleware::from_fn(get_only))
         .with_state(hub);
-    Served::start(listener, router, "the console")
+    // The pages open at once, and their files; GETs have no body.
+    let limits = Limits {
+        connections: MAX_PAGES + 16,
+        body: 0,
+    };
+    Served::start(listener, router, "the console", limits)
 }
 
-/// No other site's page (a browser says `Sec-Fetch-Site: cross-site` for those): the console
-/// shows the table's items. And nothing but GET.
-async fn refuse_other_sites(request: Request, next: Next) -> Response {
-    let cross_site = request
-        .headers()
-        .get("sec-fetch-site")
-        .and_then(|site| site.to_str().ok())
-        .is_some_and(|site| site.eq_ignore_ascii_case("cross-site"));
-    if cross_site {
-        return StatusCode::FORBIDDEN.into_response();
-    }
+/// Nothing but GET: the console only shows (another site's page is refused before this, as
+/// on every server: the console shows the table's items).
+async fn get_only(request: Request, next: Next) -> Response {
     if request.method() != Method::GET {
         return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET")]).into_response();
     }
@@ -57,20 +54,14 @@ async fn refuse_other_sites(request: Request, next: Next) -> Response {
 async fn page(State(hub): State<Arc<Hub>>, headers: HeaderMap, request: Request) -> Response {
     let path = request.uri().path();
     if path == "/events" {
-        if hub.pages_open() >= MAX_PAGES {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::RETRY_AFTER, "5")],
-            )
-                .into_response();
-        }
         // A page that reconnects says which event it saw last.
         let since = headers
             .get("last-event-id")
             .and_then(|id| id.to_str().ok())
             .and_then(|id| id.trim().parse().ok())
             .unwrap_or(0);
-        let mut response = Body::from_stream(Events::of(hub.subscribe(since))).into_response();
+        let page = hub.subscribe(since, MAX_PAGES);
+        let mut response = Body::from_stream(Events::of(page)).into_response();
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use serde_json::{json, Map, Value as Json};
 
 use super::definition::Definition;
+use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use crate::tools::local_dynamodb::LocalDynamoDb;
 
 /// The CreateTable parameters a resource's Properties may set.
@@ -89,6 +90,41 @@ pub fn open(
     }
     let items = count_items(dynamodb, &table.name)?;
     Ok((table, Some(items)))
+}
+
+/// Whether the local DynamoDB has the table (a client of it may have deleted it).
+pub fn exists(dynamodb: &LocalDynamoDb, name: &str) -> Result<bool> {
+    let mut start: Option<String> = None;
+    loop {
+        let mut request = json!({});
+        if let Some(start) = &start {
+            request["ExclusiveStartTableName"] = Json::from(start.clone());
+        }
+        let listed = dynamodb.call("DynamoDB_20120810.ListTables", &request)?;
+        let names = listed["TableNames"].as_array().cloned().unwrap_or_default();
+        if names.iter().any(|listed| listed == name) {
+            return Ok(true);
+        }
+        match listed["LastEvaluatedTableName"].as_str() {
+            Some(last) => start = Some(last.to_owned()),
+            None => return Ok(false),
+        }
+    }
+}
+
+/// Makes the table in a local DynamoDB of its own, in memory: what the learner's would
+/// refuse (`KeyType: HASHH`) is refused before anything of the learner's is touched.
+pub fn check_can_be_made(definition: &Definition) -> Result<()> {
+    let scratch = LocalDynamoDbEndpoint::start(&Storage::Memory)?;
+    let dynamodb = LocalDynamoDb::new(&scratch.url(), "us-east-1");
+    let mut table = LocalTable {
+        logical_id: definition.logical_id.clone(),
+        name: definition.name.clone(),
+        stream_arn: None,
+    };
+    create(&dynamodb, definition, &mut table).context(
+        "the table in serverless.yml cannot be made (nothing of the last run's was touched)",
+    )
 }
 
 fn create(dynamodb: &LocalDynamoDb, definition: &Definition, table: &mut LocalTable) -> Result<()> {
