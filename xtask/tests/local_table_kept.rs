@@ -170,8 +170,13 @@ fn a_table_definition_change_starts_a_new_table_and_keeps_the_old_one() {
         summary.contains("new table: serverless.yml describes another table than the last run's"),
         "{summary}"
     );
-    let backup = state::dir(&second.step).join("dynamodb.previous.sqlite");
-    assert!(backup.is_file(), "{summary}");
+    let kept = std::fs::read_dir(state::dir(&second.step).join("kept"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|e| e == "sqlite"))
+        .unwrap();
+    assert!(summary.contains(&kept.display().to_string()), "{summary}");
     assert_eq!(second.request("GET", "/users/1", None).0, 404);
     second.stop();
 }

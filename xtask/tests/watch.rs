@@ -186,12 +186,15 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
         Duration::from_secs(10),
     );
 
-    // An invocation in flight when the new code arrives is not cut off: putUser's process
-    // is held (SIGSTOP) with a PUT in it while the step is rebuilt, then let go.
-    let put_user = xtask::local_state::running(&deployment.step)
+    // An invocation in flight when the new code arrives is not cut off: the functions' idle
+    // processes are held (SIGSTOP), so the PUT waits in one of putUser's (which one, and how
+    // many putUser has, the pool decides) while the step is rebuilt, then they are let go.
+    let held = xtask::local_state::running(&deployment.step)
         .unwrap()
-        .children[0];
-    signal("-STOP", put_user);
+        .children;
+    for pid in &held {
+        signal("-STOP", *pid);
+    }
     let api = deployment.api.clone();
     let in_flight = std::thread::spawn(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -214,7 +217,12 @@ fn deploy_local_watch_puts_saves_in_place_and_keeps_the_table() {
         |l| l.starts_with("watch: built in"),
         Duration::from_secs(300),
     );
-    signal("-CONT", put_user);
+    // The idle ones of the old code have been stopped by now; the busy one goes on.
+    for pid in &held {
+        let _ = Command::new("kill")
+            .args(["-CONT", &pid.to_string()])
+            .status();
+    }
     assert_eq!(
         in_flight.join().unwrap(),
         200,

@@ -225,6 +225,46 @@ impl Drop for Deployment {
     }
 }
 
+/// `deploy --local --dir DIR`, which must refuse to start (and stop by itself within 120 s);
+/// what it said on stderr.
+pub fn refused_start(dir: &Path) -> String {
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let _one = one_at_a_time(&name);
+    let port = xtask::tools::server::free_port().unwrap().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "deploy",
+            "--local",
+            "--port",
+            &port,
+            "--dir",
+            dir.to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("deploy --local of {name} started, or hung, where it should have refused");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        !status.success(),
+        "deploy --local of {name} did not refuse: {stderr}"
+    );
+    stderr
+}
+
 /// Raw HTTP to a local server (the API, the console): what was written, and everything it answered until it closed
 /// or went quiet for a second.
 pub fn raw_exchange(api: &str, request: &str) -> String {

@@ -68,15 +68,34 @@ impl RunningTable {
         room: &mut Room,
         (service, stage, region): (&str, &str, &str),
     ) -> Result<Self> {
-        let endpoint = match LocalDynamoDbEndpoint::start(&Storage::File(files.database())) {
+        let storage = Storage::File(files.database());
+        let mut endpoint = match LocalDynamoDbEndpoint::start(&storage) {
             Ok(endpoint) => endpoint,
             Err(error) if files.database().exists() => {
                 files.put_aside_unreadable(room, &format!("{error:#}"))?;
-                LocalDynamoDbEndpoint::start(&Storage::File(files.database()))?
+                LocalDynamoDbEndpoint::start(&storage)?
             }
             Err(error) => return Err(error),
         };
-        let dynamodb = LocalDynamoDb::new(&endpoint.url(), region);
+        let mut dynamodb = LocalDynamoDb::new(&endpoint.url(), region);
+        if room.definition_lost {
+            match in_dynamodb::described_as(&dynamodb, &definition)? {
+                Some(found) => {
+                    room.earlier = Some(found);
+                    room.start = TableStart::Kept { items: 0 };
+                }
+                None => {
+                    drop(endpoint);
+                    files.put_aside_unreadable(
+                        room,
+                        "table.json, which says what the table is, is missing or damaged, and \
+                         the file holds no table like serverless.yml's",
+                    )?;
+                    endpoint = LocalDynamoDbEndpoint::start(&storage)?;
+                    dynamodb = LocalDynamoDb::new(&endpoint.url(), region);
+                }
+            }
+        }
         let earlier = match &room.earlier {
             Some(_) if !in_dynamodb::exists(&dynamodb, &definition.name)? => {
                 room.start = TableStart::Vanished;

@@ -80,8 +80,8 @@ impl std::fmt::Display for TableStart {
             ),
             TableStart::Vanished => write!(
                 f,
-                "new table: the last run's had been deleted from the local DynamoDB (by one of \
-                 its clients)"
+                "new table: the last run's was no longer in the local DynamoDB's file (deleted \
+                 by one of its clients, or the file emptied)"
             ),
         }
     }
@@ -99,6 +99,9 @@ pub struct TableFiles {
 pub struct Room {
     pub earlier: Option<Definition>,
     pub start: TableStart,
+    /// The database is there but its definition is not (`table.json` missing or damaged):
+    /// the table in it is compared with serverless.yml's once it is open.
+    pub definition_lost: bool,
     moved: Vec<(PathBuf, PathBuf)>,
 }
 
@@ -143,6 +146,7 @@ impl TableFiles {
         let mut room = Room {
             earlier: None,
             start: TableStart::New,
+            definition_lost: false,
             moved: Vec::new(),
         };
         if !self.database().exists() {
@@ -173,23 +177,19 @@ impl TableFiles {
                     None => TableStart::Replaced { kept },
                 };
             }
-            // A run stopped before it wrote its definition, or the file was damaged: what the
-            // table is cannot be known, and it is not lost either.
-            None => {
-                let kept = self.put_aside(None, &mut room.moved)?;
-                room.start = TableStart::Unreadable {
-                    kept,
-                    why: format!("{DEFINITION} is missing or damaged"),
-                };
-            }
+            // A run stopped before it wrote its definition, or the file was damaged: the
+            // table itself says what it is, once open.
+            None => room.definition_lost = true,
         }
         Ok(room)
     }
 
-    /// The database that could not be opened (`why`), put aside: a new one can start.
+    /// The database that could not be opened or read as serverless.yml's table (`why`), put
+    /// aside: a new one can start.
     pub fn put_aside_unreadable(&self, room: &mut Room, why: &str) -> Result<()> {
         let kept = self.put_aside(None, &mut room.moved)?;
         room.earlier = None;
+        room.definition_lost = false;
         room.start = TableStart::Unreadable {
             kept,
             why: why.to_owned(),
