@@ -14,6 +14,11 @@ use crate::lambda::runtime_api::Outcome;
 /// Enough for a room of curl users and a load test on a laptop, few enough for its memory.
 pub const MAX_ENVIRONMENTS: usize = 8;
 
+/// The API's requests that may wait for one of a function's environments; more are throttled
+/// at once (Lambda throttles every request beyond its concurrency; waiting a little is kinder
+/// to a learner's burst, and bounded, so that a hung function holds few connections).
+pub const MAX_WAITING: usize = 64;
+
 /// How to start one more environment of the function.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipe {
@@ -82,6 +87,17 @@ pub struct FunctionPool {
     /// The API's requests wait here for an environment, without a thread each: a hung
     /// function and hundreds of requests cost memory, not the threads others need.
     admission: Arc<tokio::sync::Semaphore>,
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// A place among the requests waiting for an environment; given back when dropped.
+#[derive(Debug)]
+pub struct Waiting(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl FunctionPool {
@@ -99,7 +115,16 @@ impl FunctionPool {
             environments: Mutex::new(environments),
             released: Condvar::new(),
             admission: Arc::new(tokio::sync::Semaphore::new(MAX_ENVIRONMENTS)),
+            waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         })
+    }
+
+    /// A place to wait for an environment, unless [`MAX_WAITING`] requests already wait.
+    pub fn wait_in_line(&self) -> Option<Waiting> {
+        use std::sync::atomic::Ordering;
+        let before = self.waiting.fetch_add(1, Ordering::Relaxed);
+        let place = Waiting(Arc::clone(&self.waiting));
+        (before < MAX_WAITING + MAX_ENVIRONMENTS).then_some(place)
     }
 
     /// A turn for one of the API's invocations: as many as the function has environments.

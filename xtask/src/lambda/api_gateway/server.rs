@@ -208,14 +208,26 @@ const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
 /// The invocation, once one of the function's environments is free for it: waiting takes no
 /// thread, the invocation (which blocks) one of at most as many as it has environments.
 async fn invoke_in_turn(routes: Arc<Vec<Route>>, route: usize, event: String) -> Reply {
+    let invoked = || {
+        Some(Invoked {
+            function: routes[route].spec.function.clone(),
+            request_id: None,
+        })
+    };
+    let Some(_in_line) = routes[route].function.wait_in_line() else {
+        // Lambda throttles the invocation (429 TooManyRequestsException), which API
+        // Gateway's proxy integration answers as 500 (AWS Lambda developer guide, "Handling
+        // Lambda errors with an API Gateway API").
+        return Reply {
+            invoked: invoked(),
+            ..Reply::message(500, "Internal server error")
+        };
+    };
     let admission = routes[route].function.admission();
     let turn = tokio::time::timeout(INTEGRATION_TIMEOUT, admission.acquire_owned()).await;
     let Ok(Ok(turn)) = turn else {
         return Reply {
-            invoked: Some(Invoked {
-                function: routes[route].spec.function.clone(),
-                request_id: None,
-            }),
+            invoked: invoked(),
             ..Reply::message(504, "Endpoint request timed out")
         };
     };
