@@ -308,3 +308,44 @@ fn the_local_dynamodb_refuses_what_dynamodb_refuses() {
     assert!(said.contains("ValidationException"), "{said}");
     deployment.stop();
 }
+
+/// Before: one byte that is not UTF-8 in a function's log made `cargo xtask logs` show
+/// nothing at all; and running.json kept listing a function's process after it died.
+#[test]
+fn a_damaged_log_is_shown_and_a_dead_process_is_forgotten() {
+    let mut deployment = Deployment::start("7-finish");
+    let running = state::running("7-finish").unwrap();
+    let victim = running.children[0];
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &victim.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // The next request of each function starts what died again; running.json follows.
+    for function_path in ["/users/dead", "/users/dead"] {
+        let _ = deployment.request("GET", function_path, None);
+    }
+    let _ = deployment.request("PUT", "/users/dead", Some(r#"{"name": "d"}"#));
+    let started = Instant::now();
+    while state::running("7-finish")
+        .unwrap()
+        .children
+        .contains(&victim)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "running.json still lists {victim}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = state::function_log("7-finish", "stream");
+    let mut bytes = std::fs::read(&log).unwrap_or_default();
+    bytes.extend_from_slice(b"a stray byte \xff here\n");
+    std::fs::write(&log, bytes).unwrap();
+    let shown = support::xtask_succeeds(
+        &["logs", "stream", "7-finish", "--local"],
+        xtask::project::root(),
+    );
+    assert!(shown.contains("a stray byte \u{fffd} here"), "{shown}");
+    deployment.stop();
+}

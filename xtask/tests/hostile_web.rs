@@ -139,35 +139,12 @@ impl PageServer {
         let port = listener.local_addr().unwrap().port();
         let witnessed = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&witnessed);
+        let page = Arc::new(page);
         std::thread::spawn(move || {
+            // A thread per connection: a browser opens connections it sends nothing on.
             for stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut head = String::new();
-                while reader.read_line(&mut head).is_ok_and(|read| read > 2) {}
-                let length = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length: ")
-                            .map(str::to_owned)
-                    })
-                    .and_then(|n| n.trim().parse::<usize>().ok())
-                    .unwrap_or(0);
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                seen.lock().unwrap().push(head.clone());
-                let body = if head.starts_with("GET /page") {
-                    page.as_str()
-                } else {
-                    "ok"
-                };
-                let mut stream = stream;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
-                     Connection: close\r\n\r\n{body}",
-                    body.len()
-                );
+                let (seen, page) = (Arc::clone(&seen), Arc::clone(&page));
+                std::thread::spawn(move || serve_one(stream, &seen, &page));
             }
         });
         Self {
@@ -175,6 +152,43 @@ impl PageServer {
             witnessed,
         }
     }
+}
+
+/// One request: recorded, answered with the page or `ok`, the connection closed.
+fn serve_one(stream: std::net::TcpStream, seen: &Mutex<Vec<String>>, page: &str) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let Ok(clone) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(clone);
+    let mut head = String::new();
+    while reader.read_line(&mut head).is_ok_and(|read| read > 2) {}
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length.min(1024)];
+    let _ = reader.read_exact(&mut body);
+    if let Ok(mut seen) = seen.lock() {
+        seen.push(head.clone());
+    }
+    let body = if head.starts_with("GET /page") {
+        page
+    } else {
+        "ok"
+    };
+    let mut stream = stream;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
 }
 
 /// Before: a page's no-cors POST to `/runtime/init/error` made every later request answer
@@ -219,8 +233,15 @@ Promise.race([Promise.allSettled(sent), new Promise(r => setTimeout(r, 3000))])
         .wait_for("document.title === 'done'", Duration::from_secs(20))
         .unwrap();
     // The browser did send a page's cross-site requests to loopback: the witness saw one.
+    let witnessed = || {
+        server
+            .witnessed
+            .lock()
+            .map(|seen| seen.clone())
+            .unwrap_or_default()
+    };
     let witnessed_one = || {
-        server.witnessed.lock().unwrap().iter().any(|head| {
+        witnessed().iter().any(|head| {
             head.starts_with("POST /witness")
                 && head
                     .to_ascii_lowercase()
@@ -232,7 +253,7 @@ Promise.race([Promise.allSettled(sent), new Promise(r => setTimeout(r, 3000))])
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "the browser sent no cross-site request to loopback: {:?}",
-            server.witnessed.lock().unwrap()
+            witnessed()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
