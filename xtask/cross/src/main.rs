@@ -5,6 +5,7 @@
 //! fails; the summary gives each one's time.
 
 mod macos;
+mod mingw;
 mod toolchain;
 mod windows;
 mod wine;
@@ -54,7 +55,7 @@ fn run() -> Result<ExitCode> {
     let cross = project::target_dir().join("cross");
     let mut parts = Parts::default();
     if wanted("windows") {
-        windows::check_installed()?;
+        mingw::check_installed()?;
     }
     let toolchain = parts.time("toolchain: Debian's rustc-web", || {
         toolchain::Toolchain::ensure(&cross.join("toolchain"))

@@ -4,32 +4,17 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use xtask::project;
 use xtask::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use xtask::tools::process;
 
+use crate::mingw::MINGW_GCC;
 use crate::toolchain::Toolchain;
 use crate::wine::Wine;
 use crate::HEARTBEAT;
 
 pub const TARGET: &str = "x86_64-pc-windows-gnu";
-/// mingw-w64's compiler: the C parts (SQLite, aws-lc) and the link.
-pub const MINGW_GCC: &str = "x86_64-w64-mingw32-gcc";
-
-pub fn check_installed() -> Result<()> {
-    let found = process::output(
-        Command::new(MINGW_GCC).arg("--version"),
-        "running mingw-w64",
-    );
-    if !found.is_ok_and(|output| output.status.success()) {
-        bail!(
-            "building for Windows needs mingw-w64: `apt-get install gcc-mingw-w64-x86-64 \
-             binutils-mingw-w64-x86-64` (as root)"
-        );
-    }
-    Ok(())
-}
 
 /// The Windows build's own target directory, kept for the next run.
 pub fn target_dir() -> PathBuf {

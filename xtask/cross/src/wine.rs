@@ -42,7 +42,7 @@ impl Wine {
             std::fs::write(&source, BCRYPTPRIMITIVES_C)
                 .with_context(|| format!("writing {}", source.display()))?;
             process::run(
-                Command::new(crate::windows::MINGW_GCC)
+                Command::new(crate::mingw::MINGW_GCC)
                     .args(["-O2", "-shared", "-o"])
                     .arg(&dll)
                     .arg(&source)

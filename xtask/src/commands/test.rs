@@ -28,7 +28,7 @@ Options:
             Windows, its unit tests, the steps' tests and a local deployment run under Wine;
             the workspace type-checked for macOS (Apple silicon and Intel). Needs, as root,
             `apt-get update` and `apt-get install gcc-mingw-w64-x86-64
-            binutils-mingw-w64-x86-64 wine64`; the rest goes into target/cross/ (about 25 min
+            binutils-mingw-w64-x86-64 wine64`; the rest goes into target/cross/ (about 15 min
             the first time; see `cargo run --package xtask-cross -- --help`)
 ";
 

@@ -8,6 +8,7 @@
 mod definition;
 mod files;
 mod in_dynamodb;
+mod start;
 
 use std::path::Path;
 

@@ -4,6 +4,8 @@
 //! connection one after another (a GET pipelined after a PUT sees its write); this module
 //! keeps API Gateway's own rules on top.
 
+mod reply;
+
 use std::net::TcpListener;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -11,10 +13,9 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Router;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::routes::{percent_decode, RouteSpec};
 use super::{rest_proxy_event, ProxyResponse};
@@ -22,6 +23,7 @@ use crate::lambda::observer::{ApiRequest, Observer};
 use crate::lambda::pool::FunctionPool;
 use crate::lambda::runtime_api::Outcome;
 use crate::tools::server::{Limits, Served};
+use reply::{Invoked, Reply};
 
 #[derive(Debug)]
 pub struct Route {
@@ -64,65 +66,6 @@ const MAX_BODY: usize = 10 * 1024 * 1024;
 const MAX_EVENT: usize = 6 * 1024 * 1024;
 /// Connections at once: a room of curl users and the bench's load, not a flood.
 const MAX_CONNECTIONS: usize = 128;
-
-/// An answer: status, headers, body; and the invocation behind it, if any.
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    invoked: Option<Invoked>,
-}
-
-/// Which function served a request, and its invocation's request id.
-struct Invoked {
-    function: String,
-    request_id: Option<String>,
-}
-
-impl Reply {
-    fn json(status: u16, body: &Value) -> Self {
-        Self {
-            status,
-            headers: vec![("Content-Type".to_owned(), "application/json".to_owned())],
-            body: body.to_string().into_bytes(),
-            invoked: None,
-        }
-    }
-
-    fn message(status: u16, message: &str) -> Self {
-        Self::json(status, &json!({ "message": message }))
-    }
-
-    fn into_response(self) -> Response {
-        let mut response = (
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY),
-            self.body,
-        )
-            .into_response();
-        let headers = response.headers_mut();
-        // One Content-Type: the function's, else API Gateway's default for a proxy answer.
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        let mut typed = false;
-        for (name, value) in self.headers {
-            // A header from a function's answer that HTTP cannot carry is left out.
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(&value),
-            ) {
-                if name == header::CONTENT_TYPE && !typed {
-                    headers.insert(name, value);
-                    typed = true;
-                } else if name != header::CONTENT_LENGTH {
-                    headers.append(name, value);
-                }
-            }
-        }
-        response
-    }
-}
 
 #[derive(Debug, Clone)]
 struct Api {

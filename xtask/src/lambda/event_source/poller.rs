@@ -1,6 +1,7 @@
 //! Reads the table's stream from the local DynamoDB, several times a second, and invokes the
 //! stream function with its records the way Lambda's event source mapping does.
 
+mod given_up;
 mod invoke;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +14,7 @@ use serde_json::{json, Value};
 use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::delivery::{sequence_number, BatchResult, Delivery, Fate, GaveUp, Next};
 use super::resumption::{resume, Resumed};
-use crate::lambda::destination::{self, GivenUp, LocalQueue};
+use crate::lambda::destination::LocalQueue;
 use crate::lambda::log_file::append_line;
 use crate::lambda::observer::{BatchDelivered, Observer};
 use crate::lambda::pool::FunctionPool;
@@ -200,72 +201,6 @@ impl StreamPoller {
                 self.name,
                 crate::tools::terminal::safe(line)
             );
-        }
-    }
-
-    /// Gives up the records older than `maximumRecordAgeInSeconds`, and says so.
-    fn expire(&mut self, delivery: &mut Delivery, feed: &Feed, shard_id: &str) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_secs() as i64);
-        if let Some(gave_up) = delivery.expire(now) {
-            let fate = self.keep(&gave_up, None, feed, shard_id);
-            if fate == Fate::NotKept {
-                self.stops_here(&gave_up.told(fate));
-                self.stop_reading = true;
-                return;
-            }
-            self.note(&gave_up.told(fate));
-            self.keep_place(delivery, None);
-        }
-    }
-
-    /// Records the destination could not keep (a full disk, say): the stream stops where it
-    /// is, and says so; the next start reads them again.
-    fn stops_here(&self, line: &str) {
-        self.note(line);
-        self.note(&format!(
-            "the stream stops here for function {}: records it gave up on could not be kept, \
-             and it does not move past them. Make room (a full disk?), then stop and start \
-             `cargo xtask deploy --local` again: they are delivered again",
-            self.name
-        ));
-    }
-
-    /// Records given up on: word of them to the on-failure destination, as Lambda sends it.
-    fn keep<'f>(
-        &self,
-        gave_up: &GaveUp,
-        request_id: Option<&str>,
-        feed: &'f Feed,
-        shard_id: &str,
-    ) -> Fate<'f> {
-        let Some(queue) = &feed.destination else {
-            return Fate::Lost;
-        };
-        let body = destination::message(&GivenUp {
-            condition: gave_up.condition.name(),
-            invocations: gave_up.invocations,
-            function_error: gave_up.function_error,
-            request_id,
-            function_arn: &self.function_arn,
-            shard_id,
-            stream_arn: &self.event_source_arn,
-            records: &gave_up.records,
-        });
-        match queue.send(&body) {
-            Ok(_) => {
-                let messages: Vec<Value> = queue.messages().into_iter().map(|m| m.body).collect();
-                self.observer.queue(&queue.name, &messages);
-                Fate::Kept(&queue.name)
-            }
-            Err(error) => {
-                self.note(&format!(
-                    "sending to the on-failure destination (queue {}) failed: {error:#}",
-                    queue.name
-                ));
-                Fate::NotKept
-            }
         }
     }
 

@@ -1,0 +1,110 @@
+//! DynamoDB's own rules where dynoxide keeps fewer: each service its operations, an answer of
+//! GetRecords at most 1 MB, the table names and attribute name lengths DynamoDB refuses.
+
+use dynoxide::{Database, DynoxideError};
+
+use super::unreadable;
+
+pub(super) const STREAMS_OPERATIONS: [&str; 4] = [
+    "ListStreams",
+    "DescribeStream",
+    "GetShardIterator",
+    "GetRecords",
+];
+
+/// The names dynoxide keeps its own data under in its SQLite file (and SQLite's own): a
+/// table of that name would break it, so it is refused as DynamoDB refuses a bad name.
+fn reserved_table_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["_config", "_stream_records", "_tables"].contains(&name.as_str())
+        || name.starts_with("sqlite_")
+}
+
+/// DynamoDB's longest attribute name, in bytes (AWS DynamoDB developer guide, "Quotas":
+/// attribute names are at most 64 KB long).
+const MAX_ATTRIBUTE_NAME: usize = 65_535;
+
+/// What DynamoDB refuses and dynoxide takes, or breaks on: a table name the local file keeps
+/// for itself, an attribute name over DynamoDB's length.
+pub(super) fn refusal(operation: &str, body: &str) -> Option<DynoxideError> {
+    const CHECKED: [&str; 5] = [
+        "CreateTable",
+        "PutItem",
+        "UpdateItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+    ];
+    if !CHECKED.contains(&operation) {
+        return None;
+    }
+    let request: serde_json::Value = serde_json::from_str(body).ok()?;
+    if operation == "CreateTable" {
+        let name = request["TableName"].as_str()?;
+        return reserved_table_name(name).then(|| {
+            DynoxideError::ValidationException(format!(
+                "TableName {name:?} is taken by the local DynamoDB's own storage (DynamoDB \
+                 itself would take it): choose another name"
+            ))
+        });
+    }
+    let items: Vec<&serde_json::Value> = match operation {
+        "PutItem" => vec![&request["Item"]],
+        "BatchWriteItem" => request["RequestItems"]
+            .as_object()
+            .into_iter()
+            .flat_map(|tables| tables.values())
+            .filter_map(|writes| writes.as_array())
+            .flatten()
+            .map(|write| &write["PutRequest"]["Item"])
+            .collect(),
+        "TransactWriteItems" => request["TransactItems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| &item["Put"]["Item"])
+            .collect(),
+        _ => Vec::new(),
+    };
+    let names_of_update = request["ExpressionAttributeNames"]
+        .as_object()
+        .into_iter()
+        .flat_map(|names| names.values())
+        .filter_map(|name| name.as_str());
+    let too_long = items
+        .iter()
+        .filter_map(|item| item.as_object())
+        .flat_map(|item| item.keys().map(String::as_str))
+        .chain(names_of_update)
+        .find(|name| name.len() > MAX_ATTRIBUTE_NAME)?;
+    Some(DynoxideError::ValidationException(format!(
+        "One or more parameter values were invalid: an attribute name is {} bytes long; \
+         DynamoDB takes at most {MAX_ATTRIBUTE_NAME}",
+        too_long.len()
+    )))
+}
+
+/// DynamoDB Streams answers a GetRecords with at most 1 MB of records ("GetRecords can
+/// retrieve a maximum of 1 MB of data or 1000 stream records, whichever comes first": the
+/// DynamoDB Streams API reference, GetRecords); dynoxide caps the count alone. An answer over
+/// 1 MB is asked again for half as many records (a shard iterator names a position, so it
+/// serves again), down to one record, which always fits (an item is at most 400 KB).
+const MAX_RECORDS_ANSWER: usize = 1024 * 1024;
+
+pub(super) fn get_records_capped(database: &Database, body: &str) -> Result<String, DynoxideError> {
+    use dynoxide::actions::get_records::GetRecordsRequest;
+    let request: GetRecordsRequest = serde_json::from_str(body).map_err(unreadable)?;
+    let mut limit = request.limit.unwrap_or(1000).clamp(1, 1000);
+    loop {
+        let answer = database.get_records(GetRecordsRequest {
+            shard_iterator: request.shard_iterator.clone(),
+            limit: Some(limit),
+        })?;
+        let count = answer.records.len();
+        let json = serde_json::to_string(&answer)
+            .map_err(|error| DynoxideError::InternalServerError(error.to_string()))?;
+        if json.len() <= MAX_RECORDS_ANSWER || count <= 1 {
+            return Ok(json);
+        }
+        limit = count / 2;
+    }
+}
