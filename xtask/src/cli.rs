@@ -56,6 +56,15 @@ pub fn main() -> ExitCode {
 
 fn run(mut args: Arguments) -> Result<ExitCode> {
     let command = args.subcommand()?;
+    if command.as_deref() == Some("bench") {
+        // Everything after it, `--help` too, belongs to the bench (a crate of its own).
+        let rest = args
+            .finish()
+            .into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return bench::run(rest);
+    }
     if command.as_deref() == Some("sls") {
         // Everything after `--`, `--help` too, belongs to the framework.
         let rest: Vec<String> = args
@@ -70,7 +79,6 @@ fn run(mut args: Arguments) -> Result<ExitCode> {
     }
     let help = args.contains(["-h", "--help"]);
     match command.as_deref() {
-        Some("bench") => command_with(args, help, bench::HELP, bench::Options::parse, bench::run),
         Some("build") => command_with(args, help, build::HELP, build::Options::parse, build::run),
         Some("check") => command_with(args, help, check::HELP, check::Options::parse, check::run),
         Some("deploy") => command_with(

@@ -8,7 +8,7 @@ pub mod destination;
 pub mod event_source;
 pub mod function;
 pub mod function_environment;
-pub(crate) mod json_in_logs;
+pub mod json_in_logs;
 pub(crate) mod log_file;
 pub mod observer;
 pub mod pool;

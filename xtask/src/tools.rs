@@ -2,13 +2,11 @@
 
 pub(crate) mod aws;
 pub mod cargo_build;
-pub mod chromium;
 pub(crate) mod files;
 pub(crate) mod install_lock;
-pub(crate) mod lambda_zip;
+pub mod lambda_zip;
 pub mod local_dynamodb;
 pub(crate) mod lock_file;
-pub mod moto;
 pub mod node;
 pub mod process;
 pub mod python;

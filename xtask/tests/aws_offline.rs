@@ -396,7 +396,7 @@ fn deploy_refuses_a_shared_login_without_a_stage() {
 /// item there. The "account" is a moto server: the AWS SDK honours `AWS_ENDPOINT_URL`.
 #[test]
 fn put_item_on_aws_writes_into_the_stacks_table() {
-    let moto = xtask::tools::moto::MotoServer::start(
+    let moto = support::moto::MotoServer::start(
         project::xtask_dir().join(format!("put-item-aws-moto-{}.log", std::process::id())),
     )
     .unwrap();

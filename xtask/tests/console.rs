@@ -12,7 +12,7 @@ use std::time::Duration;
 use support::deployment::{raw_exchange, Deployment};
 use support::xtask_succeeds;
 use xtask::project;
-use xtask::tools::chromium::Browser;
+use xtask_browser::Browser;
 
 const WAIT: Duration = Duration::from_secs(20);
 

@@ -217,10 +217,12 @@ fn port_0_announces_the_port_it_got() {
         .spawn()
         .unwrap();
     let mut printed = Vec::new();
-    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
+    // Held open until it has stopped: a pipe closed under it is another test's matter.
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 {
         let ready = line.starts_with("Ready.");
-        printed.push(line);
+        printed.push(std::mem::take(&mut line).trim_end().to_owned());
         if ready {
             break;
         }
@@ -229,6 +231,7 @@ fn port_0_announces_the_port_it_got() {
         .args(["-INT", &child.id().to_string()])
         .status();
     let _ = child.wait();
+    drop(reader);
     let text = printed.join("\n");
     let address = |label: &str| {
         printed

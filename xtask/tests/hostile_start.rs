@@ -71,32 +71,62 @@ fn kept_tables(state: &Path) -> Vec<PathBuf> {
     kept
 }
 
-/// Before: a truncated (or missing) table.json was "new table", the database deleted.
+/// Before: a truncated (or missing) table.json was "new table", the database deleted; one
+/// made a directory failed the start after deleting the database; one that disagreed with
+/// the database (as a start killed half-way left it) put the real table aside under the
+/// wrong label. The database now says what it holds; a file beside it decides nothing.
 #[test]
-fn a_damaged_or_missing_table_json_keeps_the_users() {
-    let attempt = solution_copy("hostile-table-json");
+fn a_file_beside_the_database_never_decides_what_it_holds() {
+    let attempt = solution_copy("hostile-beside");
     let state = three_users(&attempt);
-    let definition = state.join("table.json");
-    let text = std::fs::read_to_string(&definition).unwrap();
-    std::fs::write(&definition, &text[..text.len() / 2]).unwrap();
+    let beside = state.join("table.json");
+    std::fs::write(&beside, r#"{"logical_id": "Table", "name": "x", "properties": {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}"#).unwrap();
     users_are_back(&attempt, "table kept: 3 items").stop();
-    std::fs::remove_file(&definition).unwrap();
+    std::fs::write(&beside, "{ cut sho").unwrap();
     users_are_back(&attempt, "table kept: 3 items").stop();
+    let _ = std::fs::remove_file(&beside);
+    std::fs::create_dir(&beside).unwrap();
+    users_are_back(&attempt, "table kept: 3 items").stop();
+    assert!(kept_tables(&state).is_empty());
 }
 
-/// Before: table.json made a directory failed the start after deleting the database.
+/// Found by an attack: a start SIGKILLed while it put the table aside for another one, then
+/// serverless.yml reverted: the users must come back, whichever moment the kill came at.
 #[test]
-fn a_table_json_that_is_a_directory_touches_nothing() {
-    let attempt = solution_copy("hostile-table-dir");
+fn a_start_killed_while_it_puts_the_table_aside_loses_nothing() {
+    let attempt = solution_copy("hostile-killed-start");
     let state = three_users(&attempt);
-    let definition = state.join("table.json");
-    std::fs::remove_file(&definition).unwrap();
-    std::fs::create_dir(&definition).unwrap();
-    let said = refused_start(&attempt.dir);
-    assert!(said.contains("table.json is not a file"), "{said}");
-    assert!(state.join("dynamodb.sqlite").is_file(), "{said}");
-    std::fs::remove_dir(&definition).unwrap();
-    users_are_back(&attempt, "table kept: 3 items").stop();
+    let yml = attempt.dir.join("serverless.yml");
+    let provisioned = "BillingMode: PROVISIONED\n        ProvisionedThroughput:\n          \
+                       ReadCapacityUnits: 1\n          WriteCapacityUnits: 1";
+    edit(&yml, "BillingMode: PAY_PER_REQUEST", provisioned);
+    let _one = support::deployment::one_at_a_time("copies");
+    for delay_ms in [50, 150, 250, 400, 600] {
+        let port = xtask::tools::server::free_port().unwrap().to_string();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["deploy", "--local", "--port", &port, "--dir"])
+            .arg(&attempt.dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    drop(_one);
+    edit(&yml, provisioned, "BillingMode: PAY_PER_REQUEST");
+    let mut back = Deployment::start_dir(&attempt.dir, &[]);
+    let summary = printed(&back);
+    let (status, body) = back.request("GET", "/users/2", None);
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"id":"2","name":"user 2"}"#),
+        "{summary}\nkept: {:?}",
+        kept_tables(&state)
+    );
+    back.stop();
 }
 
 /// Before: `KeyType: HASHH` moved the table aside, then failed; fixing it started a new one,
@@ -184,7 +214,7 @@ fn a_table_deleted_by_a_client_is_made_again() {
     drop(running);
     let mut again = Deployment::start_dir(&attempt.dir, &[]);
     assert!(
-        printed(&again).contains("new table: the last run's was no longer in the local DynamoDB"),
+        printed(&again).contains("new table: the last run's file held no table"),
         "{}",
         printed(&again)
     );

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use support::deployment::{raw_exchange, Deployment};
 use xtask::local_state as state;
-use xtask::tools::chromium::Browser;
+use xtask_browser::Browser;
 
 /// The Runtime API one of the deployment's function processes talks to (its
 /// `AWS_LAMBDA_RUNTIME_API`, read from the process, as another process could).
@@ -80,6 +80,20 @@ fn every_server_refuses_another_sites_page() {
                 "an Origin of a page served by a null origin",
                 format!(
                     "GET {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: null\r\nConnection: close\r\n\r\n"
+                ),
+            ),
+            (
+                "a header given twice, the second one a page's",
+                format!(
+                    "GET {path} HTTP/1.1\r\nHost: {host}\r\nSec-Fetch-Site: none\r\n\
+                     Sec-Fetch-Site: cross-site\r\nConnection: close\r\n\r\n"
+                ),
+            ),
+            (
+                "a target in absolute form naming another host",
+                format!(
+                    "GET http://attacker.example{path} HTTP/1.1\r\nHost: {host}\r\n\
+                     Connection: close\r\n\r\n"
                 ),
             ),
             (

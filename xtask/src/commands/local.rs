@@ -36,6 +36,7 @@ use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
 use crate::tools::cargo_build::{self, BuildErrors};
+use crate::tools::terminal::say;
 use crate::tools::watch::StepWatcher;
 use service::Service;
 
@@ -61,13 +62,13 @@ pub fn run(options: Options) -> Result<ExitCode> {
     // second one says where the first runs instead.
     // The claim is a lock the system lets go when this process ends, however it ends.
     let Ok(mut claim) = state::claim(&target.name) else {
-        let (api, pid) = match state::running(&target.name) {
-            Some(running) => (running.api_url, running.pid.to_string()),
-            None => ("starting".to_owned(), "?".to_owned()),
+        let where_it_runs = match state::running(&target.name) {
+            Some(running) => format!("API at {}, xtask pid {}", running.api_url, running.pid),
+            None => "it is starting".to_owned(),
         };
         anyhow::bail!(
-            "{} already runs locally (API at {api}, xtask pid {pid}): one local deployment of a \
-             step at a time. Use that one, or stop it with Ctrl-C in its terminal first",
+            "{} already runs locally ({where_it_runs}): one local deployment of a step at a \
+             time. Use that one, or stop it with Ctrl-C in its terminal first",
             target.name
         );
     };
@@ -170,7 +171,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
             Some(Ok(None)) => {}
             // The service goes on; only the watching stops.
             Some(Err(error)) => {
-                println!(
+                say!(
                     "watch: {error:#}. Saves are no longer picked up: restart `cargo xtask \
                      deploy --local --watch` to watch again"
                 );

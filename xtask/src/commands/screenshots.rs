@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::project;
-use crate::tools::{chromium, process};
+use crate::tools::process;
 
 pub const HELP: &str = "\
 cargo xtask screenshots: take the README's pictures of the console again
@@ -19,8 +19,8 @@ console-users.png and console-bad-record.png. Needs Chromium (sudo apt-get insta
 chromium, or CHROMIUM=/path/to/chrome).
 ";
 
+/// The test says how to get Chromium when it is missing.
 pub fn run() -> Result<ExitCode> {
-    chromium::program()?;
     let images = project::root().join("6-streams/images");
     std::fs::create_dir_all(&images)?;
     let status = process::status(

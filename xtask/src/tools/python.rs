@@ -22,12 +22,6 @@ pub struct PythonTool {
     pub what: &'static str,
 }
 
-pub const MOTO: PythonTool = PythonTool {
-    requirement: "moto[server]==5.2.5",
-    command: "moto_server",
-    what: "moto 5.2.5, the emulated AWS account of the repository's tests (about 20 s)",
-};
-
 pub const CARGO_LAMBDA: PythonTool = PythonTool {
     requirement: "cargo-lambda==1.9.2",
     command: "cargo-lambda",

@@ -27,6 +27,16 @@ fn acted_on(c: char) -> bool {
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `println!` that a terminal gone (a pipe whose reader left: `deploy --local | head`) does not
+/// turn into a panic: what runs goes on, unseen.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+pub(crate) use say;
+
 #[cfg(test)]
 mod tests {
     use super::safe;

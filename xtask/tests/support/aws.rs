@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use super::moto::MotoServer;
 use serde_json::Value;
 use xtask::project;
-use xtask::tools::moto::MotoServer;
 
 /// An environment with no credentials and no AWS configuration in it at all.
 pub fn without_aws(command: &mut Command, home: &Path) {

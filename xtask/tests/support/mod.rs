@@ -5,6 +5,7 @@
 
 pub mod aws;
 pub mod deployment;
+pub mod moto;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

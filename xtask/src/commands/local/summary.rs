@@ -6,61 +6,62 @@ use crate::lambda::destination::LocalQueue;
 use crate::lambda::pool::MAX_ENVIRONMENTS;
 use crate::local_state as state;
 use crate::target::Target;
+use crate::tools::terminal::say;
 
 pub fn print(target: &Target, service: &Service, api_url: &str, console_url: &str, watch: bool) {
     let plan = service.plan();
-    println!("\n{} is running locally:", target.name);
-    println!("  API        {api_url}");
+    say!("\n{} is running locally:", target.name);
+    say!("  API        {api_url}");
     for route in &plan.routes {
-        println!(
+        say!(
             "               {:<22} -> {}",
             route.describe(),
             route.function
         );
     }
-    println!("  console    {console_url} (the service live: requests, table, stream, logs)");
+    say!("  console    {console_url} (the service live: requests, table, stream, logs)");
     let names: Vec<&str> = plan
         .functions
         .iter()
         .map(|(name, _)| name.as_str())
         .collect();
-    println!(
+    say!(
         "  functions  {} (each in up to {MAX_ENVIRONMENTS} processes at once, as Lambda scales)",
         names.join(", ")
     );
-    println!(
+    say!(
         "  table      {} in the local DynamoDB at {}",
         service.table_name(),
         service.dynamodb_url(),
     );
-    println!("               {}", service.table_start());
-    println!("  stream     {}", plan.stream_summary());
+    say!("               {}", service.table_start());
+    say!("  stream     {}", plan.stream_summary());
     for (function, start) in service.stream_starts() {
-        println!("               {function}: {start}");
+        say!("               {function}: {start}");
     }
     for (function, queue) in &plan.destinations {
         let kept = LocalQueue::in_state(&state::dir(&target.name), queue)
             .messages()
             .len();
-        println!(
+        say!(
             "               {function}: what its retries give up on goes to queue {queue} \
              ({kept} kept: cargo xtask failures)"
         );
     }
     for note in &plan.notes {
-        println!("  note: {note}");
+        say!("  note: {note}");
     }
-    println!(
+    say!(
         "  logs       {} (or: cargo xtask logs FUNCTION)",
         state::dir(&target.name).display()
     );
     if watch {
-        println!(
+        say!(
             "  watch      saving serverless.yml or a file in src/ rebuilds and reloads {} \
              (the table and its items stay)",
             target.name
         );
     }
-    println!("Ready. Try: curl -X PUT -d '{{\"name\": \"test\"}}' {api_url}/users/1");
-    println!("Function logs follow. Ctrl-C stops everything.\n");
+    say!("Ready. Try: curl -X PUT -d '{{\"name\": \"test\"}}' {api_url}/users/1");
+    say!("Function logs follow. Ctrl-C stops everything.\n");
 }

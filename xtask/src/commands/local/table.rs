@@ -8,6 +8,7 @@
 mod definition;
 mod files;
 mod in_dynamodb;
+mod inspect;
 mod start;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ use crate::tools::local_dynamodb::LocalDynamoDb;
 pub use definition::Definition;
 pub use files::{Room, TableFiles, TableStart};
 pub use in_dynamodb::LocalTable;
+use inspect::Found;
 
 /// The local DynamoDB (dynoxide, in this process) with the deployment's table.
 #[derive(Debug)]
@@ -33,7 +35,6 @@ pub struct RunningTable {
     /// The table as it runs: its definition in serverless.yml when it was made, and its
     /// stream as now.
     definition: Definition,
-    files: TableFiles,
     /// The service and stage its name is made of, when serverless.yml does not name it.
     naming: (String, String),
 }
@@ -52,15 +53,83 @@ impl RunningTable {
         let definition = Definition::of(yml, service, stage)?;
         in_dynamodb::check_can_be_made(&definition)?;
         let files = TableFiles::in_dir(dir);
-        let mut room = files.make_room(&definition, fresh)?;
-        let naming = (service, stage, yml.region());
-        match Self::open(files.clone(), definition, &mut room, naming) {
-            Ok(running) => Ok(running),
-            Err(error) => {
-                room.undo();
-                Err(error)
-            }
+        let region = yml.region();
+        let mut room = Room::new();
+        let opened =
+            Self::make_room(&files, &definition, fresh, region, &mut room).and_then(|()| {
+                Self::open(
+                    files.clone(),
+                    definition,
+                    &mut room,
+                    (service, stage, region),
+                )
+            });
+        if opened.is_err() {
+            room.undo();
         }
+        opened
+    }
+
+    /// What becomes of the last run's database, by what it holds (never by a file beside
+    /// it): dropped (`fresh`), kept, or put aside for another table (one put aside earlier
+    /// that serverless.yml describes comes back).
+    fn make_room(
+        files: &TableFiles,
+        wanted: &Definition,
+        fresh: bool,
+        region: &str,
+        room: &mut Room,
+    ) -> Result<()> {
+        let database = files.database();
+        if fresh {
+            files.remove_database()?;
+            room.start = TableStart::Fresh;
+            return Ok(());
+        }
+        let found = match database.exists() {
+            true => Some(inspect::inspect(&database, wanted, region)?),
+            false => None,
+        };
+        let kept = match found {
+            Some(Found::Table(actual)) if actual.same_table(wanted) => {
+                room.earlier = Some(actual);
+                room.start = TableStart::Kept { items: 0 }; // counted once it is open
+                return Ok(());
+            }
+            Some(Found::Table(actual)) => Some(files.put_aside(Some(&actual), &mut room.moved)?),
+            Some(Found::Unreadable(why)) => {
+                let kept = files.put_aside(None, &mut room.moved)?;
+                room.start = TableStart::Unreadable { kept, why };
+                return Ok(());
+            }
+            // Nothing in it to keep: a table put aside earlier may come back in its place.
+            Some(Found::Empty) => {
+                files.remove_database()?;
+                room.start = TableStart::Vanished;
+                None
+            }
+            None => None,
+        };
+        room.start = match files.kept_table_of(wanted) {
+            Some(from) => {
+                files.bring_back(&from, &mut room.moved)?;
+                room.earlier = match inspect::inspect(&database, wanted, region)? {
+                    Found::Table(actual) if actual.same_table(wanted) => Some(actual),
+                    _ => None,
+                };
+                TableStart::Restored {
+                    from,
+                    kept,
+                    items: 0,
+                }
+            }
+            None => match kept {
+                Some(kept) => TableStart::Replaced { kept },
+                None if room.start == TableStart::Vanished => TableStart::Vanished,
+                None => TableStart::New,
+            },
+        };
+        Ok(())
     }
 
     fn open(
@@ -69,55 +138,20 @@ impl RunningTable {
         room: &mut Room,
         (service, stage, region): (&str, &str, &str),
     ) -> Result<Self> {
-        let storage = Storage::File(files.database());
-        let mut endpoint = match LocalDynamoDbEndpoint::start(&storage) {
-            Ok(endpoint) => endpoint,
-            Err(error) if files.database().exists() => {
-                files.put_aside_unreadable(room, &format!("{error:#}"))?;
-                LocalDynamoDbEndpoint::start(&storage)?
-            }
-            Err(error) => return Err(error),
-        };
-        let mut dynamodb = LocalDynamoDb::new(&endpoint.url(), region);
-        if room.definition_lost {
-            match in_dynamodb::described_as(&dynamodb, &definition)? {
-                Some(found) => {
-                    room.earlier = Some(found);
-                    room.start = TableStart::Kept { items: 0 };
-                }
-                None => {
-                    drop(endpoint);
-                    files.put_aside_unreadable(
-                        room,
-                        "table.json, which says what the table is, is missing or damaged, and \
-                         the file holds no table like serverless.yml's",
-                    )?;
-                    endpoint = LocalDynamoDbEndpoint::start(&storage)?;
-                    dynamodb = LocalDynamoDb::new(&endpoint.url(), region);
-                }
-            }
-        }
-        let earlier = match &room.earlier {
-            Some(_) if !in_dynamodb::exists(&dynamodb, &definition.name)? => {
-                room.start = TableStart::Vanished;
-                None
-            }
-            earlier => earlier.clone(),
-        };
-        let (table, items) = in_dynamodb::open(&dynamodb, &definition, earlier.as_ref())?;
+        let endpoint = LocalDynamoDbEndpoint::start(&Storage::File(files.database()))?;
+        let dynamodb = LocalDynamoDb::new(&endpoint.url(), region);
+        let (table, items) = in_dynamodb::open(&dynamodb, &definition, room.earlier.as_ref())?;
         match (&mut room.start, items) {
             (TableStart::Restored { items, .. }, Some(counted)) => *items = counted,
             (start, Some(items)) => *start = TableStart::Kept { items },
             (_, None) => files.forget_checkpoints()?,
         }
-        files.remember(&definition)?;
         Ok(Self {
             endpoint,
             dynamodb,
             table,
             start: room.start.clone(),
             definition,
-            files,
             naming: (service.to_owned(), stage.to_owned()),
         })
     }
@@ -157,7 +191,6 @@ impl RunningTable {
                     }
                 }
             }
-            self.files.remember(&self.definition)?;
         }
         // Compared with the table as it runs, not with the last save: a change undone is no
         // change.

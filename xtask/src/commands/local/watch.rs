@@ -8,6 +8,7 @@ use super::service::Service;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
 use crate::tools::cargo_build::{self, BuildErrors};
+use crate::tools::terminal::say;
 use crate::tools::watch::Change;
 
 /// What the watch remembers between saves.
@@ -114,5 +115,5 @@ impl Rebuilds {
 
 /// One line of the watch, among the functions' log lines.
 fn say(line: &str) {
-    println!("watch: {line}");
+    say!("watch: {line}");
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
@@ -22,7 +22,7 @@ pub(super) async fn local_callers_only(
     request: Request,
     next: Next,
 ) -> Response {
-    if let Some(refusal) = refusal(request.method(), request.headers()) {
+    if let Some(refusal) = refusal(request.method(), request.uri(), request.headers()) {
         return refusal;
     }
     let (parts, body) = request.into_parts();
@@ -32,15 +32,23 @@ pub(super) async fn local_callers_only(
     }
 }
 
-/// Why a request is refused before its body is read, if it is.
-fn refusal(method: &Method, headers: &HeaderMap) -> Option<Response> {
-    let text = |name: &header::HeaderName| {
+/// Why a request is refused before its body is read, if it is. A header given twice counts
+/// by each of its values; a target in absolute form (`http://host/path`) names its host too.
+fn refusal(method: &Method, uri: &Uri, headers: &HeaderMap) -> Option<Response> {
+    let values = |name: &header::HeaderName| -> Vec<String> {
         headers
-            .get(name)
+            .get_all(name)
+            .iter()
             .map(|value| value.to_str().unwrap_or("\u{0}").to_ascii_lowercase())
+            .collect()
     };
-    let host = text(&header::HOST);
-    if !loopback_host(host.as_deref()) {
+    let hosts = values(&header::HOST);
+    let host = hosts.first().cloned();
+    let authority = uri.authority().map(|a| a.as_str().to_ascii_lowercase());
+    let foreign_host = hosts.len() > 1
+        || !loopback_host(host.as_deref())
+        || authority.is_some_and(|authority| !loopback_host(Some(&authority)));
+    if foreign_host {
         return Some(refused(
             StatusCode::FORBIDDEN,
             "this server answers only requests to 127.0.0.1 or localhost",
@@ -48,10 +56,13 @@ fn refusal(method: &Method, headers: &HeaderMap) -> Option<Response> {
     }
     // A page of this very server (the console's own script) is same-origin; a browser's
     // address bar says `none`. Anything else a browser sends is another site's page.
-    let fetch_site = text(&header::HeaderName::from_static("sec-fetch-site"));
-    let foreign_site = fetch_site.is_some_and(|site| site != "same-origin" && site != "none");
+    let foreign_site = values(&header::HeaderName::from_static("sec-fetch-site"))
+        .iter()
+        .any(|site| site != "same-origin" && site != "none");
     let own_origin = host.map(|host| format!("http://{host}"));
-    let foreign_origin = text(&header::ORIGIN).is_some_and(|origin| Some(origin) != own_origin);
+    let foreign_origin = values(&header::ORIGIN)
+        .into_iter()
+        .any(|origin| Some(origin) != own_origin);
     let preflight =
         method == Method::OPTIONS && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     if foreign_site || foreign_origin || preflight {

@@ -1,4 +1,5 @@
-//! The table serverless.yml describes: its logical id, name and `Properties` as written.
+//! The table serverless.yml describes: its logical id, name and `Properties` as written; and
+//! the table a database file holds, read back from it in the same terms.
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value as Json};
@@ -36,18 +37,89 @@ impl Definition {
         self.properties.get("StreamSpecification")
     }
 
-    /// Everything but the stream: what a table cannot change in place.
-    fn without_stream(&self) -> Json {
-        let mut kept = self.clone();
-        if let Some(object) = kept.properties.as_object_mut() {
-            object.remove("StreamSpecification");
+    /// The table as DynamoDB describes it (`DescribeTable`'s `Table`), in serverless.yml's
+    /// terms: what the database file holds, whatever a file beside it says.
+    pub fn described(logical_id: &str, table: &Json) -> Option<Self> {
+        let billing = table["BillingModeSummary"]["BillingMode"]
+            .as_str()
+            .unwrap_or("PROVISIONED");
+        let mut properties = json!({
+            "BillingMode": billing,
+            "KeySchema": table["KeySchema"],
+            "AttributeDefinitions": table["AttributeDefinitions"],
+        });
+        if billing == "PROVISIONED" {
+            properties["ProvisionedThroughput"] = json!({
+                "ReadCapacityUnits": table["ProvisionedThroughput"]["ReadCapacityUnits"],
+                "WriteCapacityUnits": table["ProvisionedThroughput"]["WriteCapacityUnits"],
+            });
         }
-        json!({"name": kept.name, "properties": kept.properties})
+        for indexes in ["GlobalSecondaryIndexes", "LocalSecondaryIndexes"] {
+            if let Some(described) = table[indexes].as_array() {
+                properties[indexes] = described
+                    .iter()
+                    .map(|index| json!({"IndexName": index["IndexName"], "KeySchema": index["KeySchema"]}))
+                    .collect();
+            }
+        }
+        if table["StreamSpecification"]["StreamEnabled"] == true {
+            properties["StreamSpecification"] =
+                json!({"StreamViewType": table["StreamSpecification"]["StreamViewType"]});
+        }
+        Some(Self {
+            logical_id: logical_id.to_owned(),
+            name: table["TableName"].as_str()?.to_owned(),
+            properties,
+        })
+    }
+
+    /// What a table cannot change in place: its name, keys, attributes, billing and
+    /// throughput, indexes (by name and keys); not its stream. Read as DynamoDB reads it
+    /// (PROVISIONED when no billing is said; numbers written as text are numbers).
+    fn shape(&self) -> Json {
+        let p = &self.properties;
+        let mut attributes = p["AttributeDefinitions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        attributes.sort_by_key(|attribute| attribute.to_string());
+        let billing = p["BillingMode"].as_str().unwrap_or("PROVISIONED");
+        let number = |value: &Json| {
+            value
+                .as_u64()
+                .or_else(|| value.as_str().and_then(|text| text.parse().ok()))
+        };
+        let throughput = (billing == "PROVISIONED").then(|| {
+            let throughput = &p["ProvisionedThroughput"];
+            (
+                number(&throughput["ReadCapacityUnits"]),
+                number(&throughput["WriteCapacityUnits"]),
+            )
+        });
+        let indexes = |key: &str| -> Vec<Json> {
+            let mut indexes: Vec<Json> = p[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|index| json!({"IndexName": index["IndexName"], "KeySchema": index["KeySchema"]}))
+                .collect();
+            indexes.sort_by_key(|index| index.to_string());
+            indexes
+        };
+        json!({
+            "name": self.name,
+            "keys": p["KeySchema"],
+            "attributes": attributes,
+            "billing": billing,
+            "throughput": throughput,
+            "global": indexes("GlobalSecondaryIndexes"),
+            "local": indexes("LocalSecondaryIndexes"),
+        })
     }
 
     /// Whether `other` is this table with another stream, or none.
     pub fn same_table(&self, other: &Definition) -> bool {
-        self.without_stream() == other.without_stream()
+        self.shape() == other.shape()
     }
 
     pub(super) fn to_json(&self) -> Json {

@@ -1,21 +1,21 @@
-//! The step's files of its table (`dynamodb.sqlite`, and `table.json` with the definition it
-//! was made from), and what becomes of the last run's table when a deployment starts.
+//! The step's files of its table (`dynamodb.sqlite`, and `kept/` with the tables put aside),
+//! moved as a deployment's start decides.
 //!
 //! A start never deletes a learner's table (`--fresh` alone, which asks for it): a table that
-//! cannot go on is put aside under `kept/`, each under a name of its own with its definition,
-//! named in the start-up line; a later serverless.yml that describes it again brings it back.
-//! Everything put aside by a start that then fails is put back ([`Room::undo`]).
+//! cannot go on is put aside under `kept/`, each under a name of its own with its definition
+//! as the database describes it, named in the start-up line; a later serverless.yml that
+//! describes it again brings it back. Everything a start that then fails moved is put back
+//! ([`Room::undo`]).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde_json::Value as Json;
 
 use super::definition::Definition;
 pub use super::start::TableStart;
 
 const DATABASE: &str = crate::local_state::DATABASE_FILE;
-const DEFINITION: &str = "table.json";
 const KEPT: &str = "kept";
 /// SQLite's files beside a database.
 const SUFFIXES: [&str; 3] = ["", "-wal", "-shm"];
@@ -26,19 +26,25 @@ pub struct TableFiles {
     dir: PathBuf,
 }
 
-/// What a start made of the files: the last run's definition if its table goes on, how it
-/// started, and what was moved (put back by [`Room::undo`] if the start fails).
+/// What a start made of the files: the table that goes on, if one does (as its database
+/// describes it), how it started, and what was moved (put back by [`Room::undo`] if the start
+/// fails).
 #[derive(Debug)]
 pub struct Room {
     pub earlier: Option<Definition>,
     pub start: TableStart,
-    /// The database is there but its definition is not (`table.json` missing or damaged):
-    /// the table in it is compared with serverless.yml's once it is open.
-    pub definition_lost: bool,
-    moved: Vec<(PathBuf, PathBuf)>,
+    pub moved: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Room {
+    pub fn new() -> Self {
+        Self {
+            earlier: None,
+            start: TableStart::New,
+            moved: Vec::new(),
+        }
+    }
+
     /// Puts back what this start moved: a start that failed loses nothing.
     pub fn undo(&mut self) {
         for (from, to) in self.moved.drain(..).rev() {
@@ -59,87 +65,21 @@ impl TableFiles {
         self.dir.join(DATABASE)
     }
 
-    /// Before the database is opened: drops it (`fresh`), keeps it, or puts it aside when it
-    /// holds another table than `definition` (bringing back a table put aside earlier that
-    /// `definition` describes), or when what it holds is not known.
-    pub fn make_room(&self, definition: &Definition, fresh: bool) -> Result<Room> {
-        let definition_file = self.dir.join(DEFINITION);
-        if definition_file.exists() && !definition_file.is_file() {
-            bail!(
-                "{} is not a file: the table's definition is kept there. Move it away and start \
-                 again (the table in {} is untouched)",
-                definition_file.display(),
-                self.database().display()
-            );
-        }
-        let earlier = std::fs::read_to_string(&definition_file)
-            .ok()
-            .and_then(|text| serde_json::from_str::<Json>(&text).ok())
-            .and_then(|value| Definition::from_json(&value));
-        let mut room = Room {
-            earlier: None,
-            start: TableStart::New,
-            definition_lost: false,
-            moved: Vec::new(),
-        };
-        if !self.database().exists() {
-            return Ok(room);
-        }
-        if fresh {
-            self.remove_database()?;
-            room.start = TableStart::Fresh;
-            return Ok(room);
-        }
-        match earlier {
-            Some(earlier) if earlier.same_table(definition) => {
-                room.earlier = Some(earlier);
-                room.start = TableStart::Kept { items: 0 }; // counted once it is open
-            }
-            Some(earlier) => {
-                let kept = self.put_aside(Some(&earlier), &mut room.moved)?;
-                room.start = match self.kept_table_of(definition) {
-                    Some(from) => {
-                        self.bring_back(&from, &mut room.moved)?;
-                        room.earlier = Some(definition.clone());
-                        TableStart::Restored {
-                            from,
-                            kept,
-                            items: 0,
-                        }
-                    }
-                    None => TableStart::Replaced { kept },
-                };
-            }
-            // A run stopped before it wrote its definition, or the file was damaged: the
-            // table itself says what it is, once open.
-            None => room.definition_lost = true,
-        }
-        Ok(room)
-    }
-
-    /// The database that could not be opened or read as serverless.yml's table (`why`), put
-    /// aside: a new one can start.
-    pub fn put_aside_unreadable(&self, room: &mut Room, why: &str) -> Result<()> {
-        let kept = self.put_aside(None, &mut room.moved)?;
-        room.earlier = None;
-        room.definition_lost = false;
-        room.start = TableStart::Unreadable {
-            kept,
-            why: why.to_owned(),
-        };
-        Ok(())
-    }
-
     /// Moves the database (and `definition`, if known, beside it) under `kept/`, with a name
     /// of its own; forgets the stream's place in it. Where it went.
-    fn put_aside(
+    pub fn put_aside(
         &self,
         definition: Option<&Definition>,
         moved: &mut Vec<(PathBuf, PathBuf)>,
     ) -> Result<PathBuf> {
         let kept_dir = self.dir.join(KEPT);
-        std::fs::create_dir_all(&kept_dir)
-            .with_context(|| format!("creating {}", kept_dir.display()))?;
+        std::fs::create_dir_all(&kept_dir).with_context(|| {
+            format!(
+                "creating {}, where the last run's table is put aside: move away what is in \
+                 the way, then start again (nothing was moved)",
+                kept_dir.display()
+            )
+        })?;
         let stamp = crate::tools::timestamp::now_iso8601()
             .replace([':', '.'], "-")
             .trim_end_matches('Z')
@@ -169,7 +109,7 @@ impl TableFiles {
     }
 
     /// The newest table put aside whose definition is `definition`'s table.
-    fn kept_table_of(&self, definition: &Definition) -> Option<PathBuf> {
+    pub fn kept_table_of(&self, definition: &Definition) -> Option<PathBuf> {
         let mut kept: Vec<PathBuf> = std::fs::read_dir(self.dir.join(KEPT))
             .ok()?
             .flatten()
@@ -190,7 +130,7 @@ impl TableFiles {
     }
 
     /// A table put aside, made the database again.
-    fn bring_back(&self, kept: &Path, moved: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
+    pub fn bring_back(&self, kept: &Path, moved: &mut Vec<(PathBuf, PathBuf)>) -> Result<()> {
         for suffix in SUFFIXES {
             let from = with_suffix(kept, suffix);
             let to = with_suffix(&self.database(), suffix);
@@ -205,11 +145,12 @@ impl TableFiles {
     }
 
     /// `--fresh`: the database and the stream's place in it, dropped as asked.
-    fn remove_database(&self) -> Result<()> {
+    pub fn remove_database(&self) -> Result<()> {
         for suffix in SUFFIXES {
             remove_if_there(&with_suffix(&self.database(), suffix))?;
         }
-        remove_if_there(&self.dir.join(DEFINITION))
+        // What an earlier xtask kept beside it: the database now says what its table is.
+        remove_if_there(&self.dir.join("table.json"))
     }
 
     /// The stream functions' places, which belong to the table that was there: forgotten
@@ -227,12 +168,6 @@ impl TableFiles {
             }
         }
         Ok(())
-    }
-
-    /// What the running table was made from, for the next run.
-    pub fn remember(&self, definition: &Definition) -> Result<()> {
-        let path = self.dir.join(DEFINITION);
-        crate::tools::files::write_atomically(&path, definition.to_json().to_string().as_bytes())
     }
 }
 

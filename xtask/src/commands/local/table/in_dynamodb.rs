@@ -92,68 +92,6 @@ pub fn open(
     Ok((table, Some(items)))
 }
 
-/// Whether the local DynamoDB has the table (a client of it may have deleted it).
-pub fn exists(dynamodb: &LocalDynamoDb, name: &str) -> Result<bool> {
-    let mut start: Option<String> = None;
-    loop {
-        let mut request = json!({});
-        if let Some(start) = &start {
-            request["ExclusiveStartTableName"] = Json::from(start.clone());
-        }
-        let listed = dynamodb.call("DynamoDB_20120810.ListTables", &request)?;
-        let names = listed["TableNames"].as_array().cloned().unwrap_or_default();
-        if names.iter().any(|listed| listed == name) {
-            return Ok(true);
-        }
-        match listed["LastEvaluatedTableName"].as_str() {
-            Some(last) => start = Some(last.to_owned()),
-            None => return Ok(false),
-        }
-    }
-}
-
-/// The table in the local DynamoDB, when it is `definition`'s (its keys, attributes and
-/// billing; the steps' tables have no indexes): its definition, with its stream as it is.
-/// None when there is no such table, or another one of that name.
-pub fn described_as(
-    dynamodb: &LocalDynamoDb,
-    definition: &Definition,
-) -> Result<Option<Definition>> {
-    if !exists(dynamodb, &definition.name)? {
-        return Ok(None);
-    }
-    let described = dynamodb.call(
-        "DynamoDB_20120810.DescribeTable",
-        &json!({"TableName": definition.name}),
-    )?;
-    let table = &described["Table"];
-    let sorted = |value: &Json| {
-        let mut items = value.as_array().cloned().unwrap_or_default();
-        items.sort_by_key(|item| item.to_string());
-        items
-    };
-    let billing = |mode: Option<&str>| mode.unwrap_or("PROVISIONED").to_owned();
-    let wanted = &definition.properties;
-    let same = table["KeySchema"] == wanted["KeySchema"]
-        && sorted(&table["AttributeDefinitions"]) == sorted(&wanted["AttributeDefinitions"])
-        && billing(table["BillingModeSummary"]["BillingMode"].as_str())
-            == billing(wanted["BillingMode"].as_str());
-    if !same {
-        return Ok(None);
-    }
-    let mut found = definition.clone();
-    if let Some(properties) = found.properties.as_object_mut() {
-        match table["StreamSpecification"]["StreamEnabled"] == true {
-            true => properties.insert(
-                "StreamSpecification".to_owned(),
-                json!({"StreamViewType": table["StreamSpecification"]["StreamViewType"]}),
-            ),
-            false => properties.remove("StreamSpecification"),
-        };
-    }
-    Ok(Some(found))
-}
-
 /// Makes the table in a local DynamoDB of its own, in memory: what the learner's would
 /// refuse (`KeyType: HASHH`) is refused before anything of the learner's is touched.
 pub fn check_can_be_made(definition: &Definition) -> Result<()> {

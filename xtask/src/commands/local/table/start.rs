@@ -15,15 +15,16 @@ pub enum TableStart {
     /// kept at `kept`.
     Replaced { kept: PathBuf },
     /// serverless.yml describes a table put aside earlier: brought back from `from`; the last
-    /// run's is kept at `kept`.
+    /// run's, if there was one, is kept at `kept`.
     Restored {
         from: PathBuf,
-        kept: PathBuf,
+        kept: Option<PathBuf>,
         items: u64,
     },
     /// The last run's file could not be read as a table (`why`): a new one; the file is kept.
     Unreadable { kept: PathBuf, why: String },
-    /// The table had been deleted from the local DynamoDB (by one of its clients): a new one.
+    /// The last run's file held no table (a start cut short, or the table deleted by one of
+    /// the local DynamoDB's clients): a new one in it.
     Vanished,
 }
 
@@ -48,14 +49,18 @@ impl std::fmt::Display for TableStart {
                 from,
                 kept,
                 items: n,
-            } => write!(
-                f,
-                "table brought back from {} ({}): serverless.yml describes it again; the last \
-                 run's is kept in {}",
-                from.display(),
-                items(n),
-                kept.display()
-            ),
+            } => {
+                write!(
+                    f,
+                    "table brought back from {} ({}): serverless.yml describes it again",
+                    from.display(),
+                    items(n)
+                )?;
+                match kept {
+                    Some(kept) => write!(f, "; the last run's is kept in {}", kept.display()),
+                    None => Ok(()),
+                }
+            }
             TableStart::Unreadable { kept, why } => write!(
                 f,
                 "new table: the last run's could not be read ({why}); its file is kept in {}",
@@ -63,8 +68,8 @@ impl std::fmt::Display for TableStart {
             ),
             TableStart::Vanished => write!(
                 f,
-                "new table: the last run's was no longer in the local DynamoDB's file (deleted \
-                 by one of its clients, or the file emptied)"
+                "new table: the last run's file held no table (the table deleted by one of the \
+                 local DynamoDB's clients, or a start cut short)"
             ),
         }
     }

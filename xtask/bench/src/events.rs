@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::lambda::stream_records::{example_stream_arn, Change};
+use xtask::lambda::stream_records::{example_stream_arn, Change};
 
 /// Lambda's limit for an invocation payload.
 #[cfg(test)]

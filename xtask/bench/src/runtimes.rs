@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::lambda::function::{FunctionSpec, LocalFunction};
-use crate::lambda::runtime_api::Outcome;
-use crate::project;
+use xtask::lambda::function::{FunctionSpec, LocalFunction};
+use xtask::lambda::runtime_api::Outcome;
+use xtask::project;
 
 #[derive(Debug, Clone)]
 pub struct Runtime {

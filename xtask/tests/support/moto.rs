@@ -12,9 +12,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::tools::process::{last_lines, Owned};
-use crate::tools::python::{self, MOTO};
-use crate::tools::server::free_port;
+use xtask::tools::process::{last_lines, Owned};
+use xtask::tools::python::{self, PythonTool};
+use xtask::tools::server::free_port;
+
+/// moto, pinned: the repository's tests install it into xtask's venv, as the tools a learner
+/// needs are.
+const MOTO: PythonTool = PythonTool {
+    requirement: "moto[server]==5.2.5",
+    command: "moto_server",
+    what: "moto 5.2.5, the emulated AWS account of the repository's tests (about 20 s)",
+};
 
 #[derive(Debug)]
 pub struct MotoServer {

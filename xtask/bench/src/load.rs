@@ -10,20 +10,20 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::tools::chromium::Browser;
-use crate::tools::process::Owned;
-use crate::tools::server::free_port;
+use xtask::tools::process::Owned;
+use xtask::tools::server::free_port;
+use xtask_browser::Browser;
 
 /// Where the bench's deployment keeps its table and logs: not with the learner's.
 fn state_root() -> std::path::PathBuf {
-    crate::project::xtask_dir().join("bench-local")
+    xtask::project::xtask_dir().join("bench-local")
 }
 
 /// Clients side by side, and PUTs per client; `console`: the deployment's console page is
 /// open in a headless Chromium the whole time (what a page costs the service).
 pub fn run(clients: usize, puts_per_client: usize, console: bool) -> Result<ExitCode> {
     let port = free_port()?;
-    let xtask = std::env::current_exe().context("finding the xtask binary")?;
+    let xtask = crate::xtask_binary()?;
     eprintln!("starting `cargo xtask deploy --local 7-finish` on port {port}");
     let mut command = Command::new(&xtask);
     command
@@ -36,7 +36,7 @@ pub fn run(clients: usize, puts_per_client: usize, console: bool) -> Result<Exit
             &port.to_string(),
         ])
         // Its own table: 2,000 load users never go into the learner's.
-        .env(crate::project::LOCAL_STATE_DIR, state_root())
+        .env(xtask::project::LOCAL_STATE_DIR, state_root())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());

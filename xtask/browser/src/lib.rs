@@ -1,20 +1,19 @@
 //! Headless Chromium, driven through the DevTools protocol on its WebSocket
-//! (`--remote-debugging-port=0`: the browser says which port on stderr). For the console's
-//! browser test and its screenshots. The same code on every system: the browser is found on
-//! the PATH or where macOS and Windows install it.
+//! (`--remote-debugging-port=0`: the browser says which port on stderr). For the authors'
+//! tools: the console's browser tests, their screenshots and the bench's load with the console
+//! open; never compiled into a learner's `cargo xtask`. The same code on every system: the
+//! browser is found on the PATH or where macOS and Windows install it.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 use tungstenite::{Message, WebSocket};
-
-use super::process::Owned;
 
 /// What to run, and how to get it when it is missing.
 const PROGRAMS: [&str; 4] = ["chromium", "chromium-browser", "google-chrome", "chrome"];
@@ -33,11 +32,22 @@ pub const HOW_TO_GET: &str = "install it: `sudo apt-get install -y chromium` (De
 /// One browser with one page, closed when dropped.
 #[derive(Debug)]
 pub struct Browser {
-    process: Owned,
+    _process: Process,
     socket: WebSocket<TcpStream>,
     next_id: u64,
     session: Option<String>,
     _profile: TempProfile,
+}
+
+/// The browser's process, stopped when dropped (a start that fails half-way leaves none).
+#[derive(Debug)]
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// A throwaway profile directory: the learner's own browser profile is never touched.
@@ -92,30 +102,30 @@ impl Browser {
             STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         std::fs::create_dir_all(&profile).context("creating a browser profile directory")?;
-        let mut process = Owned::spawn(
-            Command::new(&program)
-                .args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-extensions",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--hide-scrollbars",
-                    "--remote-debugging-address=127.0.0.1",
-                    "--remote-debugging-port=0",
-                ])
-                .arg(format!("--user-data-dir={}", profile.display()))
-                .arg(format!("--window-size={width},{height}"))
-                .arg("about:blank")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped()),
-            &format!("starting {}", program.display()),
-        )?;
-        let stderr = process.take_stderr().context("the browser's stderr")?;
+        let mut process = Command::new(&program)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-extensions",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--window-size={width},{height}"))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map(Process)
+            .with_context(|| format!("starting {}", program.display()))?;
+        let stderr = process.0.stderr.take().context("the browser's stderr")?;
         let (found, url) = mpsc::channel();
         // The browser names its endpoint on stderr; the rest of what it says is read away.
         std::thread::spawn(move || {
@@ -142,7 +152,7 @@ impl Browser {
         let (socket, _) = tungstenite::client(url.as_str(), stream)
             .map_err(|error| anyhow!("opening the browser's DevTools socket: {error}"))?;
         let mut browser = Self {
-            process,
+            _process: process,
             socket,
             next_id: 0,
             session: None,
@@ -253,7 +263,6 @@ impl Drop for Browser {
     fn drop(&mut self) {
         self.session = None;
         let _ = self.call("Browser.close", json!({}));
-        self.process.kill();
     }
 }
 

@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::events::{events, ItemSize};
 use super::report::Measured;
 use super::runtimes::invoke;
-use crate::lambda::function::LocalFunction;
-use crate::lambda::json_in_logs::json_values;
+use xtask::lambda::function::LocalFunction;
+use xtask::lambda::json_in_logs::json_values;
 
 /// Records per second through one contestant: the inputs, cycled, for at least `at_least`
 /// (and at least once each), after two invocations to warm up.

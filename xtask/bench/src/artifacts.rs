@@ -6,8 +6,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::project::{self, Step};
-use crate::tools::process;
+use xtask::project::{self, Step};
+use xtask::tools::process;
 
 pub fn rust_label() -> &'static str {
     if cfg!(all(target_os = "linux", target_arch = "x86_64")) {
@@ -88,7 +88,7 @@ pub fn node_package(dir: &Path) -> Result<PathBuf> {
         \x20           z.write(path, os.path.relpath(path, root))\n\
         z.close()\n";
     process::run(
-        Command::new(crate::tools::python::system_python())
+        Command::new(xtask::tools::python::system_python())
             .args(["-c", script])
             .arg(project::root())
             .arg(&zip),

@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::project::{self, CHECK_TIMINGS as TIMINGS};
-use crate::target::standalone_manifest;
-use crate::tools::process;
+use xtask::project::{self, CHECK_TIMINGS as TIMINGS};
+use xtask::target::standalone_manifest;
+use xtask::tools::process;
 
 const PARTS: [&str; 4] = ["build", "items", "tests", "formatting"];
 
@@ -99,7 +99,7 @@ fn write_save(copy: &Path, save: usize) -> Result<()> {
 
 /// `cargo xtask check --dir COPY`, which must pass; how long each part took.
 fn check(copy: &Path) -> Result<Vec<f64>> {
-    let xtask = std::env::current_exe().context("finding the xtask binary")?;
+    let xtask = crate::xtask_binary()?;
     let output = process::output(
         Command::new(xtask)
             .args(["check", "--dir"])
