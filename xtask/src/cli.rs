@@ -1,36 +1,50 @@
-//! `cargo xtask COMMAND`: parses the command line once and hands it to the command's module.
+//! `cargo xtask COMMAND`: the command line, declared (clap: each command's options, their help
+//! from the doc comments, their conflicts and requirements), handed to the command's module.
 
 use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
 
 use crate::commands::{
     bench, build, check, deploy, failures, local, logs, put_item, remove, screenshots, setup, sls,
     test,
 };
-use anyhow::Result;
-use pico_args::Arguments;
 
-const HELP: &str = "\
-cargo xtask: the workshop's companion
+/// The workshop's companion
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    after_help = "Run `cargo xtask COMMAND --help` for a command's options."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-Usage: cargo xtask COMMAND [ARGS]
-
-Commands:
-  setup    get this machine ready before the workshop (then no network is needed)
-  bench    Rust against the original Node.js step: throughput, cold start, size, memory
-  build    the step's Lambda zip
-  check    where your step stands, checked against the solution
-  deploy   deploy the step to AWS, or run it on this machine with --local
-  failures what the stream's retries gave up on, kept by its on-failure destination (--replay)
-  logs     a function's logs, local or on AWS
-  put-item write one raw item into the step's table (a record the stream function cannot handle)
-  remove   remove the step's stack from AWS
-  screenshots
-           take the README's pictures of the local console again (needs Chromium)
-  sls      the pinned Serverless Framework, for anything else (cargo xtask sls -- info)
-  test     run every check of the repository (what CI runs)
-
-Run `cargo xtask COMMAND --help` for a command's options.
-";
+#[derive(Debug, Subcommand)]
+enum Command {
+    Setup(setup::Options),
+    /// For authors: Rust against the original Node.js step, the local cloud under load, a
+    /// save's verdict (xtask/bench, built on demand; `cargo xtask bench --help`)
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// The bench's own arguments (`--help` is its help)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    Build(build::Options),
+    Check(check::Options),
+    Deploy(deploy::Options),
+    Failures(failures::Options),
+    Logs(logs::Options),
+    PutItem(put_item::Options),
+    Remove(remove::Options),
+    Screenshots(screenshots::Options),
+    Sls(sls::Options),
+    Test(test::Options),
+}
 
 /// The whole command line, run; errors printed with their context.
 pub fn main() -> ExitCode {
@@ -43,7 +57,17 @@ pub fn main() -> ExitCode {
     }
     let result = match crate::project::xtask_built_elsewhere() {
         Some(built_from) => crate::tools::cargo_build::rerun_xtask_built_here(&built_from),
-        None => run(Arguments::from_env()),
+        None => match Cli::try_parse() {
+            Ok(cli) => run(cli.command),
+            // Help and version go to stdout with success; mistakes to stderr, exit code 2.
+            Err(error) => {
+                let _ = error.print();
+                return match error.use_stderr() {
+                    true => ExitCode::from(2),
+                    false => ExitCode::SUCCESS,
+                };
+            }
+        },
     };
     match result {
         Ok(code) => code,
@@ -54,118 +78,69 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run(mut args: Arguments) -> Result<ExitCode> {
-    let command = args.subcommand()?;
-    if command.as_deref() == Some("bench") {
-        // Everything after it, `--help` too, belongs to the bench (a crate of its own).
-        let rest = args
-            .finish()
-            .into_iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        return bench::run(rest);
+fn run(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Setup(options) => setup::run(options),
+        Command::Bench { args } => bench::run(args),
+        Command::Build(options) => build::run(options),
+        Command::Check(options) => check::run(options),
+        Command::Deploy(options) if options.local => local::run(local::Options {
+            step: options.step,
+            dir: options.dir,
+            port: options.port,
+            watch: options.watch,
+            poll: options.poll,
+            fresh: options.fresh,
+        }),
+        Command::Deploy(options) => deploy::run(options),
+        Command::Failures(options) => failures::run(options),
+        Command::Logs(options) => logs::run(options),
+        Command::PutItem(options) => put_item::run(options),
+        Command::Remove(options) => remove::run(options),
+        Command::Screenshots(_) => screenshots::run(),
+        Command::Sls(options) => sls::run(options),
+        Command::Test(options) => test::run(options),
     }
-    if command.as_deref() == Some("sls") {
-        // Everything after `--`, `--help` too, belongs to the framework.
-        let rest: Vec<String> = args
-            .finish()
-            .into_iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        if matches!(rest.first().map(String::as_str), Some("-h" | "--help")) {
-            return print(sls::HELP);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn conflicts_and_requirements_are_declared() {
+        for refused in [
+            &["cargo xtask", "deploy", "--watch"][..],
+            &["cargo xtask", "deploy", "--local", "--poll"],
+            &["cargo xtask", "deploy", "--local", "--stage", "x"],
+            &["cargo xtask", "check", "--only", "code"],
+            &["cargo xtask", "failures", "--stage", "x"],
+            &["cargo xtask", "logs"],
+            &["cargo xtask", "put-item"],
+        ] {
+            assert!(Cli::try_parse_from(refused).is_err(), "{refused:?}");
         }
-        return sls::run(rest);
-    }
-    let help = args.contains(["-h", "--help"]);
-    match command.as_deref() {
-        Some("build") => command_with(args, help, build::HELP, build::Options::parse, build::run),
-        Some("check") => command_with(args, help, check::HELP, check::Options::parse, check::run),
-        Some("deploy") => command_with(
-            args,
-            help,
-            deploy::HELP,
-            deploy::Options::parse,
-            |o| match o.local {
-                true => local::run(local::Options {
-                    step: o.step,
-                    dir: o.dir,
-                    port: o.port,
-                    watch: o.watch,
-                    poll: o.poll,
-                    fresh: o.fresh,
-                }),
-                false => deploy::run(o),
-            },
-        ),
-        Some("failures") => command_with(
-            args,
-            help,
-            failures::HELP,
-            failures::Options::parse,
-            failures::run,
-        ),
-        Some("logs") => command_with(args, help, logs::HELP, logs::Options::parse, logs::run),
-        Some("put-item") => command_with(
-            args,
-            help,
-            put_item::HELP,
-            put_item::Options::parse,
-            put_item::run,
-        ),
-        Some("setup") => command_with(args, help, setup::HELP, setup::Options::parse, setup::run),
-        Some("remove") => command_with(
-            args,
-            help,
-            remove::HELP,
-            remove::Options::parse,
-            remove::run,
-        ),
-        Some("screenshots") => command_with(
-            args,
-            help,
-            screenshots::HELP,
-            |_| Ok(()),
-            |()| screenshots::run(),
-        ),
-        Some("test") => command_with(args, help, test::HELP, test::Options::parse, test::run),
-        None | Some("help") => print(HELP),
-        Some(other) => {
-            eprint!("unknown command {other:?}\n\n{HELP}");
-            Ok(ExitCode::FAILURE)
+        for taken in [
+            &[
+                "cargo xtask",
+                "deploy",
+                "--local",
+                "--watch",
+                "--poll",
+                "--fresh",
+            ][..],
+            &["cargo xtask", "check", "6-streams", "--only", "config"],
+            &["cargo xtask", "sls", "7-finish", "--", "info", "--verbose"],
+            &["cargo xtask", "bench", "--quick"],
+            &["cargo xtask", "bench", "--help"],
+        ] {
+            assert!(Cli::try_parse_from(taken).is_ok(), "{taken:?}");
         }
     }
-}
-
-/// One command: its help, or its options parsed (all of them: none left over) and run.
-fn command_with<O>(
-    mut args: Arguments,
-    help: bool,
-    text: &str,
-    parse: fn(&mut Arguments) -> Result<O>,
-    run: fn(O) -> Result<ExitCode>,
-) -> Result<ExitCode> {
-    if help {
-        return print(text);
-    }
-    let options = parse(&mut args)?;
-    finish(args)?;
-    run(options)
-}
-
-fn print(text: &str) -> Result<ExitCode> {
-    print!("{text}");
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Refuses arguments the command does not take, instead of ignoring them.
-fn finish(args: Arguments) -> Result<()> {
-    let rest = args.finish();
-    if !rest.is_empty() {
-        anyhow::bail!(
-            "unexpected argument {:?}; see --help",
-            rest[0].to_string_lossy()
-        );
-    }
-    Ok(())
 }

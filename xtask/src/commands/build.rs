@@ -3,32 +3,20 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use pico_args::Arguments;
 
 use crate::project::Step;
 use crate::tools::lambda_zip;
 
-pub const HELP: &str = "\
-cargo xtask build: the step's Lambda zip (what `cargo xtask deploy` uploads)
-
-Usage: cargo xtask build [STEP]
-
-Builds the step's binary for Lambda (Amazon Linux 2023, the architecture of
-provider.architecture in serverless.yml) with cargo-lambda, installed into target/ the
-first time, and prints the zip's path and size. A first build takes several minutes.
-";
-
-#[derive(Debug, Clone)]
+/// The step's Lambda zip (what `cargo xtask deploy` uploads)
+///
+/// Builds the step's binary for Lambda (Amazon Linux 2023, the architecture of
+/// provider.architecture in serverless.yml) with cargo-lambda, installed into target/ the first
+/// time, and prints the zip's path and size. A first build takes several minutes.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    /// A step directory (6-streams, 7-finish); by default the one your shell is in, else
+    /// 6-streams
     step: Option<String>,
-}
-
-impl Options {
-    pub fn parse(args: &mut Arguments) -> Result<Self> {
-        Ok(Self {
-            step: args.opt_free_from_str()?,
-        })
-    }
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {

@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use pico_args::Arguments;
 
 use findings::check;
 pub use report::Item;
@@ -28,60 +27,38 @@ use crate::project::Step;
 use crate::target::Target;
 use crate::tools::watch::{Change, StepWatcher, NO_EVENTS_HINT};
 
-pub const HELP: &str = "\
-cargo xtask check: where your step stands, checked against the solution (7-finish)
-
-Usage: cargo xtask check [STEP] [OPTIONS]
-
-STEP is a step directory (6-streams, 7-finish); by default the one your shell is in,
-else 6-streams. Prints one line per thing the step asks for, with a hint under each ✗,
-and exits with 0 only when every line passes. Writes nothing into the step.
-
-Options:
-  --only config   check serverless.yml only (no build): items 1 to 3
-  --solution      under each ✗ in serverless.yml, the matching part of 7-finish too
-  --diff          print the whole difference between the step and 7-finish
-  --all           for authors: every solution passes, every exercise fails where it should
-  --dir PATH      check the step in PATH (a copy of a step) instead of a workspace step
-  --watch         check again each time you save a file of the step (serverless.yml,
-                  src/, Cargo.toml); Ctrl-C stops
-  --poll          with --watch: notice saves by reading the files every half second, for
-                  file systems that send no change events (WSL 2 on a Windows drive,
-                  network or container mounts)
-  -h, --help      this text
-";
-
-#[derive(Debug, Clone, Default)]
+/// Where your step stands, checked against the solution (7-finish)
+///
+/// Prints one line per thing the step asks for, with a hint under each ✗, and exits with 0
+/// only when every line passes. Writes nothing into the step.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct Options {
+    /// A step directory (6-streams, 7-finish); by default the one your shell is in, else
+    /// 6-streams
     step: Option<String>,
+    /// Check the step in PATH (a copy of a step) instead of a workspace step
+    #[arg(long, value_name = "PATH", conflicts_with = "step")]
     dir: Option<PathBuf>,
-    only_config: bool,
+    /// `--only config`: check serverless.yml only (no build): items 1 to 3
+    #[arg(long = "only", value_name = "config", value_parser = ["config"])]
+    only: Option<String>,
+    /// Under each ✗ in serverless.yml, the matching part of 7-finish too
+    #[arg(long)]
     solution: bool,
+    /// Print the whole difference between the step and 7-finish
+    #[arg(long)]
     diff: bool,
+    /// For authors: every solution passes, every exercise fails where it should
+    #[arg(long)]
     all: bool,
+    /// Check again each time you save a file of the step (serverless.yml, src/, Cargo.toml);
+    /// Ctrl-C stops
+    #[arg(long)]
     watch: bool,
+    /// With --watch: notice saves by reading the files every half second, for file systems
+    /// that send no change events (WSL 2 on a Windows drive, network or container mounts)
+    #[arg(long, requires = "watch")]
     poll: bool,
-}
-
-impl Options {
-    pub fn parse(args: &mut Arguments) -> Result<Self> {
-        let only: Option<String> = args.opt_value_from_str("--only")?;
-        let only_config = match only.as_deref() {
-            None => false,
-            Some("config") => true,
-            Some(other) => anyhow::bail!("--only takes `config`, not {other:?}"),
-        };
-        Ok(Self {
-            only_config,
-            solution: args.contains("--solution"),
-            diff: args.contains("--diff"),
-            all: args.contains("--all"),
-            watch: args.contains("--watch"),
-            poll: args.contains("--poll"),
-            dir: args.opt_value_from_str("--dir")?,
-            step: args.opt_free_from_str()?,
-        })
-    }
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {
@@ -156,7 +133,7 @@ fn watch(options: &Options, target: &Target) -> Result<ExitCode> {
 
 /// One check of the step, printed as it goes, with what to do next.
 fn verdict(options: &Options, target: &Target) -> Result<ExitCode> {
-    let items: &[Item] = if options.only_config {
+    let items: &[Item] = if options.only.is_some() {
         &Item::CONFIG
     } else {
         &Item::ALL
@@ -195,7 +172,7 @@ fn verdict(options: &Options, target: &Target) -> Result<ExitCode> {
         } else {
             " See the ⚠ above."
         };
-        if options.only_config {
+        if options.only.is_some() {
             println!(
                 "{done}: serverless.yml is ready.{fix} `cargo xtask check` also builds and runs \
                  your handler."

@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use pico_args::Arguments;
 use serde_json::json;
 
 use crate::lambda::destination::LocalQueue;
@@ -25,49 +24,32 @@ use crate::tools::terminal;
 use messages::{count, describe, records_of, show};
 use replay::{replayed, start_function};
 
-pub const HELP: &str = "\
-cargo xtask failures: what the stream's retries gave up on, kept by its on-failure destination
-
-Usage: cargo xtask failures [STEP] [--replay] [--aws [--stage NAME]] [--dir PATH]
-
-Lists the messages of the stream event's on-failure destination (`destinations.onFailure`
-in serverless.yml): when, why (RetryAttemptsExhausted: the retries ran out;
-RecordAgeExceeded: the records were too old), and the records each one names, read back
-from the table's stream by their sequence numbers (a stream keeps them 24 hours) and shown
-as plain values. STEP is a step directory; by default the one your shell is in.
-
-  --replay       send those records to the stream function again, once you have fixed the
-                 handler (or the data): a message whose records it handles is removed from
-                 the queue, one it still fails on stays
-  --aws          the deployed queue, stream and function on AWS instead of the local ones
-  --stage NAME   with --aws: the AWS stage (default: your login name, as for deploy)
-  --dir PATH     a copy of a step (as `deploy --local --dir` runs it) instead
-  -h, --help     this text
-";
-
-#[derive(Debug, Clone)]
+/// What the stream's retries gave up on, kept by its on-failure destination (--replay)
+///
+/// Lists the messages of the stream event's on-failure destination (`destinations.onFailure`
+/// in serverless.yml): when, why (RetryAttemptsExhausted: the retries ran out;
+/// RecordAgeExceeded: the records were too old), and the records each one names, read back
+/// from the table's stream by their sequence numbers (a stream keeps them 24 hours) and
+/// shown as plain values.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    /// A step directory (6-streams, 7-finish); by default the one your shell is in, else
+    /// 6-streams
     step: Option<String>,
+    /// Send those records to the stream function again, once you have fixed the handler (or
+    /// the data): a message whose records it handles is removed from the queue, one it still
+    /// fails on stays
+    #[arg(long)]
     replay: bool,
+    /// The deployed queue, stream and function on AWS instead of the local ones
+    #[arg(long)]
     aws: bool,
+    /// With --aws: the AWS stage (default: your login name, as for deploy)
+    #[arg(long, value_name = "NAME", requires = "aws")]
     stage: Option<String>,
+    /// A copy of a step (as `deploy --local --dir` runs it) instead
+    #[arg(long, value_name = "PATH", conflicts_with = "step")]
     dir: Option<std::path::PathBuf>,
-}
-
-impl Options {
-    pub fn parse(args: &mut Arguments) -> Result<Self> {
-        let options = Self {
-            replay: args.contains("--replay"),
-            aws: args.contains("--aws"),
-            stage: args.opt_value_from_str("--stage")?,
-            dir: args.opt_value_from_str("--dir")?,
-            step: args.opt_free_from_str()?,
-        };
-        if options.stage.is_some() && !options.aws {
-            bail!("--stage names an AWS stage: `cargo xtask failures --aws --stage NAME`");
-        }
-        Ok(options)
-    }
 }
 
 /// The stream function with an on-failure destination, and its queue's name.

@@ -6,57 +6,34 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use pico_args::Arguments;
 
 use crate::lambda::log_file;
 use crate::local_state as state;
 use crate::project::Step;
 use crate::tools::{aws, terminal};
 
-pub const HELP: &str = "\
-cargo xtask logs: a function's logs (like `serverless logs -f FUNCTION`)
-
-Usage: cargo xtask logs FUNCTION [STEP] [--local] [--tail] [--stage NAME]
-
-FUNCTION is a function of serverless.yml (stream, putUser...). STEP is a step directory;
-by default the one your shell is in, else 6-streams.
-
-While `cargo xtask deploy --local` runs the step, or with --local, the local logs are
-shown; otherwise the logs of the AWS deployment (stage: your login name, or --stage).
-A local log holds one run: each start of `deploy --local` begins the functions' logs anew
-(the table and its items stay).
-
-  --local        the local deployment's log (target/xtask/local/STEP/FUNCTION.log)
-  --tail         keep following the log (Ctrl-C stops)
-  --stage NAME   the AWS stage
-  -h, --help     this text
-";
-
-#[derive(Debug, Clone)]
+/// A function's logs, local or on AWS (like `serverless logs -f FUNCTION`)
+///
+/// While `cargo xtask deploy --local` runs the step, or with --local, the local logs are
+/// shown; otherwise the logs of the AWS deployment (stage: your login name, or --stage). A
+/// local log holds one run: each start of `deploy --local` begins the functions' logs anew
+/// (the table and its items stay).
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    /// A function of serverless.yml: stream, putUser...
     function: String,
+    /// A step directory (6-streams, 7-finish); by default the one your shell is in, else
+    /// 6-streams
     step: Option<String>,
+    /// The local deployment's log (target/xtask/local/STEP/FUNCTION.log)
+    #[arg(long)]
     local: bool,
+    /// Keep following the log (Ctrl-C stops)
+    #[arg(long)]
     tail: bool,
+    /// The AWS stage
+    #[arg(long, value_name = "NAME", conflicts_with = "local")]
     stage: Option<String>,
-}
-
-impl Options {
-    pub fn parse(args: &mut Arguments) -> Result<Self> {
-        let local = args.contains("--local");
-        let tail = args.contains("--tail");
-        let stage = args.opt_value_from_str("--stage")?;
-        let Some(function) = args.opt_free_from_str()? else {
-            bail!("which function? `cargo xtask logs stream`, for example (see --help)");
-        };
-        Ok(Self {
-            function,
-            step: args.opt_free_from_str()?,
-            local,
-            tail,
-            stage,
-        })
-    }
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {

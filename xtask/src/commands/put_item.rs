@@ -6,7 +6,6 @@ mod item;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use pico_args::Arguments;
 use serde_json::{json, Value};
 
 use crate::local_state as state;
@@ -16,48 +15,27 @@ use crate::tools::local_dynamodb::LocalDynamoDb;
 use crate::tools::{aws, process};
 use item::parse_item;
 
-pub const HELP: &str = "\
-cargo xtask put-item: write one raw item into the step's table
-
-Usage: cargo xtask put-item ITEM [STEP] [--aws [--stage NAME]]
-
-ITEM is the item in DynamoDB JSON, each value with its type, e.g.
-  '{\"id\": {\"S\": \"bad-1\"}, \"name\": {\"N\": \"42\"}}'
-It goes straight into the table, without the API's checks: a way to make a record the
-stream function cannot handle. STEP is a step directory; by default the one your shell
-is in, else 6-streams.
-
-By default the item goes into the table of the running `cargo xtask deploy --local`.
-  --aws          into the table of the step's stack on AWS instead
-  --stage NAME   the AWS stage (default: your login name, as for deploy)
-  -h, --help     this text
-";
-
-#[derive(Debug, Clone)]
+/// Write one raw item into the step's table (a record the stream function cannot handle)
+///
+/// The item goes straight into the table, without the API's checks: a way to make a record
+/// the stream function cannot handle. By default into the table of the running
+/// `cargo xtask deploy --local`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "For example: cargo xtask put-item '{\"id\": {\"S\": \"bad-1\"}, \"name\": {\"N\": \"42\"}}'"
+)]
 pub struct Options {
+    /// The item in DynamoDB JSON, each value with its type
     item: String,
+    /// A step directory (6-streams, 7-finish); by default the one your shell is in, else
+    /// 6-streams
     step: Option<String>,
+    /// Into the table of the step's stack on AWS instead
+    #[arg(long)]
     aws: bool,
+    /// The AWS stage (default: your login name, as for deploy)
+    #[arg(long, value_name = "NAME", requires = "aws")]
     stage: Option<String>,
-}
-
-impl Options {
-    pub fn parse(args: &mut Arguments) -> Result<Self> {
-        let aws = args.contains("--aws");
-        let stage = args.opt_value_from_str("--stage")?;
-        let Some(item) = args.opt_free_from_str()? else {
-            bail!(
-                "which item? e.g. cargo xtask put-item '{{\"id\": {{\"S\": \"bad-1\"}}, \"name\": \
-                 {{\"N\": \"42\"}}}}' (see --help)"
-            );
-        };
-        Ok(Self {
-            item,
-            step: args.opt_free_from_str()?,
-            aws,
-            stage,
-        })
-    }
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {

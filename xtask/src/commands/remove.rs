@@ -3,32 +3,19 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use pico_args::Arguments;
 
 use crate::project::Step;
 use crate::tools::aws;
 
-pub const HELP: &str = "\
-cargo xtask remove: remove the step's stack from AWS (serverless remove)
-
-Usage: cargo xtask remove [STEP] [--stage NAME]
-
-  --stage NAME   the stage to remove (default: your login name, made valid)
-";
-
-#[derive(Debug, Clone)]
+/// Remove the step's stack from AWS (serverless remove)
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    /// A step directory (6-streams, 7-finish); by default the one your shell is in, else
+    /// 6-streams
     step: Option<String>,
+    /// The stage to remove (default: your login name, made valid)
+    #[arg(long, value_name = "NAME")]
     stage: Option<String>,
-}
-
-impl Options {
-    pub fn parse(args: &mut Arguments) -> Result<Self> {
-        Ok(Self {
-            stage: args.opt_value_from_str("--stage")?,
-            step: args.opt_free_from_str()?,
-        })
-    }
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {

@@ -8,16 +8,14 @@ use anyhow::Result;
 use crate::project;
 use crate::tools::process;
 
-pub const HELP: &str = "\
-cargo xtask screenshots: take the README's pictures of the console again
-
-Usage: cargo xtask screenshots
-
-Runs the console's browser test (7-finish deployed locally, README steps 4 and 7 played
-while headless Chromium shows the console) and saves its pictures into 6-streams/images/:
-console-users.png and console-bad-record.png. Needs Chromium (sudo apt-get install -y
-chromium, or CHROMIUM=/path/to/chrome).
-";
+/// For authors: take the README's pictures of the console again (needs Chromium)
+///
+/// Runs the console's browser test (7-finish deployed locally, README steps 4 and 7 played
+/// while headless Chromium shows the console) and saves its pictures into 6-streams/images/:
+/// console-users.png and console-bad-record.png. Needs Chromium (sudo apt-get install -y
+/// chromium, or CHROMIUM=/path/to/chrome).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Options {}
 
 /// The test says how to get Chromium when it is missing.
 pub fn run() -> Result<ExitCode> {

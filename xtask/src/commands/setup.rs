@@ -6,39 +6,24 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use pico_args::Arguments;
 
 use crate::project::{self, STEPS};
 use crate::tools::python::{self, CARGO_LAMBDA};
 use crate::tools::{aws, lambda_zip, node, process};
 
-pub const HELP: &str = "\
-cargo xtask setup: get this machine ready for the workshop (run it before, with network)
-
-Usage: cargo xtask setup [--aws]
-
-Checks Rust and the local API's port, saying how to fix each gap; then builds both
-steps and their tests (the local cloud, its DynamoDB included, needs Rust alone). After
-it, `check`, `deploy --local`, `logs` and the steps' tests need no network. A second run
-takes seconds.
-
-  --aws        also for deploying to AWS: checks Node.js, Python 3 with venv and your
-               AWS credentials, installs cargo-lambda (with Zig) and the pinned
-               Serverless Framework, and builds the Lambda zips
-  -h, --help   this text
-";
-
-#[derive(Debug, Clone)]
+/// Get this machine ready for the workshop (run it before, with network)
+///
+/// Checks Rust and the local API's port, saying how to fix each gap; then builds both steps
+/// and their tests (the local cloud, its DynamoDB included, needs Rust alone). After it,
+/// `check`, `deploy --local`, `logs` and the steps' tests need no network. A second run
+/// takes seconds.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    /// Also for deploying to AWS: checks Node.js, Python 3 with venv and your AWS
+    /// credentials, installs cargo-lambda (with Zig) and the pinned Serverless Framework, and
+    /// builds the Lambda zips
+    #[arg(long)]
     aws: bool,
-}
-
-impl Options {
-    pub fn parse(args: &mut Arguments) -> Result<Self> {
-        Ok(Self {
-            aws: args.contains("--aws"),
-        })
-    }
 }
 
 /// One line of the final table.

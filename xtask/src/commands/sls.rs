@@ -2,34 +2,33 @@
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 use crate::project::Step;
 use crate::tools::aws;
 
-pub const HELP: &str = "\
-cargo xtask sls: the workshop's pinned Serverless Framework (osls), in a step's directory
+/// The workshop's pinned Serverless Framework (osls), in a step's directory
+///
+/// Without --stage, the stage is the one `cargo xtask deploy` uses (your login name, made
+/// valid), so `sls -- info` describes the stack you deployed. Do not install `serverless`
+/// globally: version 4 needs a licence login.
+#[derive(Debug, Clone, clap::Args)]
+#[command(
+    after_help = "For example: cargo xtask sls -- info\n             cargo xtask sls 7-finish -- package --package /tmp/out"
+)]
+pub struct Options {
+    /// A step directory (6-streams, 7-finish); by default the one your shell is in, else
+    /// 6-streams
+    step: Option<String>,
+    /// The framework's own arguments, after `--`
+    #[arg(last = true, required = true, value_name = "ARGS")]
+    args: Vec<String>,
+}
 
-Usage: cargo xtask sls [STEP] -- ARGS...
-
-For example: cargo xtask sls -- info
-             cargo xtask sls 7-finish -- package --package /tmp/out
-Without --stage, the stage is the one `cargo xtask deploy` uses (your login name, made
-valid), so `sls -- info` describes the stack you deployed. Do not install `serverless`
-globally: version 4 needs a licence login.
-";
-
-/// `sls` takes everything after `--` as the framework's own arguments.
-pub fn run(args: Vec<String>) -> Result<ExitCode> {
-    let (before, after) = match args.iter().position(|a| a == "--") {
-        Some(split) => (&args[..split], args[split + 1..].to_vec()),
-        None => bail!("put the framework's arguments after `--`: cargo xtask sls -- info"),
-    };
-    let step = match before {
-        [] => Step::chosen(None)?,
-        [step] => Step::named(step)?,
-        _ => bail!("sls takes at most one STEP before `--`; see --help"),
-    };
+/// Runs the framework with its arguments, in the step's directory.
+pub fn run(options: Options) -> Result<ExitCode> {
+    let step = Step::chosen(options.step.as_deref())?;
+    let after = options.args;
     let mut after = after;
     let has_stage = after
         .iter()

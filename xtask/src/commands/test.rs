@@ -9,40 +9,25 @@ use crate::project::{self, LOCAL_STATE_DIR, TEST_DYNAMODB_ENDPOINT};
 use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use crate::tools::process;
 
-pub const HELP: &str = "\
-cargo xtask test: run every check of the repository (what CI runs)
-
-Starts a local DynamoDB (in memory, in this process), then runs
-  cargo fmt --all -- --check
-  cargo clippy --workspace --all-targets -- -D warnings
-  cargo test --workspace --no-fail-fast
-with the local DynamoDB's address in WORKSHOP_DYNAMODB_ENDPOINT, and stops it at the end.
-The tests' local deployments keep their tables under target/xtask/test-local/, not with
-yours (target/xtask/local/). A failing stage is said at once; the others still run.
-Some tests build Lambda zips or install tools for minutes: a line every 10 s says so.
-
-Usage: cargo xtask test [--cross]
-
-Options:
-  --cross   then the other systems, from Debian 12 (what CI runs): the workspace built for
-            Windows, its unit tests, the steps' tests and a local deployment run under Wine;
-            the workspace type-checked for macOS (Apple silicon and Intel). Needs, as root,
-            `apt-get update` and `apt-get install gcc-mingw-w64-x86-64
-            binutils-mingw-w64-x86-64 wine64`; the rest goes into target/cross/ (about 15 min
-            the first time; see `cargo run --package xtask-cross -- --help`)
-";
-
-#[derive(Debug)]
+/// Run every check of the repository (what CI runs)
+///
+/// Starts a local DynamoDB (in memory, in this process), then runs `cargo fmt --all --
+/// --check`, `cargo clippy --workspace --all-targets -- -D warnings` and `cargo test
+/// --workspace --no-fail-fast` with the local DynamoDB's address in
+/// WORKSHOP_DYNAMODB_ENDPOINT, and stops it at the end. The tests' local deployments keep
+/// their tables under target/xtask/test-local/, not with yours (target/xtask/local/). A
+/// failing stage is said at once; the others still run. Some tests build Lambda zips or
+/// install tools for minutes: a line every 10 s says so.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
+    /// Then the other systems, from Debian 12 (what CI runs): the workspace built for Windows,
+    /// its unit tests, the steps' tests and a local deployment run under Wine; the workspace
+    /// type-checked for macOS (Apple silicon and Intel). Needs, as root, `apt-get update` and
+    /// `apt-get install gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine64`; the rest goes
+    /// into target/cross/ (about 15 min the first time; see `cargo run --package xtask-cross
+    /// -- --help`)
+    #[arg(long)]
     pub cross: bool,
-}
-
-impl Options {
-    pub fn parse(args: &mut pico_args::Arguments) -> Result<Self> {
-        Ok(Self {
-            cross: args.contains("--cross"),
-        })
-    }
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {
