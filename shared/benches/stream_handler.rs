@@ -35,8 +35,8 @@ fn batch(records: usize, name_bytes: usize) -> Event {
     serde_json::from_value(json!({"Records": records})).expect("a stream event")
 }
 
-/// The handler with its lines formatted as tracing-subscriber's default fields do, and as
-/// `shared::logs` does (control characters escaped a run at a time), then dropped.
+/// The handler with its lines formatted as the runtime's default subscriber formats them
+/// (tracing-subscriber's), then dropped.
 fn stream_handler(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -65,11 +65,8 @@ fn stream_handler(c: &mut Criterion) {
                 )
             });
         };
-        run("tracing-subscriber's fields", &|| {
+        run("the runtime's default subscriber", &|| {
             tracing_subscriber().into()
-        });
-        run("shared::logs", &|| {
-            shared::logs::plain_lines(std::io::sink).into()
         });
         group.finish();
     }

@@ -29,8 +29,7 @@ pub async fn serve(route: Route) -> Result<(), lambda_runtime::Error> {
     let repository = UserRepository::from_env().await?;
     let repository = &repository;
     lambda_http::run(service_fn(move |request: Request| async move {
-        let response = crate::logs::per_invocation(handle(repository, route, request)).await;
-        Ok::<_, std::convert::Infallible>(response)
+        Ok::<_, std::convert::Infallible>(handle(repository, route, request).await)
     }))
     .await
 }

@@ -4,12 +4,10 @@
 //! - [`UserRepository`]: put / get / delete users in the DynamoDB table named by `TABLE_NAME`.
 //! - [`api`]: the three REST handlers (`PUT`, `GET`, `DELETE /users/{id}`).
 //! - [`FunctionHandler`]: which handler a process runs, from Lambda's `_HANDLER` variable.
-//! - [`logs`]: the log lines, as Lambda's Rust runtime writes them, written per invocation.
 //! - [`run_stream_function`]: the runtime for the step's own `stream::handler`.
 
 pub mod api;
 mod function_handler;
-pub mod logs;
 mod repository;
 mod responses;
 mod stream_function;
@@ -22,10 +20,11 @@ pub use user::User;
 
 use std::process::ExitCode;
 
-/// Logs to stdout, where Lambda collects them: plain text, or JSON when the function's
-/// logging configuration asks for it (`AWS_LAMBDA_LOG_FORMAT=JSON`). See [`logs`].
+/// Logs to stdout, where Lambda collects them, with the runtime's own set-up: plain text, or
+/// JSON when the function's logging configuration asks for it (`AWS_LAMBDA_LOG_FORMAT=JSON`),
+/// at `AWS_LAMBDA_LOG_LEVEL` (else `RUST_LOG`, else INFO).
 pub fn init_tracing() {
-    logs::init();
+    lambda_runtime::tracing::init_default_subscriber();
 }
 
 /// The process's exit: a failure (an unknown `_HANDLER`, a runtime that lost Lambda) goes to

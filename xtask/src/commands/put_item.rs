@@ -120,7 +120,7 @@ fn put_on_aws(step: Step, item: &Value, stage: Option<&str>) -> Result<ExitCode>
                 "run",
                 "--quiet",
                 "--package",
-                "shared",
+                "xtask-aws",
                 "--bin",
                 "aws-put-item",
                 "--",

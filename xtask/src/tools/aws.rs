@@ -39,7 +39,7 @@ pub fn require_credentials() -> Result<()> {
             "run",
             "--quiet",
             "--package",
-            "shared",
+            "xtask-aws",
             "--bin",
             "aws-credentials",
         ]),
