@@ -5,7 +5,7 @@ use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_runtime::{tracing, Error, LambdaEvent};
 
 pub async fn handler(event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, Error> {
-    // TODO (README, "Handle the records"): this logs the whole event as it arrives, with
+    // TODO (README, "Handle the records in Rust"): this logs the whole event as it arrives, with
     // DynamoDB's typed values ({"S": "..."}). Instead, for each record of
     // `event.payload.records`, turn its new image (`record.change.new_image`; for a REMOVE,
     // `record.change.old_image`) into a plain value with `serde_dynamo::from_item` and log it:

@@ -482,3 +482,38 @@ fn a_queue_named_by_ref_or_missing_fails() {
          there (`Failures: {Type: AWS::SQS::Queue}`) (README, \"Keep what the stream skips\")",
     );
 }
+
+/// From a learner's try: a queue given by its bare name is told how to write its ARN.
+#[test]
+fn a_destination_given_as_a_bare_name_is_told_its_arn() {
+    let by_name = FUNCTION.replace(
+        "            onFailure:\n              arn: !GetAtt SkippedRecords.Arn\n              type: sqs\n",
+        "            onFailure: SkippedRecords\n",
+    );
+    assert_ne!(by_name, FUNCTION);
+    assert_fails(
+        &attempt(STREAM, &by_name),
+        DESTINATION_LINE,
+        "onFailure is the name \"SkippedRecords\", not an ARN: Lambda needs the queue's ARN. \
+         Write `arn: !GetAtt SkippedRecords.Arn` and `type: sqs` under `onFailure:` (README, \
+         \"Keep what the stream skips\")",
+    );
+}
+
+/// From a learner's try: `destinations:` under the function, not under its stream event.
+#[test]
+fn a_destinations_block_under_the_function_is_told_where_it_goes() {
+    let (event, destinations) = FUNCTION.split_once("          destinations:").unwrap();
+    let misplaced = format!(
+        "{event}    destinations:{}",
+        destinations.replace("\n      ", "\n")
+    );
+    assert_fails(
+        &attempt(STREAM, &misplaced),
+        DESTINATION_LINE,
+        "the `destinations:` block is under the function stream, where it is for the \
+         function's asynchronous invocations, which a stream never makes: move it under the \
+         stream event, beside its `arn:` and `functionResponseType:` (README, \"Keep what the \
+         stream skips\")",
+    );
+}

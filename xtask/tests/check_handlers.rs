@@ -405,3 +405,26 @@ pub async fn handler(event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse,
         "{hint}"
     );
 }
+
+/// From a learner's try: a handler that returns an error on purpose, whatever the batch, is
+/// not told that one record is not a user.
+#[test]
+fn an_error_returned_for_every_batch_is_named_as_such() {
+    let solution = support::committed("7-finish/src/stream.rs");
+    let code = solution.split("#[cfg(test)]").next().unwrap().trim_end();
+    let on_purpose = code.replacen(
+        "    Ok(response)\n}",
+        "    let _ = response;\n    Err(\"on purpose\".into())\n}",
+        1,
+    );
+    assert_ne!(
+        code, on_purpose,
+        "the solution's handler ends with Ok(response)"
+    );
+    let hint = hint_under("error-on-purpose", &format!("{on_purpose}\n"), FAILURES);
+    assert!(
+        hint.contains("for every batch, a batch of users too"),
+        "{hint}"
+    );
+    assert!(!hint.contains("one record is not a user"), "{hint}");
+}

@@ -43,7 +43,13 @@ fn the_pristine_exercise_fails_on_its_four_items_without_showing_the_solution() 
          turn it into a plain value with serde_dynamo::from_item and log that (README, \"Handle the \
          records in Rust\")\n"
     ), "{text}");
-    assert!(text.contains("5 of 8 still to do."), "{text}");
+    // The README's next section is named: the first ✗ in the README's order.
+    assert!(
+        text.contains(
+            "5 of 8 still to do. Fix the first ✗ (README section 1, \"Turn on the stream\")"
+        ),
+        "{text}"
+    );
     // Hints first: nothing of 7-finish until the learner asks for it.
     let solution =
         std::fs::read_to_string(project::root().join("7-finish/serverless.yml")).unwrap();
@@ -151,5 +157,42 @@ fn an_unknown_step_lists_the_steps() {
     assert_eq!(
         String::from_utf8_lossy(&output.stderr).trim_end(),
         "error: there is no step \"8-nothing\"; the steps are: 6-streams, 7-finish"
+    );
+}
+
+/// From a learner's try: after sections 1 and 2 (no destination yet, the stub handler), the
+/// next thing to do is the README's next section with a ✗, the handler (6), not the on-failure
+/// destination (8).
+#[test]
+fn the_next_section_named_is_the_readmes_next() {
+    let yml = support::committed("7-finish/serverless.yml");
+    let without_destination = yml.replacen(
+        "          destinations:\n            onFailure:\n              arn: !GetAtt SkippedRecords.Arn\n              type: sqs\n",
+        "",
+        1,
+    );
+    assert_ne!(yml, without_destination);
+    let attempt = Attempt::with_files(
+        "next-section",
+        &without_destination,
+        &support::committed("6-streams/src/main.rs"),
+        &support::committed("6-streams/src/stream.rs"),
+    );
+    let (success, text) = attempt.check();
+    assert!(!success, "{text}");
+    assert!(
+        text.contains("Fix the first ✗ (README section 6, \"Handle the records in Rust\")"),
+        "{text}"
+    );
+    let order: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            line.starts_with("  ✓") || line.starts_with("  ✗") || line.starts_with("  –")
+        })
+        .collect();
+    let position = |title: &str| order.iter().position(|line| line.contains(title)).unwrap();
+    assert!(
+        position("the stream handler logs each change") < position("on-failure destination"),
+        "{order:?}"
     );
 }

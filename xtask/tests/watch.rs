@@ -67,7 +67,7 @@ fn check_watch_gives_a_new_verdict_after_each_save() {
         );
     };
     wait_for(
-        "still to do. Fix the first ✗, save",
+        "), save, and it is checked again.",
         Duration::from_secs(30),
         &mut printed,
     );

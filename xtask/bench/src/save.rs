@@ -1,7 +1,9 @@
-//! `cargo xtask bench --save`: how long a learner waits for a verdict after saving
-//! `src/stream.rs`. A copy of the exercise with a working handler (7-finish's code, the
-//! exercise's own test) is checked as `cargo xtask check --dir` checks it, once to warm up,
-//! then after each of N saves that change its code; check tells how its time splits.
+//! `cargo xtask bench --save`: how long a learner waits after saving `src/stream.rs`. A copy
+//! of the exercise with a working handler (7-finish's code, the exercise's own test) is
+//! checked as `cargo xtask check --dir` checks it, once to warm up, then after each of N saves
+//! that change its code; check tells how its time splits. Then the same with the README's
+//! loop: `deploy --local --watch` of the copy running beside it, which rebuilds on the same
+//! save: the verdict's time, and the time until the new code serves.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -17,25 +19,58 @@ const PARTS: [&str; 4] = ["build", "items", "tests", "formatting"];
 
 pub fn run(saves: usize) -> Result<ExitCode> {
     let copy = prepare_copy()?;
+    let xtask = crate::xtask_binary()?;
     eprintln!(
-        "a working handler in {}: checked once to warm up, then after each of {saves} saves",
+        "a working handler in {}: checked once to warm up, then after each of {saves} saves; \
+         then again with `deploy --local --watch` of it running",
         copy.display()
     );
-    check(&copy).context("the first check of the copy")?;
-    let mut rows = Vec::new();
+    check(&xtask, &copy).context("the first check of the copy")?;
+    let mut alone = Vec::new();
     for save in 1..=saves {
         write_save(&copy, save)?;
         let started = Instant::now();
-        let parts = check(&copy)?;
-        let total = started.elapsed().as_secs_f64();
-        rows.push((total, parts));
+        let parts = check(&xtask, &copy)?;
+        alone.push((started.elapsed().as_secs_f64(), parts));
     }
-    println!("\nsave -> verdict, `cargo xtask check` after a change to src/stream.rs:\n");
-    println!("| save | verdict | build | items | tests | formatting |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    print_table(
+        "`cargo xtask check` alone after a change to src/stream.rs",
+        &alone,
+        None,
+    );
+
+    let mut watching = Watching::start(&xtask, &copy)?;
+    let mut together = Vec::new();
+    let mut serving = Vec::new();
+    for save in saves + 1..=2 * saves {
+        write_save(&copy, save)?;
+        let started = Instant::now();
+        let parts = check(&xtask, &copy)?;
+        together.push((started.elapsed().as_secs_f64(), parts));
+        serving.push(watching.new_code_since(started)?);
+    }
+    print_table(
+        "the README's loop: `check` and `deploy --local --watch` both on the same save",
+        &together,
+        Some(&serving),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_table(title: &str, rows: &[(f64, Vec<f64>)], serving: Option<&[f64]>) {
+    println!("\n{title}:\n");
+    let serving_head = serving.map_or("", |_| " new code serving |");
+    let serving_rule = serving.map_or("", |_| "---:|");
+    println!("| save | verdict | build | items | tests | formatting |{serving_head}");
+    println!("|---|---:|---:|---:|---:|---:|{serving_rule}");
     for (index, (total, parts)) in rows.iter().enumerate() {
         let parts: Vec<String> = parts.iter().map(|s| format!("{s:.2} s")).collect();
-        println!("| {} | {total:.2} s | {} |", index + 1, parts.join(" | "));
+        let served = serving.map_or(String::new(), |s| format!(" {:.2} s |", s[index]));
+        println!(
+            "| {} | {total:.2} s | {} |{served}",
+            index + 1,
+            parts.join(" | ")
+        );
     }
     let median = |mut values: Vec<f64>| {
         values.sort_by(f64::total_cmp);
@@ -45,12 +80,81 @@ pub fn run(saves: usize) -> Result<ExitCode> {
     let parts: Vec<String> = (0..PARTS.len())
         .map(|i| format!("{:.2} s", median(rows.iter().map(|(_, p)| p[i]).collect())))
         .collect();
+    let served = serving.map_or(String::new(), |s| format!(" {:.2} s |", median(s.to_vec())));
     println!(
-        "| median | {:.2} s | {} |",
-        median(totals.clone()),
+        "| median | {:.2} s | {} |{served}",
+        median(totals),
         parts.join(" | ")
     );
-    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask deploy --local --watch --dir COPY`, its lines read as they come.
+struct Watching {
+    _process: process::Owned,
+    lines: std::sync::mpsc::Receiver<(Instant, String)>,
+}
+
+impl Watching {
+    fn start(xtask: &Path, copy: &Path) -> Result<Self> {
+        let port = xtask::tools::server::free_port()?;
+        let mut command = Command::new(xtask);
+        command
+            .args([
+                "deploy",
+                "--local",
+                "--watch",
+                "--fresh",
+                "--port",
+                &port.to_string(),
+            ])
+            .arg("--dir")
+            .arg(copy)
+            .env(
+                project::LOCAL_STATE_DIR,
+                project::xtask_dir().join("bench-local"),
+            )
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        let mut child = process::Owned::spawn(&mut command, "starting deploy --local --watch")?;
+        let stdout = child.take_stdout().context("the deployment's output")?;
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if sender.send((Instant::now(), line)).is_err() {
+                    break;
+                }
+            }
+        });
+        let watching = Self {
+            _process: child,
+            lines,
+        };
+        watching.wait_for(|line| line.starts_with("Ready."), Instant::now())?;
+        Ok(watching)
+    }
+
+    /// Seconds from `saved` until the deployment said the new code is in place.
+    fn new_code_since(&mut self, saved: Instant) -> Result<f64> {
+        let at = self.wait_for(|line| line.starts_with("watch: built in"), saved)?;
+        Ok(at.duration_since(saved).as_secs_f64())
+    }
+
+    fn wait_for(&self, wanted: impl Fn(&str) -> bool, since: Instant) -> Result<Instant> {
+        loop {
+            let (at, line) = self
+                .lines
+                .recv_timeout(std::time::Duration::from_secs(300))
+                .context("deploy --local --watch said nothing for 300 s")?;
+            if at >= since && wanted(&line) {
+                return Ok(at);
+            }
+        }
+    }
 }
 
 /// `target/xtask/bench-save/streams-save`: the exercise as a crate of its own, with the
@@ -98,8 +202,7 @@ fn write_save(copy: &Path, save: usize) -> Result<()> {
 }
 
 /// `cargo xtask check --dir COPY`, which must pass; how long each part took.
-fn check(copy: &Path) -> Result<Vec<f64>> {
-    let xtask = crate::xtask_binary()?;
+fn check(xtask: &Path, copy: &Path) -> Result<Vec<f64>> {
     let output = process::output(
         Command::new(xtask)
             .args(["check", "--dir"])

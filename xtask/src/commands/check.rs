@@ -191,8 +191,13 @@ fn verdict(options: &Options, target: &Target) -> Result<ExitCode> {
     } else {
         "then run `cargo xtask check` again"
     };
+    // The first ✗ in the README's order, and where the README tells how.
+    let next = match failing.iter().find_map(|item| item.readme_section()) {
+        Some(section) => format!(" (README section {section})"),
+        None => String::new(),
+    };
     println!(
-        "{} of {} still to do. Fix the first ✗, {again}.",
+        "{} of {} still to do. Fix the first ✗{next}, {again}.",
         failing.len(),
         items.iter().filter(|item| item.can_fail()).count()
     );

@@ -93,7 +93,10 @@ pub fn build_targets(
     if let Crate::Dir(_) = krate {
         krate.select(&mut clean);
     }
-    process::run(&mut clean, &format!("cargo clean --package {package}"))?;
+    {
+        let _turn = cargo_turn()?;
+        process::run(&mut clean, &format!("cargo clean --package {package}"))?;
+    }
     build_once(krate, show_progress, targets)
 }
 
@@ -119,11 +122,31 @@ fn package_name(dir: &Path) -> Result<String> {
         .with_context(|| format!("{} names no package", dir.join("Cargo.toml").display()))
 }
 
+/// One cargo at a time in this target directory, among every xtask of this checkout: two
+/// watchers on one save (`check --watch` beside `deploy --local --watch`) build the step once,
+/// the second finding it built, and no cargo of theirs prints "Blocking waiting for file lock"
+/// at the learner. Held until dropped.
+pub fn cargo_turn() -> Result<crate::tools::lock_file::Held> {
+    use crate::tools::lock_file;
+    let path = project::xtask_dir().join("cargo.lock");
+    // A short wait (the other watcher's build of the same save) is not worth a line.
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        if let Some(held) = lock_file::try_take(&path)? {
+            return Ok(held);
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    eprintln!("waiting for a build another xtask of this checkout is running (a watcher?)");
+    lock_file::take(&path)
+}
+
 fn build_once(
     krate: &Crate,
     show_progress: bool,
     targets: Targets,
 ) -> Result<Result<PathBuf, BuildErrors>> {
+    let _turn = cargo_turn()?;
     let mut command = project::cargo();
     // The compiler's errors are shown as rustc renders them: in colour on a terminal only,
     // so no escape codes reach a pipe or a file.

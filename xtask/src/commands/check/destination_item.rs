@@ -25,6 +25,13 @@ pub fn check(yml: &ServerlessYml) -> Finding {
         return Finding::skipped(item, "the stream function comes first (the item above)");
     };
     let name = function.name;
+    if event.settings.on_failure.is_none() && function.definition.get("destinations").is_some() {
+        return fail(format!(
+            "the `destinations:` block is under the function {name}, where it is for the \
+             function's asynchronous invocations, which a stream never makes: move it under \
+             the stream event, beside its `arn:` and `functionResponseType:` ({STEP_9})"
+        ));
+    }
     let Some(on_failure) = event.settings.on_failure else {
         return fail(format!(
             "the stream event of {name} has no on-failure destination: after its last retry \
@@ -43,6 +50,16 @@ pub fn check(yml: &ServerlessYml) -> Finding {
         }
     }
     if let Some(arn) = &on_failure.literal_arn {
+        if !arn.starts_with("arn:") {
+            let queue = match yml.resource(arn) {
+                Some(_) => arn.as_str(),
+                None => "SkippedRecords",
+            };
+            return fail(format!(
+                "onFailure is the name {arn:?}, not an ARN: Lambda needs the queue's ARN. Write \
+                 `arn: !GetAtt {queue}.Arn` and `type: sqs` under `onFailure:` ({STEP_9})"
+            ));
+        }
         let service = arn.split(':').nth(2).unwrap_or_default();
         return match (service, on_failure.kind.as_deref()) {
             ("sqs", None | Some("sqs")) | ("sns", None | Some("sns")) => Finding::pass(item),

@@ -27,13 +27,25 @@ const SECTION: &str = "README, \"Handle the records in Rust\"";
 pub fn check(binary: &Path, step_name: &str, logs_users: bool) -> Result<Finding> {
     let batch = batch();
     let event = json!({"Records": batch.iter().map(|(_, record)| record).collect::<Vec<_>>()});
+    let users_only = json!({"Records": batch
+        .iter()
+        .filter(|(sent, _)| matches!(sent.kind, Kind::User(_)))
+        .map(|(_, record)| record)
+        .collect::<Vec<_>>()});
     let mut function = stream_events::start_function(binary, step_name, "bad-records")?;
     let outcome = function.invoke(event.to_string().as_bytes(), Duration::from_secs(10));
     let log = function.log_text();
     let sent: Vec<Sent> = batch.into_iter().map(|(sent, _)| sent).collect();
     Ok(match outcome {
         Ok(Outcome::Response(body)) => judge_answer(&body, &log, &sent, logs_users),
-        Ok(Outcome::Error(body)) => failed(&log, &error_message(&body)),
+        Ok(Outcome::Error(body)) => {
+            // Whether the bad records are the cause: a batch of users alone, failed too?
+            let again = function.invoke(users_only.to_string().as_bytes(), Duration::from_secs(10));
+            match again {
+                Ok(Outcome::Error(_)) => fails_every_batch(&error_message(&body)),
+                _ => failed(&log, &error_message(&body)),
+            }
+        }
         Err(error) => match panic_in(&log) {
             Some(_) => failed(&log, &format!("{error:#}")),
             None => Finding::fail(
@@ -71,6 +83,20 @@ fn failed(log: &str, error: &str) -> Finding {
              user: Lambda then retries every record of the batch, the users too. A `?` on one \
              record's conversion does this: `match` on it, put that record in \
              batch_item_failures and carry on ({SECTION})"
+        ),
+    )
+}
+
+/// The handler returns an error for a batch of users too: not the bad records' doing.
+fn fails_every_batch(error: &str) -> Finding {
+    let first_line = error.lines().next().unwrap_or_default();
+    Finding::fail(
+        Item::Failures,
+        format!(
+            "the handler returns an error ({first_line}) for every batch, a batch of users too: \
+             Lambda retries each one until it gives up. Answer `Ok` with the batch's failures \
+             (none, for a batch of users) and return an error only when the whole batch cannot \
+             be handled ({SECTION})"
         ),
     )
 }

@@ -52,20 +52,28 @@ pub fn check(
                 .flatten();
             emit(finding.with_diff(diff), &mut findings);
         }
-        let destination = destination_item::check(yml);
-        let destination_diff = (solution && destination.status == report::Status::Fail)
-            .then(|| reference_part(target, "serverless.yml", "onFailure"))
-            .flatten();
-        emit(destination.with_diff(destination_diff), &mut findings);
     } else {
-        for item in [Item::Stream, Item::Function, Item::Destination] {
+        for item in [Item::Stream, Item::Function] {
             emit(
                 Finding::skipped(item, "serverless.yml must parse first"),
                 &mut findings,
             );
         }
     }
+    // In the README's order: the destination is its section 8, after the handler (6) and the
+    // failures (7); said after them, though read from serverless.yml with the rest.
+    let destination = match &yml {
+        Some(yml) => {
+            let destination = destination_item::check(yml);
+            let diff = (solution && destination.status == report::Status::Fail)
+                .then(|| reference_part(target, "serverless.yml", "onFailure"))
+                .flatten();
+            destination.with_diff(diff)
+        }
+        None => Finding::skipped(Item::Destination, "serverless.yml must parse first"),
+    };
     if !wanted(Item::Builds) {
+        emit(destination, &mut findings);
         return Ok(findings);
     }
 
@@ -82,6 +90,7 @@ pub fn check(
                 failures_item::check(&binary, &target.name, logs_users)?,
                 &mut findings,
             );
+            emit(destination, &mut findings);
             timings.lap("items");
             emit(step_tests::check(&target.krate)?, &mut findings);
             timings.lap("tests");
@@ -101,12 +110,17 @@ pub fn check(
                 finding.hint.insert(0, hint);
             }
             emit(finding, &mut findings);
-            for item in [Item::Handler, Item::Failures, Item::Tests] {
+            for item in [Item::Handler, Item::Failures] {
                 emit(
                     Finding::skipped(item, "the step must build first"),
                     &mut findings,
                 );
             }
+            emit(destination, &mut findings);
+            emit(
+                Finding::skipped(Item::Tests, "the step must build first"),
+                &mut findings,
+            );
             emit(
                 Finding::skipped(Item::Formatted, "the step must build first"),
                 &mut findings,

@@ -8,24 +8,25 @@ pub enum Item {
     Parses,
     Stream,
     Function,
-    Destination,
     Builds,
     Handler,
     Failures,
+    Destination,
     Tests,
     /// Never fails, warns: `cargo xtask test` (and CI) refuse unformatted code.
     Formatted,
 }
 
 impl Item {
+    /// In the README's order (its sections 1, 2, 6, 7 and 8).
     pub const ALL: [Item; 9] = [
         Item::Parses,
         Item::Stream,
         Item::Function,
-        Item::Destination,
         Item::Builds,
         Item::Handler,
         Item::Failures,
+        Item::Destination,
         Item::Tests,
         Item::Formatted,
     ];
@@ -49,6 +50,18 @@ impl Item {
             Item::Failures => "failures",
             Item::Tests => "tests",
             Item::Formatted => "formatted",
+        }
+    }
+
+    /// The section of the step's README that this item is about, when it has one.
+    pub fn readme_section(self) -> Option<&'static str> {
+        match self {
+            Item::Parses | Item::Stream => Some("1, \"Turn on the stream\""),
+            Item::Function => Some("2, \"Add the stream function\""),
+            Item::Builds | Item::Handler => Some("6, \"Handle the records in Rust\""),
+            Item::Failures => Some("7, \"A record the function cannot handle\""),
+            Item::Destination => Some("8, \"Keep what the stream skips\""),
+            Item::Tests | Item::Formatted => None,
         }
     }
 

@@ -14,6 +14,7 @@ pub fn check(krate: &Crate) -> Result<Finding> {
     command.arg("test");
     krate.select(&mut command);
     // Building the tests the first time takes a while: say so, every few seconds.
+    let _turn = crate::tools::cargo_build::cargo_turn()?;
     let output = process::output_with_heartbeat(
         &mut command,
         "building and running the step's tests",

@@ -79,7 +79,10 @@ async fn page(State(hub): State<Arc<Hub>>, headers: HeaderMap, request: Request)
             [
                 (header::CONTENT_TYPE, *content_type),
                 (header::CACHE_CONTROL, "no-store"),
-                (header::CONTENT_SECURITY_POLICY, "default-src 'self'"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'self'; img-src 'self' data:",
+                ),
                 (header::X_FRAME_OPTIONS, "DENY"),
                 (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             ],
