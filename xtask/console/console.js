@@ -104,13 +104,23 @@ const handlers = {
     const records = element("ol", "records");
     for (const record of event.records) {
       const failed = failures.includes(record.seq);
-      const row = element("li", "record" + (failed ? " failed" : ""));
+      // Handled once already: it comes again only because it is in the same batch as a
+      // failed one (Lambda retries from the failed record on), and is kept with it.
+      const again = !failed && handled.has(record.seq);
+      const row = element("li", "record" + (failed ? " failed" : again ? " again" : ""));
       row.dataset.seq = record.seq;
       const change = element("span", "change");
       change.textContent = json(record.keys) + ": " + json(record.old) + " → " + json(record.new);
       if (failed) change.append(element("span", "failure", "  reported as failed"));
+      if (again) change.append(element("span", "again", "  came again with the failed one"));
       row.append(element("span", "event event-" + record.event, record.event), change);
       records.append(row);
+    }
+    if (!event.answer.error) {
+      for (const record of event.records) {
+        if (!failures.includes(record.seq)) handled.add(record.seq);
+      }
+      if (handled.size > 100000) handled.clear();
     }
     const answer = event.answer.error
       ? element("p", "answer error", "the function failed: " + event.answer.error)
@@ -137,6 +147,19 @@ const handlers = {
     }
   },
 
+
+  // `cargo xtask failures --replay`: the cards of the records replayed say what became of them.
+  replay(event) {
+    const sequences = new Set(event.sequences);
+    for (const card of document.querySelectorAll(".card.batch")) {
+      const rows = [...card.querySelectorAll(".record")];
+      const tag = card.querySelector(".tag.kept");
+      if (!tag || !rows.some((row) => sequences.has(row.dataset.seq))) continue;
+      tag.textContent = tag.textContent.split(" · ")[0]
+        + (event.handled ? " · replayed: handled" : " · replayed: still failing");
+      tag.classList.toggle("replayed", event.handled);
+    }
+  },
 
   queue(event) {
     $("queue-name").textContent = "queue " + event.queue;
@@ -216,6 +239,7 @@ function connect() {
 const queue = [];
 let scheduled = false;
 const skipped = new Set(); // request ids of invocations whose cards were never drawn
+const handled = new Set(); // sequence numbers of records a batch has handled
 
 function render() {
   scheduled = false;

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::project::{self, Step, STEPS};
@@ -85,6 +86,8 @@ fn held(step: &str) -> bool {
 pub struct Running {
     pub pid: u32,
     pub api_url: String,
+    /// The console's server, which also takes `failures --replay`'s records.
+    pub console_url: String,
     pub dynamodb_endpoint: String,
     /// The users table's name in the local DynamoDB, and its region.
     pub table: String,
@@ -97,6 +100,7 @@ pub fn write(step: &str, running: &Running) -> Result<()> {
     let text = json!({
         "pid": running.pid,
         "api_url": running.api_url,
+        "console_url": running.console_url,
         "dynamodb_endpoint": running.dynamodb_endpoint,
         "table": running.table,
         "region": running.region,
@@ -125,6 +129,7 @@ pub fn running(step: &str) -> Option<Running> {
     Some(Running {
         pid,
         api_url: value["api_url"].as_str()?.to_owned(),
+        console_url: value["console_url"].as_str()?.to_owned(),
         dynamodb_endpoint: value["dynamodb_endpoint"].as_str()?.to_owned(),
         table: value["table"].as_str()?.to_owned(),
         region: value["region"].as_str()?.to_owned(),
@@ -145,4 +150,26 @@ pub fn chosen_step(name: Option<&str>) -> Result<Step> {
     Ok(Step::here()
         .or_else(|| STEPS.into_iter().find(|step| running(step.name).is_some()))
         .unwrap_or(STEPS[0]))
+}
+
+/// What `failures --replay` asks of the running deployment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplayAsked {
+    /// The stream function (serverless.yml's name).
+    pub function: String,
+    /// The queue message whose records these are.
+    pub message_id: String,
+    /// The records, as Lambda delivers them.
+    pub records: Vec<Value>,
+}
+
+/// What became of a replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Replayed {
+    /// Handled: the message is removed from the queue.
+    Handled,
+    /// Still failing (why): the message stays.
+    StillFailing(String),
+    /// Not done (why): no such function, a message already gone...
+    Refused(String),
 }

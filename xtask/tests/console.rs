@@ -170,7 +170,29 @@ fn the_console_shows_a_learners_session_live() {
         .evaluate("document.documentElement.scrollWidth > window.innerWidth")
         .unwrap();
     assert_eq!(overflow, false, "the page is wider than a phone");
-    drop((browser, phone));
+    drop(phone);
+
+    // README section 7's rule: a user after a bad record in one batch comes again with it,
+    // and its card says so rather than showing it failed.
+    xtask_succeeds(
+        &[
+            "put-item",
+            r#"{"id": {"S": "bad-3"}, "name": {"N": "42"}}"#,
+            r#"{"id": {"S": "4"}, "name": {"S": "after it"}}"#,
+            "7-finish",
+        ],
+        project::root(),
+    );
+    browser
+        .wait_for(
+            &shows(
+                "#batches .record.again",
+                &["\"4\"", "came again with the failed one"],
+            ),
+            WAIT,
+        )
+        .unwrap();
+    drop(browser);
     deployment.stop();
 }
 

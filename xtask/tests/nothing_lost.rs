@@ -129,6 +129,11 @@ fn a_record_given_up_on_is_kept_listed_and_replayed_once_the_handler_is_fixed() 
         "{text}"
     );
     assert_eq!(queue_of(&deployment).messages().len(), 1);
+    // It went through the running deployment: its log (so its terminal and console) says so.
+    deployment.wait_for_logs(
+        "stream",
+        &["from queue SkippedRecords: still failing (not today): kept in the queue"],
+    );
 
     // A restart between the failure and the replay: the queue keeps its message.
     deployment.stop();
@@ -198,5 +203,44 @@ fn a_record_too_old_is_sent_with_record_age_exceeded() {
     assert_eq!(body["requestContext"]["condition"], "RecordAgeExceeded");
     assert_eq!(body["DDBStreamBatchInfo"]["batchSize"], 1);
     std::thread::sleep(Duration::from_millis(100));
+    deployment.stop();
+}
+
+/// A replay while the deployment runs goes through it: once the fix is saved (and built by
+/// `--watch`), its terminal shows the record handled and the replay's line; the message leaves
+/// the queue.
+#[test]
+fn a_replay_goes_through_the_running_deployment() {
+    let attempt = Attempt::with_files(
+        "replay-running",
+        &solution("serverless.yml"),
+        &committed("6-streams/src/main.rs"),
+        &handler(true),
+    );
+    let mut deployment = Deployment::start_watching(&attempt.dir);
+    let (status, _) = deployment.request("PUT", "/users/7", Some(r#"{"name": "seven"}"#));
+    assert_eq!(status, 200);
+    deployment.wait_for_logs("stream", &["sent to the on-failure destination"]);
+    std::fs::write(attempt.dir.join("src/stream.rs"), handler(false)).unwrap();
+    deployment.wait_for_line(
+        |line| line.starts_with("watch: built in"),
+        Duration::from_secs(300),
+    );
+    let (output, text) = failures(&attempt, &["--replay"]);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("through the running deployment"), "{text}");
+    assert!(
+        text.contains("1. handled: removed from the queue"),
+        "{text}"
+    );
+    deployment.wait_for_line(
+        |line| line.contains(r#"INSERT {"id":"7"}: value is now {"id":"7","name":"seven"}"#),
+        Duration::from_secs(10),
+    );
+    deployment.wait_for_line(
+        |line| line.contains("from queue SkippedRecords: handled -> removed from the queue"),
+        Duration::from_secs(10),
+    );
+    assert!(queue_of(&deployment).messages().is_empty());
     deployment.stop();
 }

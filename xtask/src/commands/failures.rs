@@ -9,10 +9,8 @@ mod messages;
 mod replay;
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{bail, Result};
-use serde_json::json;
 
 use crate::lambda::destination::LocalQueue;
 use crate::local_state as state;
@@ -22,7 +20,7 @@ use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use crate::tools::local_dynamodb::LocalDynamoDb;
 use crate::tools::terminal;
 use messages::{count, describe, records_of, show};
-use replay::{replayed, start_function};
+use replay::start_function;
 
 /// What the stream's retries gave up on, kept by its on-failure destination (--replay)
 ///
@@ -200,40 +198,20 @@ fn local(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let mut function = start_function(target, yml, destination, &table, &region)?;
-    let mut still_failing = 0;
-    for (index, (message, records)) in messages.iter().zip(batches).enumerate() {
-        let Some(records) = records else {
+    let still_failing = match state::running(&target.name) {
+        Some(running) => {
             println!(
-                "  {}. kept: its records are no longer in the stream",
-                index + 1
+                "through the running deployment ({}): its terminal, `cargo xtask logs {}` and \
+                 the console show each replay",
+                running.api_url, destination.function
             );
-            still_failing += 1;
-            continue;
-        };
-        let before = function.log_text().len();
-        let outcome = function
-            .invoke(
-                json!({"Records": records}).to_string().as_bytes(),
-                Duration::from_secs(30),
-            )
-            .map_err(|error| anyhow::anyhow!("{error:#}"));
-        let log = function.log_text();
-        for line in log.get(before..).unwrap_or_default().lines() {
-            println!("     {} | {}", destination.function, terminal::safe(line));
+            replay::through_deployment(&running, destination, &messages, batches)?
         }
-        match replayed(outcome) {
-            Ok(()) => {
-                queue.delete(message)?;
-                println!("  {}. handled: removed from the queue", index + 1);
-            }
-            Err(why) => {
-                still_failing += 1;
-                let why = terminal::safe(&why).into_owned();
-                println!("  {}. still failing ({why}): kept in the queue", index + 1);
-            }
+        None => {
+            let function = start_function(target, yml, destination, &table, &region)?;
+            replay::here(function, destination, &queue, &messages, batches)?
         }
-    }
+    };
     Ok(match still_failing {
         0 => {
             println!("Every record was handled: the queue is empty.");

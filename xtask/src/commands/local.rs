@@ -12,6 +12,7 @@ mod console;
 mod functions;
 mod mappings;
 mod plan;
+mod replays;
 mod service;
 mod summary;
 mod table;
@@ -118,15 +119,16 @@ pub fn run(options: Options) -> Result<ExitCode> {
     let hub = console::Hub::new();
     let mut service = Service::start(&target.name, &yml, &binary, &hub, &stop, options.fresh)?;
     let api_url = format!("http://127.0.0.1:{port}");
-    service.serves_at(&api_url);
-    service.record(&api_url)?;
     let console_url = format!("http://127.0.0.1:{}", console_port(&console_listener));
+    service.serves_at(&api_url, &console_url);
+    service.record(&api_url)?;
     let mut api = api_gateway::server::serve(
         server,
         Arc::clone(service.routes()),
         Arc::clone(&hub) as Arc<dyn Observer>,
     )?;
-    let mut console = console::serve(console_listener, Arc::clone(&hub))?;
+    let (replay_requests, replays) = replays::channel();
+    let mut console = console::serve(console_listener, Arc::clone(&hub), replay_requests)?;
     summary::print(&target, &service, &api_url, &console_url, options.watch);
 
     let mut threads = Vec::new();
@@ -165,6 +167,9 @@ pub fn run(options: Options) -> Result<ExitCode> {
             if let Err(error) = service.record(&api_url) {
                 eprintln!("{error:#}");
             }
+        }
+        while let Ok(request) = replays.try_recv() {
+            let _ = request.answer.send(service.replay(&request.asked));
         }
         match watcher.as_mut().map(|w| w.next(Duration::from_millis(250))) {
             Some(Ok(Some(change))) => rebuilds.apply(&change, &target, &mut service, &api_url),

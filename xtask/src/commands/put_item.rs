@@ -19,17 +19,19 @@ use item::parse_item;
 ///
 /// The item goes straight into the table, without the API's checks: a way to make a record
 /// the stream function cannot handle. By default into the table of the running
-/// `cargo xtask deploy --local`.
+/// `cargo xtask deploy --local`. Several items are written together, so that their records
+/// reach the stream function in one batch.
 #[derive(Debug, Clone, clap::Args)]
 #[command(
-    after_help = "For example: cargo xtask put-item '{\"id\": {\"S\": \"bad-1\"}, \"name\": {\"N\": \"42\"}}'"
+    after_help = "For example: cargo xtask put-item '{\"id\": {\"S\": \"bad-1\"}, \"name\": {\"N\": \"42\"}}'
+             cargo xtask put-item '{\"id\": {\"S\": \"bad-3\"}}' '{\"id\": {\"S\": \"4\"}, \"name\": {\"S\": \"Ada\"}}'"
 )]
 pub struct Options {
-    /// The item in DynamoDB JSON, each value with its type
-    item: String,
-    /// A step directory (6-streams, 7-finish); by default the one your shell is in, else
-    /// 6-streams
-    step: Option<String>,
+    /// The item in DynamoDB JSON, each value with its type (several: one batch); then, if
+    /// given, a step directory (6-streams, 7-finish), by default the one your shell is in,
+    /// else 6-streams
+    #[arg(required = true, value_name = "ITEM... [STEP]")]
+    arguments: Vec<String>,
     /// Into the table of the step's stack on AWS instead
     #[arg(long)]
     aws: bool,
@@ -39,10 +41,24 @@ pub struct Options {
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {
-    let step = state::chosen_step(options.step.as_deref())?;
-    let item = parse_item(&options.item)?;
+    // The items are JSON objects; a STEP is not.
+    let (items, steps): (Vec<&String>, Vec<&String>) = options
+        .arguments
+        .iter()
+        .partition(|argument| argument.trim_start().starts_with('{'));
+    if steps.len() > 1 || items.is_empty() {
+        bail!("give the items (JSON objects), then at most one STEP: see --help");
+    }
+    let step = state::chosen_step(steps.first().map(|step| step.as_str()))?;
+    let items = items
+        .iter()
+        .map(|item| parse_item(item))
+        .collect::<Result<Vec<Value>>>()?;
     if options.aws {
-        return put_on_aws(step, &item, options.stage.as_deref());
+        let [item] = items.as_slice() else {
+            bail!("on AWS, put-item writes one item at a time");
+        };
+        return put_on_aws(step, item, options.stage.as_deref());
     }
     let Some(running) = state::running(step.name) else {
         bail!(
@@ -52,6 +68,10 @@ pub fn run(options: Options) -> Result<ExitCode> {
             step.name
         );
     };
+    if let [_, _, ..] = items.as_slice() {
+        return put_together(step, &running, &items);
+    }
+    let item = &items[0];
     let dynamodb = LocalDynamoDb::new(&running.dynamodb_endpoint, &running.region);
     let old = dynamodb
         .call(
@@ -67,13 +87,40 @@ pub fn run(options: Options) -> Result<ExitCode> {
         )
         .with_context(|| format!("reading the item back from {}", running.table))?;
     if old.get("Attributes").is_some() && old["Attributes"] == stored["Item"] {
-        println!("{}", unchanged(&item, &running.table));
+        println!("{}", unchanged(item, &running.table));
         return Ok(ExitCode::SUCCESS);
     }
     println!(
         "written into {} of {} (local). Its stream record reaches the stream function \
          within a second: watch the deploy --local terminal, or `cargo xtask logs stream`.",
         running.table, step.name
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Several items in one write (BatchWriteItem): their records come to the stream function in
+/// one batch, in the order given.
+fn put_together(step: Step, running: &state::Running, items: &[Value]) -> Result<ExitCode> {
+    if items.len() > 25 {
+        bail!("at most 25 items go in one write (DynamoDB's BatchWriteItem)");
+    }
+    let dynamodb = LocalDynamoDb::new(&running.dynamodb_endpoint, &running.region);
+    let writes: Vec<Value> = items
+        .iter()
+        .map(|item| json!({"PutRequest": {"Item": item}}))
+        .collect();
+    dynamodb
+        .call(
+            "DynamoDB_20120810.BatchWriteItem",
+            &json!({"RequestItems": {running.table.clone(): writes}}),
+        )
+        .with_context(|| format!("writing the items into {}", running.table))?;
+    println!(
+        "{} items written together into {} of {} (local): their records reach the stream \
+         function in one batch, within a second.",
+        items.len(),
+        running.table,
+        step.name
     );
     Ok(ExitCode::SUCCESS)
 }

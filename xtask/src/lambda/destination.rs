@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
+use crate::lambda::runtime_api::{error_message, Outcome};
 use crate::tools::files::{safe_file_name, write_atomically};
 use crate::tools::timestamp::{iso8601_seconds, now_iso8601};
 
@@ -105,6 +106,27 @@ fn read_message(path: &Path) -> Option<QueueMessage> {
         body: serde_json::from_str(message["Body"].as_str()?).ok()?,
         file: Some(path.to_owned()),
     })
+}
+
+/// Whether the function handled a replayed batch: it answered, and reported none of it.
+pub fn replay_handled(outcome: Result<Outcome>) -> std::result::Result<(), String> {
+    match outcome {
+        Ok(Outcome::Response(body)) => {
+            let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let failures: Vec<&str> = answer["batchItemFailures"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| f["itemIdentifier"].as_str().unwrap_or(""))
+                .collect();
+            match failures.as_slice() {
+                [] => Ok(()),
+                some => Err(format!("it reported {}", some.join(", "))),
+            }
+        }
+        Ok(Outcome::Error(body)) => Err(error_message(&body)),
+        Err(error) => Err(format!("{error:#}")),
+    }
 }
 
 /// What Lambda knows of records it gives up on, for its message.

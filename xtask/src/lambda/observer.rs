@@ -41,4 +41,6 @@ pub trait Observer: Send + Sync + std::fmt::Debug {
     fn batch(&self, batch: &BatchDelivered<'_>);
     /// The messages an on-failure destination holds now.
     fn queue(&self, queue: &str, messages: &[Value]);
+    /// Records kept by an on-failure destination, replayed to `function`: handled or not.
+    fn replayed(&self, function: &str, records: &[Value], handled: bool);
 }

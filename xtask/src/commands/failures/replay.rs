@@ -1,17 +1,22 @@
-//! A replay's function: the step's stream function built and run as Lambda runs it, and
-//! whether it handled a replayed batch.
+//! A replay: through the running deployment when one runs (its function's processes, its
+//! terminal, log and console), else with the step's stream function built and run here as
+//! Lambda runs it.
+
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{Destination, Table};
+use crate::lambda::destination::{replay_handled, LocalQueue, QueueMessage};
 use crate::lambda::function::{FunctionSpec, LocalFunction};
 use crate::lambda::function_environment::{function_environment, LocalNames};
-use crate::lambda::runtime_api::{error_message, Outcome};
 use crate::local_state as state;
+use crate::local_state::{ReplayAsked, Replayed};
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
 use crate::tools::cargo_build::{self, BuildErrors};
+use crate::tools::terminal;
 
 /// The step's stream function, built from its sources and run as Lambda runs it.
 pub(super) fn start_function(
@@ -71,23 +76,109 @@ pub(super) fn start_function(
     })
 }
 
-/// Whether the function handled a replayed batch: it answered, and reported none of it.
-pub(super) fn replayed(outcome: Result<Outcome>) -> std::result::Result<(), String> {
-    match outcome {
-        Ok(Outcome::Response(body)) => {
-            let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            let failures: Vec<&str> = answer["batchItemFailures"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|f| f["itemIdentifier"].as_str().unwrap_or(""))
-                .collect();
-            match failures.as_slice() {
-                [] => Ok(()),
-                some => Err(format!("it reported {}", some.join(", "))),
+/// Each message's records to a function run here; how many are still failing.
+pub(super) fn here(
+    mut function: LocalFunction,
+    destination: &Destination,
+    queue: &LocalQueue,
+    messages: &[QueueMessage],
+    batches: Vec<Option<Vec<Value>>>,
+) -> Result<usize> {
+    let mut still_failing = 0;
+    for (index, (message, records)) in messages.iter().zip(batches).enumerate() {
+        let Some(records) = records else {
+            println!(
+                "  {}. kept: its records are no longer in the stream",
+                index + 1
+            );
+            still_failing += 1;
+            continue;
+        };
+        let before = function.log_text().len();
+        let outcome = function
+            .invoke(
+                json!({"Records": records}).to_string().as_bytes(),
+                Duration::from_secs(30),
+            )
+            .map_err(|error| anyhow::anyhow!("{error:#}"));
+        let log = function.log_text();
+        for line in log.get(before..).unwrap_or_default().lines() {
+            println!("     {} | {}", destination.function, terminal::safe(line));
+        }
+        match replay_handled(outcome) {
+            Ok(()) => {
+                queue.delete(message)?;
+                println!("  {}. handled: removed from the queue", index + 1);
+            }
+            Err(why) => {
+                still_failing += 1;
+                let why = terminal::safe(&why).into_owned();
+                println!("  {}. still failing ({why}): kept in the queue", index + 1);
             }
         }
-        Ok(Outcome::Error(body)) => Err(error_message(&body)),
-        Err(error) => Err(format!("{error:#}")),
     }
+    Ok(still_failing)
+}
+
+/// Each message's records to the running deployment, which replays them between two saves;
+/// how many are still failing.
+pub(super) fn through_deployment(
+    running: &state::Running,
+    destination: &Destination,
+    messages: &[QueueMessage],
+    batches: Vec<Option<Vec<Value>>>,
+) -> Result<usize> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(1000)))
+        .build()
+        .into();
+    let mut still_failing = 0;
+    for (index, (message, records)) in messages.iter().zip(batches).enumerate() {
+        let Some(records) = records else {
+            println!(
+                "  {}. kept: its records are no longer in the stream",
+                index + 1
+            );
+            still_failing += 1;
+            continue;
+        };
+        let asked = ReplayAsked {
+            function: destination.function.clone(),
+            message_id: message.id.clone(),
+            records,
+        };
+        let url = format!("{}/replay", running.console_url);
+        let mut answer = agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(serde_json::to_string(&asked).context("writing the replay")?)
+            .with_context(|| format!("asking the running deployment at {url} to replay"))?;
+        let body = answer
+            .body_mut()
+            .read_to_string()
+            .context("reading the deployment's answer")?;
+        match serde_json::from_str::<Replayed>(&body) {
+            Ok(Replayed::Handled) => println!("  {}. handled: removed from the queue", index + 1),
+            Ok(Replayed::StillFailing(why)) => {
+                still_failing += 1;
+                let why = terminal::safe(&why).into_owned();
+                println!("  {}. still failing ({why}): kept in the queue", index + 1);
+            }
+            Ok(Replayed::Refused(why)) => {
+                still_failing += 1;
+                println!("  {}. not replayed: {}", index + 1, terminal::safe(&why));
+            }
+            Err(_) if !body.trim().is_empty() => {
+                still_failing += 1;
+                println!(
+                    "  {}. not replayed: {}",
+                    index + 1,
+                    terminal::safe(body.trim())
+                );
+            }
+            _ => bail!("the running deployment gave no answer to the replay"),
+        }
+    }
+    Ok(still_failing)
 }

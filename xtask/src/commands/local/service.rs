@@ -55,6 +55,8 @@ pub struct Service {
     hub: Arc<Hub>,
     /// The API's address, once it is known.
     api_url: Option<String>,
+    /// The console's address, once it is known.
+    console_url: String,
     /// When it started, in ms since the epoch: the console tells sessions apart by it.
     started_at: u128,
 }
@@ -90,6 +92,7 @@ impl Service {
             routes: Arc::new(RouteTable::new(Vec::new())),
             hub: Arc::clone(hub),
             api_url: None,
+            console_url: String::new(),
             started_at: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |since| since.as_millis()),
@@ -142,9 +145,26 @@ impl Service {
         self.functions.names()
     }
 
+    /// `failures --replay`'s records of a kept message, through this deployment.
+    pub fn replay(&self, asked: &super::replays::ReplayAsked) -> super::replays::Replayed {
+        let queue = self
+            .plan
+            .destination(&asked.function)
+            .map(|queue| LocalQueue::in_state(&state::dir(&self.names.step), queue));
+        super::replays::replay(
+            asked,
+            self.functions.get(&asked.function).as_deref(),
+            self.plan.timeout(&asked.function),
+            queue.as_ref(),
+            &state::function_log(&self.names.step, &asked.function),
+            self.hub.as_ref(),
+        )
+    }
+
     /// The API's address, for the console.
-    pub fn serves_at(&mut self, api_url: &str) {
+    pub fn serves_at(&mut self, api_url: &str, console_url: &str) {
         self.api_url = Some(api_url.to_owned());
+        self.console_url = console_url.to_owned();
         self.hello();
     }
 
@@ -158,6 +178,7 @@ impl Service {
         state::Running {
             pid: std::process::id(),
             api_url: api_url.to_owned(),
+            console_url: self.console_url.clone(),
             dynamodb_endpoint: self.table.url(),
             table: self.table.table().name.clone(),
             region: self.names.region.clone(),

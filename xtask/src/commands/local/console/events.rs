@@ -50,6 +50,19 @@ impl Observer for Hub {
     fn queue(&self, queue: &str, messages: &[Value]) {
         self.publish_queue(json!({"type": "queue", "queue": queue, "messages": messages}));
     }
+
+    fn replayed(&self, function: &str, records: &[Value], handled: bool) {
+        let sequences: Vec<&Value> = records
+            .iter()
+            .map(|record| &record["dynamodb"]["SequenceNumber"])
+            .collect();
+        self.publish(json!({
+            "type": "replay",
+            "function": function,
+            "sequences": sequences,
+            "handled": handled,
+        }));
+    }
 }
 
 impl Hub {

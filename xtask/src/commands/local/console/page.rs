@@ -15,10 +15,13 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use axum::Router;
+use std::sync::mpsc::Sender;
 
 use super::hub::{Hub, Sent, Subscription};
 use super::FILES;
+use crate::commands::local::replays::{self, ReplayRequest};
 use crate::tools::server::{Limits, Served};
 
 /// More open pages than this is a runaway script, not a learner: the oldest is let go for a
@@ -29,21 +32,29 @@ const MAX_PAGES: usize = 16;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Serves the console on `listener` until the returned server is stopped or dropped.
-pub fn serve(listener: TcpListener, hub: Arc<Hub>) -> Result<Served> {
+pub fn serve(
+    listener: TcpListener,
+    hub: Arc<Hub>,
+    replays: Sender<ReplayRequest>,
+) -> Result<Served> {
+    let replay = Router::new()
+        .route("/replay", post(replays::receive))
+        .with_state(replays);
     let router = Router::new()
         .fallback(page)
         .layer(middleware::from_fn(get_only))
-        .with_state(hub);
-    // The pages open at once, and their files; GETs have no body.
+        .with_state(hub)
+        .merge(replay);
+    // The pages open at once, and their files; a replay's records, as much as Lambda takes.
     let limits = Limits {
         connections: MAX_PAGES + 16,
-        body: 0,
+        body: 6 * 1024 * 1024,
     };
     Served::start(listener, router, "the console", limits)
 }
 
-/// Nothing but GET: the console only shows (another site's page is refused before this, as
-/// on every server: the console shows the table's items).
+/// Nothing but GET for the page (another site's page is refused before this, as on every
+/// server: the console shows the table's items); `POST /replay` is routed apart.
 async fn get_only(request: Request, next: Next) -> Response {
     if request.method() != Method::GET {
         return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET")]).into_response();
