@@ -128,7 +128,7 @@ fn every_solution_passes_and_every_exercise_fails_where_it_should() {
     );
     assert!(
         text.contains(
-            "  ✓ 6-streams fails on exactly stream, function, destination, handler, failures, as it \
+            "  ✓ 6-streams fails on exactly stream, function, handler, failures, destination, as it \
              should\n"
         ),
         "{text}"
