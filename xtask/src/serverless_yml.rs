@@ -5,6 +5,7 @@
 mod bounds;
 mod functions;
 mod intrinsic;
+mod lines;
 mod yaml_error;
 
 use std::path::Path;
@@ -15,6 +16,7 @@ use yaml_serde::Value;
 
 pub use functions::{Function, OnFailure, StreamSettings};
 pub use intrinsic::{intrinsic, Intrinsic};
+pub use lines::Step;
 pub use yaml_error::YamlError;
 
 /// A function's timeout when serverless.yml gives none: the framework's default.
@@ -33,6 +35,8 @@ pub enum Architecture {
 #[derive(Debug, Clone)]
 pub struct ServerlessYml {
     root: Value,
+    /// The text it was read from, for the lines refusals name.
+    text: String,
 }
 
 impl ServerlessYml {
@@ -45,10 +49,18 @@ impl ServerlessYml {
 
     pub fn parse(path: &Path, text: &str) -> Result<Self, YamlError> {
         match yaml_serde::from_str::<Value>(text) {
-            Ok(root) if root.is_mapping() => Ok(Self { root }),
+            Ok(root) if root.is_mapping() => Ok(Self {
+                root,
+                text: text.to_owned(),
+            }),
             Ok(_) => Err(YamlError::not_a_mapping(path)),
             Err(error) => Err(YamlError::from_parser(path, text, &error)),
         }
+    }
+
+    /// The line (from 1) where `path` is written, if it is.
+    pub fn line_of(&self, path: &[Step<'_>]) -> Option<usize> {
+        lines::line_of(&self.text, path)
     }
 
     /// `service:`, the stack's first name.

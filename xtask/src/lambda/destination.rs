@@ -155,14 +155,16 @@ pub fn message(given_up: &GivenUp<'_>) -> Value {
     };
     let arrival = |record: Option<&Value>| {
         record
-            .and_then(|r| r["dynamodb"]["ApproximateCreationDateTime"].as_i64())
+            .and_then(|r| r["dynamodb"]["ApproximateCreationDateTime"].as_f64())
+            .map(|seconds| seconds as i64)
             .map_or(Value::Null, |seconds| Value::from(iso8601_seconds(seconds)))
     };
     let (first, last) = (given_up.records.first(), given_up.records.last());
-    let mut response = json!({"statusCode": 200, "executedVersion": "$LATEST"});
-    if given_up.function_error {
-        response["functionError"] = Value::from("Unhandled");
-    }
+    // AWS's message (recorded): `functionError` is there either way, null when the function
+    // answered with the records it could not handle.
+    let function_error = given_up.function_error.then_some("Unhandled");
+    let response = json!({"statusCode": 200, "executedVersion": "$LATEST",
+                          "functionError": function_error});
     json!({
         "requestContext": {
             "requestId": given_up.request_id.map_or_else(new_request_id, str::to_owned),
@@ -185,21 +187,10 @@ pub fn message(given_up: &GivenUp<'_>) -> Value {
     })
 }
 
-/// An id for a message no invocation preceded (records that aged out unread).
+/// An id for a message no invocation preceded (records that aged out unread): a UUID, as
+/// Lambda's request ids are.
 fn new_request_id() -> String {
-    static MADE: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos() as u64);
-    let n = MADE.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-        nanos as u32,
-        (nanos >> 32) as u16,
-        n & 0xfff,
-        std::process::id() & 0xfff,
-        nanos & 0xffff_ffff_ffff
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 #[cfg(test)]
@@ -233,7 +224,7 @@ mod tests {
         assert_eq!(body["requestContext"]["approximateInvokeCount"], 4);
         assert_eq!(
             body["responseContext"],
-            json!({"statusCode": 200, "executedVersion": "$LATEST"})
+            json!({"statusCode": 200, "executedVersion": "$LATEST", "functionError": null})
         );
         assert_eq!(body["version"], "1.0");
         assert_eq!(

@@ -3,6 +3,8 @@
 //! DynamoDB made), and records read back from a stream by their sequence numbers, as a
 //! destination's message names them.
 
+mod size;
+
 use std::ops::ControlFlow;
 
 use anyhow::{bail, Context, Result};
@@ -17,7 +19,8 @@ pub struct Change<'a> {
     /// `INSERT`, `MODIFY` or `REMOVE`.
     pub event_name: &'a str,
     pub sequence_number: String,
-    /// When DynamoDB saw it: whole seconds since 1970, as Lambda sends it.
+    /// When DynamoDB saw it: whole seconds since 1970 (Lambda sends them as a number with a
+    /// fraction, `1732558060.0`).
     pub created: u64,
     pub keys: Value,
     /// An image a change does not have (an INSERT's old one, a REMOVE's new one) is left out.
@@ -35,20 +38,17 @@ impl Change<'_> {
     /// The record Lambda delivers for this change, read from `stream_arn` in `region`.
     pub fn record(self, stream_arn: &str, region: &str) -> Value {
         let mut change = json!({
-            "ApproximateCreationDateTime": self.created,
+            "ApproximateCreationDateTime": self.created as f64,
             "Keys": self.keys,
             "SequenceNumber": self.sequence_number,
             "StreamViewType": "NEW_AND_OLD_IMAGES",
         });
-        let mut size = change["Keys"].to_string().len();
         for (field, image) in [("NewImage", self.new_image), ("OldImage", self.old_image)] {
             if let Some(image) = image {
-                size += image.to_string().len();
                 change[field] = image;
             }
         }
-        // About the item's size in DynamoDB's terms: handlers never read it exactly.
-        change["SizeBytes"] = Value::from(size);
+        change["SizeBytes"] = Value::from(size::of_change(&change));
         json!({
             "eventID": self.event_id,
             "eventName": self.event_name,
@@ -62,9 +62,10 @@ impl Change<'_> {
 }
 
 /// A record as AWS Lambda delivers it, from the local DynamoDB's GetRecords record: Lambda
-/// adds the stream's ARN and the region, DynamoDB sends whole seconds and event version 1.1,
-/// and a write that changed nothing makes no record at all (the local DynamoDB sends a MODIFY
-/// with equal images).
+/// adds the stream's ARN and the region, DynamoDB sends whole seconds (as a number with a
+/// fraction, `1732558060.0`, in every recorded event), event version 1.1 and the size of the
+/// keys and images in its own terms, and a write that changed nothing makes no record at all
+/// (the local DynamoDB sends a MODIFY with equal images).
 pub fn as_lambda_record(mut record: Value, stream_arn: &str, region: &str) -> Option<Value> {
     let change = &record["dynamodb"];
     if record["eventName"] == "MODIFY" && change["NewImage"] == change["OldImage"] {
@@ -72,7 +73,8 @@ pub fn as_lambda_record(mut record: Value, stream_arn: &str, region: &str) -> Op
     }
     let seconds = change["ApproximateCreationDateTime"]
         .as_f64()
-        .map(|s| s.floor() as i64);
+        .map(f64::floor);
+    let size = size::of_change(change);
     let object = record.as_object_mut()?;
     object.insert("eventSourceARN".to_owned(), Value::from(stream_arn));
     object.insert("awsRegion".to_owned(), Value::from(region));
@@ -85,6 +87,7 @@ pub fn as_lambda_record(mut record: Value, stream_arn: &str, region: &str) -> Op
             "ApproximateCreationDateTime".to_owned(),
             Value::from(seconds),
         );
+        change.insert("SizeBytes".to_owned(), Value::from(size));
     }
     Some(record)
 }
@@ -165,10 +168,12 @@ mod tests {
         assert_eq!(record["eventSourceARN"], "arn:stream");
         assert_eq!(record["awsRegion"], "eu-west-1");
         assert_eq!(record["eventVersion"], "1.1");
+        // Whole seconds, written as AWS writes them.
         assert_eq!(
-            record["dynamodb"]["ApproximateCreationDateTime"],
-            1795615468
+            record["dynamodb"]["ApproximateCreationDateTime"].to_string(),
+            "1795615468.0"
         );
+        assert_eq!(record["dynamodb"]["SizeBytes"], 3 + 3);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! functions, the API's routes, which functions the table's stream feeds and with which
 //! settings, and the notes a learner should read. Pure: no process, no port, no table.
 
+mod mapping_rules;
 mod refusals;
 
 use std::time::Duration;
@@ -96,6 +97,7 @@ impl Plan {
             }
         }
         plan.refused = refusals::of(yml, &plan.destinations);
+        plan.refused.extend(mapping_rules::of(yml));
         plan
     }
 

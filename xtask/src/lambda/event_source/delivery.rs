@@ -98,9 +98,10 @@ impl Delivery {
             .pending
             .iter()
             .take_while(|record| {
+                // Whole seconds, written with a fraction (`1732558060.0`) as Lambda writes them.
                 record["dynamodb"]["ApproximateCreationDateTime"]
-                    .as_i64()
-                    .is_some_and(|created| now - created > limit)
+                    .as_f64()
+                    .is_some_and(|created| now - created as i64 > limit)
             })
             .count();
         if expired == 0 {
@@ -167,6 +168,13 @@ impl Delivery {
                     .unwrap_or(0);
                 (from, Answer::Reported { failures, known })
             }
+            // AWS, "Reporting batch item failures": a response that is not valid JSON fails
+            // the whole batch; without ReportBatchItemFailures Lambda does not read it.
+            BatchResult::NotJson(_) if !self.settings.report_batch_item_failures => {
+                self.done(batch_len);
+                return (Answer::Ok, Next::Done);
+            }
+            BatchResult::NotJson(start) => (0, Answer::NotJson(start)),
             BatchResult::Failed(error) => (0, Answer::Failed(error)),
         };
         // The records before the first failure are done; the first failed one has had one try.

@@ -12,7 +12,7 @@ use anyhow::Result;
 use serde_json::{json, Value};
 
 use super::checkpoint::{Checkpoint, CheckpointFile};
-use super::delivery::{sequence_number, BatchResult, Delivery, Fate, GaveUp, Next};
+use super::delivery::{sequence_number, Answer, BatchResult, Delivery, Fate, GaveUp, Next};
 use super::resumption::{resume, Resumed};
 use crate::lambda::destination::LocalQueue;
 use crate::lambda::log_file::append_line;
@@ -143,8 +143,14 @@ impl StreamPoller {
                 let (reported, error) = match &result {
                     BatchResult::Answered(failures) => (failures.clone(), None),
                     BatchResult::Failed(error) => (Vec::new(), Some(error.clone())),
+                    BatchResult::NotJson(_) => (Vec::new(), None),
                 };
                 let settled = delivery.settle(batch.len(), result);
+                // Counted as an error only where Lambda reads the answer.
+                let error = match &settled.answer {
+                    Answer::NotJson(start) => Some(format!("answered {start:?}, not JSON")),
+                    _ => error,
+                };
                 let fate = match &settled.next {
                     Next::GaveUp(gave_up) => {
                         self.keep(gave_up, request_id.as_deref(), &feed, &shard_id)

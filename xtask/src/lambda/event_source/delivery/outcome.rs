@@ -11,6 +11,8 @@ use super::sequence_number;
 pub enum BatchResult {
     /// Answered; the sequence numbers it listed in `batchItemFailures`.
     Answered(Vec<String>),
+    /// Answered with something that is not JSON (what it began with).
+    NotJson(String),
     /// Failed (error, crash, time-out).
     Failed(String),
 }
@@ -45,6 +47,8 @@ pub enum Answer {
     },
     /// The invocation failed (an error, a crash, a time-out).
     Failed(String),
+    /// The answer is not JSON: with `ReportBatchItemFailures` Lambda fails the whole batch.
+    NotJson(String),
 }
 
 /// What the mapping does next.
@@ -193,6 +197,10 @@ impl Settled {
                 reported(failures)
             ),
             Answer::Failed(error) => format!("failed ({error})"),
+            Answer::NotJson(start) => format!(
+                "answered {start:?}, not JSON: the whole batch failed (functionResponseType: \
+                 ReportBatchItemFailures reads the answer)"
+            ),
         };
         let next = match &self.next {
             Next::Done => "done".to_owned(),

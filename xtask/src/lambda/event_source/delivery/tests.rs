@@ -85,6 +85,28 @@ fn an_unknown_or_empty_identifier_fails_the_whole_batch() {
     }
 }
 
+/// AWS, "Reporting batch item failures" (Lambda developer guide, DynamoDB): an answer that is
+/// not valid JSON fails the whole batch; without ReportBatchItemFailures the answer is not read.
+#[test]
+fn an_answer_that_is_not_json_fails_the_batch_only_where_lambda_reads_it() {
+    let mut delivery = Delivery::new(settings());
+    delivery.push(records(&[1, 2]));
+    let note = line(delivery.settle(2, BatchResult::NotJson("ok".into())));
+    assert_eq!(
+        note,
+        "batch of 2 records (sequences 1..2), attempt 1: answered \"ok\", not JSON: the whole \
+         batch failed (functionResponseType: ReportBatchItemFailures reads the answer) -> retry 1"
+    );
+    assert_eq!(batch(&delivery), [1, 2]);
+    let mut unread = Delivery::new(StreamSettings {
+        report_batch_item_failures: false,
+        ..settings()
+    });
+    unread.push(records(&[1, 2]));
+    let note = line(unread.settle(2, BatchResult::NotJson("ok".into())));
+    assert!(note.ends_with("attempt 1: ok -> done"), "{note}");
+}
+
 /// AWS: after `maximumRetryAttempts` retries Lambda discards the records (or sends them to
 /// the on-failure destination) and goes on with the stream.
 #[test]

@@ -13,7 +13,17 @@ pub(super) fn invoke(feed: &Feed, batch: &[Value]) -> (BatchResult, Option<Strin
     let (outcome, request_id) = feed.function.invoke(event.as_bytes(), feed.timeout);
     let result = match outcome {
         Ok(Outcome::Response(body)) => {
-            let answer: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            // No answer at all is `null`, success; an answer that is not JSON is not.
+            let answer: Value = match body.iter().all(u8::is_ascii_whitespace) {
+                true => Value::Null,
+                false => match serde_json::from_slice(&body) {
+                    Ok(answer) => answer,
+                    Err(_) => {
+                        let start = String::from_utf8_lossy(&body[..body.len().min(40)]);
+                        return (BatchResult::NotJson(short(&start)), request_id);
+                    }
+                },
+            };
             let failures = answer["batchItemFailures"]
                 .as_array()
                 .into_iter()
