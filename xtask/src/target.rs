@@ -102,10 +102,15 @@ pub fn standalone_manifest(package: &str) -> Result<String> {
         })
         .collect::<Result<Vec<String>>>()?;
     // The workspace's profiles too: with other ones, cargo would build every dependency
-    // again, differently, instead of reusing the workspace's builds.
+    // again, differently, instead of reusing the workspace's builds. Not a section for one of
+    // the workspace's own packages (xtask's): cargo warns of a package the copy has not.
     let profiles: Vec<&str> = workspace
         .split("\n[")
         .filter(|section| section.starts_with("profile."))
+        .filter(|section| {
+            let header = section.lines().next().unwrap_or_default();
+            !header.contains(".package.") || header.contains(".package.\"*\"")
+        })
         .collect();
     Ok(format!(
         "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \
