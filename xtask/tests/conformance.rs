@@ -9,7 +9,9 @@
 //!   EventBridge user guide, "Content filtering" (numeric matching on JSON numbers).
 //! - [api]: AWS Lambda API reference, CreateEventSourceMapping (valid ranges) and Filter
 //!   (pattern length).
-//! - [size]: Amazon DynamoDB developer guide, "DynamoDB item sizes and formats".
+//! - [size]: Amazon DynamoDB developer guide, "DynamoDB item sizes and formats"; the original
+//!   workshop's record, recorded on AWS (`"SizeBytes": 26` for its MODIFY, which the formula
+//!   gives: `stream_records::size`'s test).
 //! - [record]: Lambda developer guide, "Using event filtering with a DynamoDB event source",
 //!   whose sample record has `"ApproximateCreationDateTime": "1678831218.0"`; recorded AWS
 //!   events send a number with a fraction.

@@ -98,6 +98,18 @@ mod tests {
         assert_eq!(size(json!({"m": {"M": {}}})), 1 + 3);
     }
 
+    /// A record AWS made: the original workshop's MODIFY of user 1 from "test" to "test2"
+    /// (its README, recorded on AWS) says `"SizeBytes": 26`.
+    #[test]
+    fn the_workshops_recorded_aws_record_has_this_size() {
+        let modify = json!({
+            "Keys": {"id": {"S": "1"}},
+            "NewImage": {"name": {"S": "test2"}, "id": {"S": "1"}},
+            "OldImage": {"name": {"S": "test"}, "id": {"S": "1"}},
+        });
+        assert_eq!(of_change(&modify), 26);
+    }
+
     /// An INSERT counts its keys and its new image; a MODIFY both images.
     #[test]
     fn a_change_counts_its_keys_and_images() {
