@@ -1,12 +1,14 @@
 //! API Gateway's REST proxy integration, as a function sees it: the event a request becomes,
 //! and the HTTP answer the function's result becomes.
 
+pub mod proxy_event;
 pub mod routes;
 pub mod server;
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
-/// The event API Gateway (REST, Lambda proxy) sends for one request.
+/// The event API Gateway (REST, Lambda proxy) sends for a request with no query string and
+/// the headers a plain client sends (the host, and a JSON body's type).
 pub fn rest_proxy_event(
     method: &str,
     resource: &str,
@@ -14,44 +16,23 @@ pub fn rest_proxy_event(
     path_parameters: &[(&str, &str)],
     body: Option<&str>,
 ) -> Value {
-    let parameters: Map<String, Value> = path_parameters
-        .iter()
-        .map(|(name, value)| ((*name).to_owned(), Value::from(*value)))
-        .collect();
-    let headers = match body {
-        Some(_) => json!({"Content-Type": "application/json", "Host": "127.0.0.1"}),
-        None => json!({"Host": "127.0.0.1"}),
+    use aws_lambda_events::http::{HeaderMap, HeaderValue};
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_static("127.0.0.1"));
+    if body.is_some() {
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+    }
+    let request = proxy_event::ClientRequest {
+        method,
+        resource,
+        path,
+        path_parameters,
+        query: "",
+        headers: &headers,
+        body,
+        base64: false,
     };
-    let multi_value_headers: Map<String, Value> = headers
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(name, value)| (name.clone(), json!([value])))
-        .collect();
-    json!({
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": multi_value_headers,
-        "queryStringParameters": null,
-        "multiValueQueryStringParameters": null,
-        "pathParameters": if parameters.is_empty() { Value::Null } else { Value::Object(parameters) },
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "local",
-            "resourceId": "local",
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": format!("/local{path}"),
-            "stage": "local",
-            "requestId": "local",
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": "local"},
-        },
-        "body": body,
-        "isBase64Encoded": false,
-    })
+    serde_json::to_value(proxy_event::of(&request)).unwrap_or(Value::Null)
 }
 
 /// A function's answer to a proxy event, as the HTTP response API Gateway would send.

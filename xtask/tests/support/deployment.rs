@@ -121,12 +121,21 @@ impl Deployment {
     pub fn wait_for_line(&mut self, done: impl Fn(&str) -> bool, timeout: Duration) {
         let started = Instant::now();
         while started.elapsed() < timeout {
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(100)) {
-                let found = done(&line);
-                self.printed.push(line);
-                if found {
-                    return;
+            match self.lines.recv_timeout(Duration::from_millis(100)) {
+                Ok(line) => {
+                    let found = done(&line);
+                    self.printed.push(line);
+                    if found {
+                        return;
+                    }
                 }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                // Its stdout closed: it ended (its stderr, above in the test's output, says why).
+                Err(mpsc::RecvTimeoutError::Disconnected) => panic!(
+                    "deploy --local ended ({:?}) before the line awaited; it printed:\n{}",
+                    self.process.wait(),
+                    self.printed.join("\n")
+                ),
             }
         }
         panic!(
@@ -165,6 +174,16 @@ impl Deployment {
 
     /// Waits until the function's log has a line with each of `expected`.
     pub fn wait_for_logs(&self, function: &str, expected: &[&str]) -> String {
+        self.wait_for_logs_within(function, expected, Duration::from_secs(15))
+    }
+
+    /// As `wait_for_logs`, for what AWS's own limits make slow (a record age is at least 60 s).
+    pub fn wait_for_logs_within(
+        &self,
+        function: &str,
+        expected: &[&str],
+        within: Duration,
+    ) -> String {
         let started = Instant::now();
         loop {
             let log = self.logs(function);
@@ -172,7 +191,7 @@ impl Deployment {
                 return log;
             }
             assert!(
-                started.elapsed() < Duration::from_secs(15),
+                started.elapsed() < within,
                 "expected {expected:?} in:\n{log}"
             );
             std::thread::sleep(Duration::from_millis(100));

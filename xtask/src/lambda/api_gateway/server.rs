@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Router;
 use serde_json::Value;
 
 use super::routes::{percent_decode, RouteSpec};
-use super::{rest_proxy_event, ProxyResponse};
+use super::{proxy_event, ProxyResponse};
 use crate::lambda::observer::{ApiRequest, Observer};
 use crate::lambda::pool::FunctionPool;
 use crate::lambda::runtime_api::Outcome;
@@ -98,9 +99,9 @@ async fn request(State(api): State<Api>, request: Request) -> Response {
         |p| p.as_str().to_owned(),
     );
     let reply = match received(request).await {
-        Ok(((method, target), body)) => {
+        Ok(((method, target), headers, body)) => {
             let routes = api.routes.current();
-            match event_for(&method, &target, &body, &routes) {
+            match event_for(&method, &target, &headers, &body, &routes) {
                 Ok((route, event)) => invoke_in_turn(routes, route, event).await,
                 Err(refused) => refused,
             }
@@ -121,7 +122,7 @@ async fn request(State(api): State<Api>, request: Request) -> Response {
 /// The request within API Gateway's limits on its URL and headers (its body's are every
 /// server's, kept before this): its method and target, and its body; else the answer that
 /// refuses it.
-async fn received(request: Request) -> Result<((String, String), Bytes), Reply> {
+async fn received(request: Request) -> Result<((String, String), HeaderMap, Bytes), Reply> {
     let (parts, body) = request.into_parts();
     let target = parts
         .uri
@@ -140,7 +141,7 @@ async fn received(request: Request) -> Result<((String, String), Bytes), Reply> 
     }
     let method = parts.method.as_str().to_uppercase();
     match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(body) => Ok(((method, target), body)),
+        Ok(body) => Ok(((method, target), parts.headers, body)),
         Err(_) => Err(Reply::message(413, "Request Entity Too Large")),
     }
 }
@@ -187,6 +188,7 @@ async fn invoke_in_turn(routes: Arc<Vec<Route>>, route: usize, event: String) ->
 fn event_for(
     method: &str,
     target: &str,
+    headers: &HeaderMap,
     body: &[u8],
     routes: &[Route],
 ) -> Result<(usize, String), Reply> {
@@ -225,23 +227,19 @@ fn event_for(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let mut event = rest_proxy_event(
+    let request = proxy_event::ClientRequest {
         method,
-        &format!("/{}", route.spec.path),
+        resource: &format!("/{}", route.spec.path),
         path,
-        &parameters,
-        body.as_deref(),
-    );
-    event["isBase64Encoded"] = Value::Bool(base64);
-    if !query.is_empty() {
-        let pairs: serde_json::Map<String, Value> = query
-            .split('&')
-            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-            .filter_map(|(k, v)| Some((percent_decode(k)?, Value::from(percent_decode(v)?))))
-            .collect();
-        event["queryStringParameters"] = Value::Object(pairs);
-    }
-    Ok((index, event.to_string()))
+        path_parameters: &parameters,
+        query,
+        headers,
+        body: body.as_deref(),
+        base64,
+    };
+    let event = serde_json::to_string(&proxy_event::of(&request))
+        .map_err(|_| Reply::message(400, "the request cannot be written as API Gateway's event"))?;
+    Ok((index, event))
 }
 
 /// Invokes the route's function with the event; its answer as API Gateway gives it.
