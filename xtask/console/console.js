@@ -162,7 +162,7 @@ const handlers = {
   },
 
   queue(event) {
-    $("queue-name").textContent = "queue " + event.queue;
+    $("queue-name").textContent = event.queue;
     $("queue").replaceChildren(...event.messages.map((message) => {
       const info = message.DDBStreamBatchInfo || {};
       const range = info.startSequenceNumber === info.endSequenceNumber

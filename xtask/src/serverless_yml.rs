@@ -143,45 +143,6 @@ impl ServerlessYml {
             .map(|(_, resource)| resource)
     }
 
-    /// The local queue an on-failure destination is: an SQS queue of the resources (by its
-    /// `QueueName`, else its logical id), or one named by its ARN; else why it cannot be here.
-    pub fn local_queue(&self, on_failure: &OnFailure) -> Result<String, String> {
-        if on_failure.kind.as_deref().is_some_and(|kind| kind != "sqs") {
-            return Err(format!(
-                "type {} is not emulated here (only SQS queues are): what the stream skips is lost \
-                 locally",
-                on_failure.kind.as_deref().unwrap_or_default()
-            ));
-        }
-        if let Some(arn) = &on_failure.literal_arn {
-            return match arn.strip_prefix("arn:aws:sqs:") {
-                Some(rest) => Ok(rest.rsplit(':').next().unwrap_or(rest).to_owned()),
-                None => Err(format!(
-                    "{arn} is not an SQS queue's ARN: what the stream skips is lost locally"
-                )),
-            };
-        }
-        let Some(id) = on_failure.resource() else {
-            return Err(
-                "its arn is neither written out nor a resource of serverless.yml".to_owned(),
-            );
-        };
-        let Some(resource) = self.resource(id) else {
-            return Err(format!("resources has no {id}"));
-        };
-        if resource.get("Type").and_then(|t| t.as_str()) != Some("AWS::SQS::Queue") {
-            return Err(format!(
-                "{id} is not an AWS::SQS::Queue: what the stream skips is lost locally"
-            ));
-        }
-        Ok(resource
-            .get("Properties")
-            .and_then(|p| p.get("QueueName"))
-            .and_then(|name| name.as_str())
-            .unwrap_or(id)
-            .to_owned())
-    }
-
     /// The users table: the only `AWS::DynamoDB::Table`, or the one called `Table`.
     pub fn users_table(&self) -> Option<(&str, &Value)> {
         let tables = self.tables();

@@ -199,6 +199,23 @@ fn other_right_spellings_pass() {
     assert_passes(&attempt(stream, &function));
 }
 
+/// Lambda API reference, OnFailure: a stream's destination may be an SQS queue, an SNS topic
+/// or an S3 bucket; the framework takes a topic with `type: sns`, a bucket by its ARN alone.
+#[test]
+fn a_topic_or_a_bucket_destination_passes() {
+    let topic = FUNCTION.replace(
+        "arn: !GetAtt SkippedRecords.Arn\n              type: sqs",
+        "arn: !Ref Skipped\n              type: sns",
+    );
+    assert_ne!(topic, FUNCTION);
+    assert_passes(&(attempt(STREAM, &topic) + "    Skipped:\n      Type: AWS::SNS::Topic\n"));
+    let bucket = FUNCTION.replace(
+        "arn: !GetAtt SkippedRecords.Arn\n              type: sqs",
+        "arn: arn:aws:s3:::skipped-records",
+    );
+    assert_passes(&attempt(STREAM, &bucket));
+}
+
 #[test]
 fn a_missing_function_response_type_passes_with_a_warning() {
     let function = FUNCTION.replace(

@@ -25,7 +25,7 @@ mod support;
 use serde_json::{json, Value};
 use support::deployment::{refused_start, Deployment};
 use support::{committed, Attempt};
-use xtask::lambda::destination::LocalQueue;
+use xtask::lambda::destination::{DestinationName, LocalDestination};
 use xtask::local_state as state;
 use xtask::tools::local_dynamodb::LocalDynamoDb;
 
@@ -175,7 +175,11 @@ fn a_reported_record_given_up_on_is_told_as_aws_tells_it() {
         json!({"id": {"S": "n-1"}, "name": {"N": "12"}}),
     );
     deployment.wait_for_logs("stream", &["sent to the on-failure destination"]);
-    let messages = LocalQueue::in_state(&state::dir(&deployment.step), "SkippedRecords").messages();
+    let messages = LocalDestination::in_state(
+        &state::dir(&deployment.step),
+        &DestinationName::queue("SkippedRecords"),
+    )
+    .messages();
     assert_eq!(messages.len(), 1, "{messages:?}");
     let body = &messages[0].body;
     assert_eq!(

@@ -13,7 +13,9 @@ use std::time::Duration;
 use serde_json::Value;
 use support::deployment::Deployment;
 use support::{committed, Attempt};
-use xtask::lambda::destination::LocalQueue;
+use xtask::lambda::destination::{
+    payload_records, DestinationKind, DestinationName, LocalDestination,
+};
 use xtask::local_state as state;
 use xtask::project;
 
@@ -52,8 +54,11 @@ fn failures(attempt: &Attempt, more: &[&str]) -> (Output, String) {
     (output, text)
 }
 
-fn queue_of(deployment: &Deployment) -> LocalQueue {
-    LocalQueue::in_state(&state::dir(&deployment.step), "SkippedRecords")
+fn queue_of(deployment: &Deployment) -> LocalDestination {
+    LocalDestination::in_state(
+        &state::dir(&deployment.step),
+        &DestinationName::queue("SkippedRecords"),
+    )
 }
 
 #[test]
@@ -140,9 +145,12 @@ fn a_record_given_up_on_is_kept_listed_and_replayed_once_the_handler_is_fixed() 
     let step = deployment.step.clone();
     drop(deployment);
     assert_eq!(
-        LocalQueue::in_state(&state::dir(&step), "SkippedRecords")
-            .messages()
-            .len(),
+        LocalDestination::in_state(
+            &state::dir(&step),
+            &DestinationName::queue("SkippedRecords")
+        )
+        .messages()
+        .len(),
         1
     );
 
@@ -245,4 +253,111 @@ fn a_replay_goes_through_the_running_deployment() {
     );
     assert!(queue_of(&deployment).messages().is_empty());
     deployment.stop();
+}
+
+/// Lambda API reference, OnFailure ("an Amazon SNS topic, Amazon SQS queue, or Amazon S3
+/// bucket"); Lambda developer guide, "Retain discarded records for a DynamoDB event source":
+/// a topic gets the same message as a queue; an S3 object has the whole invocation with it
+/// (`payload`), under `aws/lambda/<mapping>/<shard>/YYYY/MM/DD/...`, so its records replay
+/// even once the stream has lost them (here: a fresh table, a new stream).
+#[test]
+fn a_topic_or_a_bucket_keeps_what_is_given_up_and_failures_replays_it() {
+    let queue = "              arn: !GetAtt SkippedRecords.Arn\n              type: sqs\n";
+    let yml = solution("serverless.yml");
+    assert!(
+        yml.contains(queue),
+        "7-finish's destination changed: update this test"
+    );
+    let topic = yml.replace(
+        queue,
+        "              arn: !Ref Skipped\n              type: sns\n",
+    ) + "    Skipped:\n      Type: AWS::SNS::Topic\n";
+    let bucket = yml.replace(queue, "              arn: arn:aws:s3:::skipped-records\n");
+    for (name, yml, kind, kept) in [
+        ("kept-topic", topic, DestinationKind::Topic, "Skipped"),
+        (
+            "kept-bucket",
+            bucket,
+            DestinationKind::Bucket,
+            "skipped-records",
+        ),
+    ] {
+        let destination = DestinationName {
+            kind,
+            name: kept.to_owned(),
+        };
+        let attempt = Attempt::with_files(
+            name,
+            &yml,
+            &committed("6-streams/src/main.rs"),
+            &handler(true),
+        );
+        let mut deployment = Deployment::start_dir(&attempt.dir, &["--fresh"]);
+        if kind == DestinationKind::Bucket {
+            assert!(
+                deployment.printed.iter().any(|line| line
+                    .contains("on AWS its role needs s3:PutObject and s3:ListBucket on it")),
+                "{}",
+                deployment.printed.join("\n")
+            );
+        }
+        deployment.request("PUT", "/users/k-1", Some(r#"{"name": "kept"}"#));
+        deployment.wait_for_logs(
+            "stream",
+            &[&format!(
+                "-> skipped after 3 retries (maximumRetryAttempts): sent to the on-failure \
+                 destination ({destination})"
+            )],
+        );
+        let step = deployment.step.clone();
+        let messages = LocalDestination::in_state(&state::dir(&step), &destination).messages();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        let body = &messages[0].body;
+        assert_eq!(
+            body["requestContext"]["condition"],
+            "RetryAttemptsExhausted"
+        );
+        assert_eq!(body["DDBStreamBatchInfo"]["batchSize"], 1);
+        if kind == DestinationKind::Bucket {
+            assert!(
+                messages[0].id.starts_with("aws/lambda/"),
+                "{}",
+                messages[0].id
+            );
+            let records = payload_records(body).unwrap();
+            assert_eq!(records.len(), 1, "{body}");
+            assert_eq!(records[0]["dynamodb"]["Keys"]["id"]["S"], "k-1");
+        }
+        deployment.stop();
+        drop(deployment);
+
+        let (output, text) = failures(&attempt, &[]);
+        assert!(output.status.success(), "{text}");
+        let item = if kind == DestinationKind::Bucket {
+            "object"
+        } else {
+            "notification"
+        };
+        assert!(text.contains(&format!("{destination} of ")), "{text}");
+        assert!(text.contains(&format!(": 1 {item}")), "{text}");
+        assert!(
+            text.contains(r#"INSERT {"id":"k-1"} new: {"id":"k-1","name":"kept"}"#),
+            "{text}"
+        );
+
+        if kind == DestinationKind::Bucket {
+            // A fresh table has a new stream: the record is only in the object now.
+            Deployment::start_dir(&attempt.dir, &["--fresh"]).stop();
+        }
+        std::fs::write(attempt.dir.join("src/stream.rs"), handler(false)).unwrap();
+        let (output, text) = failures(&attempt, &["--replay"]);
+        assert!(output.status.success(), "{text}");
+        assert!(
+            text.contains(&format!("1. handled: removed from the {}", kind.noun())),
+            "{text}"
+        );
+        assert!(LocalDestination::in_state(&state::dir(&step), &destination)
+            .messages()
+            .is_empty());
+    }
 }

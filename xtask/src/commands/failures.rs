@@ -12,7 +12,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
-use crate::lambda::destination::LocalQueue;
+use crate::lambda::destination::{
+    self as kept, DestinationKind, DestinationName, LocalDestination,
+};
 use crate::local_state as state;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
@@ -50,11 +52,11 @@ pub struct Options {
     dir: Option<std::path::PathBuf>,
 }
 
-/// The stream function with an on-failure destination, and its queue's name.
+/// The stream function with an on-failure destination, and the queue, topic or bucket it is.
 struct Destination {
     function: String,
     handler: String,
-    queue: String,
+    kept: DestinationName,
 }
 
 pub fn run(options: Options) -> Result<ExitCode> {
@@ -73,6 +75,22 @@ pub fn run(options: Options) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     if options.aws {
+        if destination.kept.kind != DestinationKind::Queue {
+            bail!(
+                "`failures --aws` reads an SQS queue; {} keeps its own on AWS: {}",
+                destination.kept,
+                match destination.kept.kind {
+                    DestinationKind::Bucket => format!(
+                        "`aws s3 ls s3://{}/aws/lambda/ --recursive` lists its objects, each \
+                         with its records (`payload`)",
+                        destination.kept.name
+                    ),
+                    _ => "a topic keeps nothing itself: subscribe an SQS queue to it and \
+                          read that one"
+                        .to_owned(),
+                }
+            );
+        }
         return aws::run(
             &target.name,
             &yml,
@@ -90,13 +108,13 @@ fn destination(yml: &ServerlessYml) -> Result<Option<Destination>> {
             let Some(on_failure) = &event.settings.on_failure else {
                 continue;
             };
-            let queue = yml.local_queue(on_failure).map_err(|why| {
+            let named = kept::named::of(yml, on_failure).map_err(|why| {
                 anyhow::anyhow!("function {}'s on-failure destination: {why}", function.name)
             })?;
             return Ok(Some(Destination {
                 function: function.name.to_owned(),
                 handler: function.handler().unwrap_or_default().to_owned(),
-                queue,
+                kept: named,
             }));
         }
     }
@@ -153,17 +171,18 @@ fn local(
     destination: &Destination,
     replay: bool,
 ) -> Result<ExitCode> {
-    let queue = LocalQueue::in_state(&state::dir(&target.name), &destination.queue);
+    let queue = LocalDestination::in_state(&state::dir(&target.name), &destination.kept);
     let (messages, damaged) = queue.read();
+    let item = queue.kind.item();
     println!(
-        "queue {} of {} (local): {}",
-        queue.name,
+        "{} of {} (local): {}",
+        queue.label,
         target.name,
-        count(messages.len(), "message")
+        count(messages.len(), item)
     );
     for file in &damaged {
         println!(
-            "  {} is not a message (damaged or cut short): left as it is",
+            "  {} is not a {item} (damaged or cut short): left as it is",
             terminal::safe(&file.display().to_string())
         );
     }
@@ -214,13 +233,17 @@ fn local(
     };
     Ok(match still_failing {
         0 => {
-            println!("Every record was handled: the queue is empty.");
+            println!(
+                "Every record was handled: the {} is empty.",
+                queue.kind.noun()
+            );
             ExitCode::SUCCESS
         }
         n => {
             println!(
-                "{} still in the queue: fix what fails, then replay again.",
-                count(n, "message")
+                "{} still in the {}: fix what fails, then replay again.",
+                count(n, item),
+                queue.kind.noun()
             );
             ExitCode::FAILURE
         }

@@ -9,8 +9,8 @@ use crate::serverless_yml::{Intrinsic, ServerlessYml};
 
 const STEP_9: &str = "README, \"Keep what the stream skips\"";
 
-/// Item 4: the stream event's on-failure destination, an SQS queue (or SNS topic) that keeps
-/// word of the records the retries give up on.
+/// Item 4: the stream event's on-failure destination, an SQS queue (or an SNS topic, or an S3
+/// bucket by its ARN) that keeps word of the records the retries give up on.
 pub fn check(yml: &ServerlessYml) -> Finding {
     let item = Item::Destination;
     let fail = |hint: String| Finding::fail(item, hint);
@@ -62,13 +62,17 @@ pub fn check(yml: &ServerlessYml) -> Finding {
         }
         let service = arn.split(':').nth(2).unwrap_or_default();
         return match (service, on_failure.kind.as_deref()) {
-            ("sqs", None | Some("sqs")) | ("sns", None | Some("sns")) => Finding::pass(item),
-            ("sqs" | "sns", Some(kind)) => fail(format!(
-                "onFailure's arn is an {} ARN, but its type is {kind}: make them agree",
+            ("sqs", None | Some("sqs")) | ("sns", None | Some("sns")) | ("s3", None) => {
+                Finding::pass(item)
+            }
+            ("sqs" | "sns" | "s3", Some(kind)) => fail(format!(
+                "onFailure's arn is an {} ARN, but its type is {kind}: make them agree (a \
+                 bucket's ARN goes without a type)",
                 service.to_uppercase()
             )),
             _ => fail(format!(
-                "onFailure's arn {arn:?} is not an SQS queue's or SNS topic's ARN ({STEP_9})"
+                "onFailure's arn {arn:?} is not the ARN of an SQS queue, SNS topic or S3 bucket \
+                 ({STEP_9})"
             )),
         };
     }

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
 use super::messages::{count, describe, show};
-use crate::lambda::destination::QueueMessage;
+use crate::lambda::destination::KeptMessage;
 use crate::project;
 use crate::serverless_yml::ServerlessYml;
 use crate::tools::{aws, node, process, terminal};
@@ -63,7 +63,7 @@ pub fn run(
     );
     let mut still_failing = 0;
     for (index, message) in messages.iter().enumerate() {
-        let listed = QueueMessage {
+        let listed = KeptMessage {
             id: message["id"].as_str().unwrap_or_default().to_owned(),
             sent_ms: message["sent"].as_u64().unwrap_or(0),
             body: message["body"].clone(),

@@ -4,12 +4,12 @@
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
-use crate::lambda::destination::QueueMessage;
+use crate::lambda::destination::{payload_records, KeptMessage};
 use crate::lambda::stream_records::{as_lambda_record, read_between};
 use crate::tools::local_dynamodb::{plain_item, LocalDynamoDb};
 
 /// One message's line: when, why, how many records.
-pub fn describe(message: &QueueMessage) -> String {
+pub fn describe(message: &KeptMessage) -> String {
     let body = &message.body;
     let info = &body["DDBStreamBatchInfo"];
     let size = info["batchSize"].as_u64().unwrap_or(0) as usize;
@@ -58,8 +58,12 @@ pub fn show(record: &Value) -> String {
     )
 }
 
-/// The records a message names, read back from the table's current stream, in Lambda's form.
+/// The records a message names, in Lambda's form: an S3 object's own, else read back from the
+/// table's current stream.
 pub fn records_of(dynamodb: &LocalDynamoDb, body: &Value, region: &str) -> Result<Vec<Value>> {
+    if let Some(records) = payload_records(body) {
+        return Ok(records);
+    }
     let info = &body["DDBStreamBatchInfo"];
     let (Some(first), Some(last), Some(shard), Some(stream_arn)) = (
         info["startSequenceNumber"].as_str(),

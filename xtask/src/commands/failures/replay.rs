@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 
 use super::{Destination, Table};
-use crate::lambda::destination::{replay_handled, LocalQueue, QueueMessage};
+use crate::lambda::destination::{replay_handled, KeptMessage, LocalDestination};
 use crate::lambda::function::{FunctionSpec, LocalFunction};
 use crate::lambda::function_environment::{function_environment, LocalNames};
 use crate::local_state as state;
@@ -80,8 +80,8 @@ pub(super) fn start_function(
 pub(super) fn here(
     mut function: LocalFunction,
     destination: &Destination,
-    queue: &LocalQueue,
-    messages: &[QueueMessage],
+    queue: &LocalDestination,
+    messages: &[KeptMessage],
     batches: Vec<Option<Vec<Value>>>,
 ) -> Result<usize> {
     let mut still_failing = 0;
@@ -108,12 +108,20 @@ pub(super) fn here(
         match replay_handled(outcome) {
             Ok(()) => {
                 queue.delete(message)?;
-                println!("  {}. handled: removed from the queue", index + 1);
+                println!(
+                    "  {}. handled: removed from the {}",
+                    index + 1,
+                    queue.kind.noun()
+                );
             }
             Err(why) => {
                 still_failing += 1;
                 let why = terminal::safe(&why).into_owned();
-                println!("  {}. still failing ({why}): kept in the queue", index + 1);
+                println!(
+                    "  {}. still failing ({why}): kept in the {}",
+                    index + 1,
+                    queue.kind.noun()
+                );
             }
         }
     }
@@ -125,9 +133,10 @@ pub(super) fn here(
 pub(super) fn through_deployment(
     running: &state::Running,
     destination: &Destination,
-    messages: &[QueueMessage],
+    messages: &[KeptMessage],
     batches: Vec<Option<Vec<Value>>>,
 ) -> Result<usize> {
+    let noun = destination.kept.kind.noun();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(1000)))
@@ -159,11 +168,13 @@ pub(super) fn through_deployment(
             .read_to_string()
             .context("reading the deployment's answer")?;
         match serde_json::from_str::<Replayed>(&body) {
-            Ok(Replayed::Handled) => println!("  {}. handled: removed from the queue", index + 1),
+            Ok(Replayed::Handled) => {
+                println!("  {}. handled: removed from the {noun}", index + 1);
+            }
             Ok(Replayed::StillFailing(why)) => {
                 still_failing += 1;
                 let why = terminal::safe(&why).into_owned();
-                println!("  {}. still failing ({why}): kept in the queue", index + 1);
+                println!("  {}. still failing ({why}): kept in the {noun}", index + 1);
             }
             Ok(Replayed::Refused(why)) => {
                 still_failing += 1;

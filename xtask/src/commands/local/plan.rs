@@ -8,6 +8,7 @@ mod refusals;
 use std::time::Duration;
 
 use crate::lambda::api_gateway::routes::RouteSpec;
+use crate::lambda::destination::{self, DestinationKind, DestinationName};
 use crate::serverless_yml::{Intrinsic, ServerlessYml, StreamSettings};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +20,8 @@ pub struct Plan {
     pub routes: Vec<RouteSpec>,
     /// The functions the table's stream feeds, with their event's settings.
     pub pollers: Vec<(String, StreamSettings)>,
-    /// The local queue each poller's on-failure destination is, by function.
-    pub destinations: Vec<(String, String)>,
+    /// The local queue, topic or bucket each poller's on-failure destination is, by function.
+    pub destinations: Vec<(String, DestinationName)>,
     /// Whether the table has a stream (`StreamSpecification`).
     pub stream: bool,
     pub notes: Vec<String>,
@@ -73,8 +74,19 @@ impl Plan {
                             ));
                         }
                         if let Some(on_failure) = &event.settings.on_failure {
-                            match yml.local_queue(on_failure) {
-                                Ok(queue) => plan.destinations.push((name.to_owned(), queue)),
+                            match destination::named::of(yml, on_failure) {
+                                Ok(kept) => {
+                                    if kept.kind == DestinationKind::Bucket {
+                                        plan.notes.push(format!(
+                                            "function {name}'s on-failure destination is {kept}: \
+                                             on AWS its role needs s3:PutObject and \
+                                             s3:ListBucket on it (the framework grants a \
+                                             queue's or a topic's permissions only): add them \
+                                             under provider.iam.role.statements"
+                                        ));
+                                    }
+                                    plan.destinations.push((name.to_owned(), kept));
+                                }
                                 Err(why) => plan.notes.push(format!(
                                     "function {name}'s on-failure destination: {why}"
                                 )),
@@ -112,12 +124,12 @@ impl Plan {
         )
     }
 
-    /// The name of the local queue that keeps word of what `function`'s stream skips.
-    pub fn destination(&self, function: &str) -> Option<&str> {
+    /// The local queue, topic or bucket that keeps word of what `function`'s stream skips.
+    pub fn destination(&self, function: &str) -> Option<&DestinationName> {
         self.destinations
             .iter()
             .find(|(name, _)| name == function)
-            .map(|(_, queue)| queue.as_str())
+            .map(|(_, kept)| kept)
     }
 
     /// The function's timeout (6 s for a function the plan does not know).

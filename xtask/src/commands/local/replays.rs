@@ -64,7 +64,7 @@ pub fn replay(
     asked: &ReplayAsked,
     pool: Option<&crate::lambda::pool::FunctionPool>,
     timeout: Duration,
-    queue: Option<&crate::lambda::destination::LocalQueue>,
+    queue: Option<&crate::lambda::destination::LocalDestination>,
     log: &std::path::Path,
     observer: &dyn crate::lambda::observer::Observer,
 ) -> Replayed {
@@ -77,8 +77,10 @@ pub fn replay(
     let (messages, _) = queue.read();
     let Some(message) = messages.iter().find(|m| m.id == asked.message_id) else {
         return Replayed::Refused(format!(
-            "message {} is no longer in queue {} (replayed already?)",
-            asked.message_id, queue.name
+            "{} {} is no longer in {} (replayed already?)",
+            queue.kind.item(),
+            asked.message_id,
+            queue.label
         ));
     };
     let payload = serde_json::json!({"Records": asked.records}).to_string();
@@ -91,27 +93,29 @@ pub fn replay(
         Ok(()) => match queue.delete(message) {
             Ok(()) => (
                 Replayed::Handled,
-                "handled -> removed from the queue".to_owned(),
+                format!("handled -> removed from the {}", queue.kind.noun()),
             ),
             Err(error) => (
                 Replayed::StillFailing(format!("{error:#}")),
-                format!("handled, but the message stays: {error:#}"),
+                format!("handled, but the {} stays: {error:#}", queue.kind.item()),
             ),
         },
         Err(why) => (
             Replayed::StillFailing(why.clone()),
-            format!("still failing ({why}): kept in the queue"),
+            format!("still failing ({why}): kept in the {}", queue.kind.noun()),
         ),
     };
     crate::lambda::log_file::append_line(
         log,
         &format!(
-            "[xtask] replay of message {} ({count}) from queue {}: {told}",
-            asked.message_id, queue.name
+            "[xtask] replay of {} {} ({count}) from {}: {told}",
+            queue.kind.item(),
+            asked.message_id,
+            queue.label
         ),
     );
     let left: Vec<Value> = queue.messages().into_iter().map(|m| m.body).collect();
-    observer.queue(&queue.name, &left);
+    observer.queue(&queue.label, &left);
     observer.replayed(
         &asked.function,
         &asked.records,

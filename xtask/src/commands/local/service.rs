@@ -18,7 +18,7 @@ use super::mappings::{Mappings, Stream};
 use super::plan::Plan;
 use super::table::{RunningTable, TableStart};
 use crate::lambda::api_gateway::server::{Route, RouteTable};
-use crate::lambda::destination::LocalQueue;
+use crate::lambda::destination::LocalDestination;
 use crate::lambda::event_source::poller::Feed;
 use crate::lambda::event_source::resumption::Resumption;
 use crate::lambda::function_environment::LocalNames;
@@ -150,7 +150,7 @@ impl Service {
         let queue = self
             .plan
             .destination(&asked.function)
-            .map(|queue| LocalQueue::in_state(&state::dir(&self.names.step), queue));
+            .map(|kept| LocalDestination::in_state(&state::dir(&self.names.step), kept));
         super::replays::replay(
             asked,
             self.functions.get(&asked.function).as_deref(),
@@ -234,23 +234,23 @@ impl Service {
             self.mappings.apply(Vec::new(), None);
             return;
         };
-        let wanted =
-            self.plan
-                .pollers
-                .iter()
-                .filter_map(|(name, settings)| {
-                    let feed = Feed {
-                        function: self.functions.get(name)?,
-                        settings: settings.clone(),
-                        timeout: self.plan.timeout(name),
-                        retired: false,
-                        destination: self.plan.destination(name).map(|queue| {
-                            LocalQueue::in_state(&state::dir(&self.names.step), queue)
-                        }),
-                    };
-                    Some((name.clone(), feed))
-                })
-                .collect();
+        let wanted = self
+            .plan
+            .pollers
+            .iter()
+            .filter_map(|(name, settings)| {
+                let feed = Feed {
+                    function: self.functions.get(name)?,
+                    settings: settings.clone(),
+                    timeout: self.plan.timeout(name),
+                    retired: false,
+                    destination: self.plan.destination(name).map(|kept| {
+                        LocalDestination::in_state(&state::dir(&self.names.step), kept)
+                    }),
+                };
+                Some((name.clone(), feed))
+            })
+            .collect();
         let stream = Stream {
             step: &self.names.step,
             dynamodb: self.table.dynamodb(),
@@ -267,11 +267,11 @@ impl Service {
 
     /// Tells the console what the service is now, and what its queues keep.
     fn hello(&self) {
-        for (_, queue) in &self.plan.destinations {
-            let queue = LocalQueue::in_state(&state::dir(&self.names.step), queue);
+        for (_, kept) in &self.plan.destinations {
+            let queue = LocalDestination::in_state(&state::dir(&self.names.step), kept);
             self.hub.publish_queue(json!({
                 "type": "queue",
-                "queue": queue.name,
+                "queue": queue.label,
                 "messages": queue.messages().iter().map(|m| m.body.clone()).collect::<Vec<_>>(),
             }));
         }

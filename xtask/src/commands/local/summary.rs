@@ -2,7 +2,7 @@
 //! table and the logs are, and how the stream starts.
 
 use super::service::Service;
-use crate::lambda::destination::LocalQueue;
+use crate::lambda::destination::LocalDestination;
 use crate::lambda::pool::MAX_ENVIRONMENTS;
 use crate::local_state as state;
 use crate::target::Target;
@@ -39,12 +39,12 @@ pub fn print(target: &Target, service: &Service, api_url: &str, console_url: &st
     for (function, start) in service.stream_starts() {
         say!("               {function}: {start}");
     }
-    for (function, queue) in &plan.destinations {
-        let kept = LocalQueue::in_state(&state::dir(&target.name), queue)
+    for (function, destination) in &plan.destinations {
+        let kept = LocalDestination::in_state(&state::dir(&target.name), destination)
             .messages()
             .len();
         say!(
-            "               {function}: what its retries give up on goes to queue {queue} \
+            "               {function}: what its retries give up on goes to {destination} \
              ({kept} kept: cargo xtask failures)"
         );
     }

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::delivery::{sequence_number, Answer, BatchResult, Delivery, Fate, GaveUp, Next};
 use super::resumption::{resume, Resumed};
-use crate::lambda::destination::LocalQueue;
+use crate::lambda::destination::LocalDestination;
 use crate::lambda::log_file::append_line;
 use crate::lambda::observer::{BatchDelivered, Observer};
 use crate::lambda::pool::FunctionPool;
@@ -38,7 +38,7 @@ pub struct Feed {
     /// The function no longer reads the stream: the poller ends.
     pub retired: bool,
     /// The event's on-failure destination, if it has one Lambda can send to here.
-    pub destination: Option<LocalQueue>,
+    pub destination: Option<LocalDestination>,
 }
 
 #[derive(Debug)]

@@ -117,10 +117,10 @@ impl Condition {
     }
 }
 
-/// What became of records given up on, for the line: the queue that keeps word of them.
+/// What became of records given up on, for the line: the destination that keeps word of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fate<'a> {
-    /// Sent to the on-failure destination, this queue.
+    /// Sent to the on-failure destination, so labelled (`queue SkippedRecords`).
     Kept(&'a str),
     /// No destination: lost.
     Lost,
@@ -139,7 +139,7 @@ impl GaveUp {
     /// What happened to them, in words (the end of the `[xtask]` line).
     pub fn told(&self, fate: Fate<'_>) -> String {
         let fate = match fate {
-            Fate::Kept(queue) => format!("sent to the on-failure destination (queue {queue})"),
+            Fate::Kept(label) => format!("sent to the on-failure destination ({label})"),
             Fate::Lost => "lost: an on-failure destination would have kept where to find them \
                            (README, \"Keep what the stream skips\")"
                 .to_owned(),

@@ -126,7 +126,7 @@ fn after_the_retry_limit_the_batch_is_skipped() {
          kept where to find them (README, \"Keep what the stream skips\")"
     );
     assert_eq!(
-        settled.line(Fate::Kept("SkippedRecords")),
+        settled.line(Fate::Kept("queue SkippedRecords")),
         "batch of 3 records (sequences 1..3), attempt 3: 1 reported failure (1) -> skipped \
          after 2 retries (maximumRetryAttempts): sent to the on-failure destination (queue \
          SkippedRecords)"
@@ -215,7 +215,7 @@ fn records_older_than_maximum_record_age_are_skipped() {
     let gave_up = delivery.expire(1_095).unwrap();
     assert_eq!(gave_up.condition.name(), "RecordAgeExceeded");
     assert_eq!(
-        gave_up.told(Fate::Kept("SkippedRecords")),
+        gave_up.told(Fate::Kept("queue SkippedRecords")),
         "skipped 2 records (sequences 1..2) older than maximumRecordAgeInSeconds (60 s): sent \
          to the on-failure destination (queue SkippedRecords)"
     );

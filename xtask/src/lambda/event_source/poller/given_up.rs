@@ -44,7 +44,7 @@ impl StreamPoller {
         feed: &'f Feed,
         shard_id: &str,
     ) -> Fate<'f> {
-        let Some(queue) = &feed.destination else {
+        let Some(kept) = &feed.destination else {
             return Fate::Lost;
         };
         let body = destination::message(&GivenUp {
@@ -57,16 +57,16 @@ impl StreamPoller {
             stream_arn: &self.event_source_arn,
             records: &gave_up.records,
         });
-        match queue.send(&body) {
+        match kept.send(&body, &gave_up.records) {
             Ok(_) => {
-                let messages: Vec<Value> = queue.messages().into_iter().map(|m| m.body).collect();
-                self.observer.queue(&queue.name, &messages);
-                Fate::Kept(&queue.name)
+                let messages: Vec<Value> = kept.messages().into_iter().map(|m| m.body).collect();
+                self.observer.queue(&kept.label, &messages);
+                Fate::Kept(&kept.label)
             }
             Err(error) => {
                 self.note(&format!(
-                    "sending to the on-failure destination (queue {}) failed: {error:#}",
-                    queue.name
+                    "sending to the on-failure destination ({}) failed: {error:#}",
+                    kept.label
                 ));
                 Fate::NotKept
             }

@@ -78,7 +78,7 @@ fn with_reported_failures_the_destination_gets_the_part_from_the_failure_on() {
     assert!(!gave_up.function_error);
     assert_eq!(gave_up.invocations, 4);
     assert_eq!(
-        gave_up.told(Fate::Kept("SkippedRecords")),
+        gave_up.told(Fate::Kept("queue SkippedRecords")),
         "skipped after 3 retries (maximumRetryAttempts): sent to the on-failure destination \
          (queue SkippedRecords)"
     );
