@@ -18,6 +18,10 @@
 //! - [failures]: Lambda developer guide, "Retaining discarded records" / on-failure
 //!   destinations for DynamoDB (the message's `requestContext` and `responseContext`), and
 //!   recorded AWS messages (`functionError` null when the function answered).
+//! - [apigw]: API Gateway developer guide, "Input format of a Lambda function for proxy
+//!   integration": `headers` and `queryStringParameters` hold a repeated name's last value,
+//!   `multiValueHeaders` and `multiValueQueryStringParameters` all of them; `requestContext`
+//!   names the stage and the request.
 #![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
 
 mod support;
@@ -189,5 +193,77 @@ fn a_reported_record_given_up_on_is_told_as_aws_tells_it() {
     );
     let request_id = body["requestContext"]["requestId"].as_str().unwrap();
     assert!(uuid::Uuid::parse_str(request_id).is_ok(), "{request_id}");
+    deployment.stop();
+}
+
+/// A main that answers every API request with the event its function received (and leaves the
+/// stream's records handled).
+const ECHO_MAIN: &str = r#"
+#[allow(dead_code)]
+mod stream;
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::{json, Value};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
+        let body = event.payload.to_string();
+        Ok::<Value, lambda_runtime::Error>(json!({"statusCode": 200, "body": body}))
+    }))
+    .await
+}
+"#;
+
+/// [apigw]: the function gets what the client sent: its headers (a repeated one's last value,
+/// and all of them), its query string single and multi-valued, decoded; the stage and a
+/// request id. Before, `headers` was always the host and a Content-Type of xtask's own, and
+/// the multi-valued maps were null.
+#[test]
+fn the_api_event_carries_what_the_client_sent() {
+    let attempt = Attempt::with_files(
+        "conformance-apigw",
+        &committed("7-finish/serverless.yml"),
+        ECHO_MAIN,
+        &committed("6-streams/src/stream.rs"),
+    );
+    let deployment = Deployment::start_dir(&attempt.dir, &["--fresh"]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .get(format!(
+            "{}/users/u-1?tag=a&tag=b%20c&q=x+y",
+            deployment.api
+        ))
+        .header("X-Trace", "one")
+        .header("X-Trace", "two")
+        .call()
+        .unwrap();
+    let text = response.body_mut().read_to_string().unwrap();
+    let event: Value = serde_json::from_str(&text).unwrap();
+    // Header names are case-insensitive (RFC 9110); compare them so.
+    let header = |map: &str| {
+        event[map]
+            .as_object()
+            .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-trace")))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no X-Trace in {map}: {event:#}"))
+    };
+    assert_eq!(header("headers"), "two");
+    assert_eq!(header("multiValueHeaders"), json!(["one", "two"]));
+    assert_eq!(event["queryStringParameters"]["tag"], "b c", "{event:#}");
+    assert_eq!(event["queryStringParameters"]["q"], "x y", "{event:#}");
+    assert_eq!(
+        event["multiValueQueryStringParameters"]["tag"],
+        json!(["a", "b c"])
+    );
+    assert_eq!(event["pathParameters"]["id"], "u-1");
+    assert_eq!(event["httpMethod"], "GET");
+    assert_eq!(event["requestContext"]["stage"], "local");
+    let request_id = event["requestContext"]["requestId"].as_str().unwrap();
+    assert!(uuid::Uuid::parse_str(request_id).is_ok(), "{request_id}");
+    let mut deployment = deployment;
     deployment.stop();
 }

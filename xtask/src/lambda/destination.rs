@@ -3,10 +3,12 @@
 //! only where to find them in the stream; an S3 object has them too), and the local queue,
 //! topic or bucket that keeps it (`local`).
 
+mod formats;
 mod local;
 pub mod named;
 
-pub use local::{payload_records, DestinationKind, DestinationName, KeptMessage, LocalDestination};
+pub use formats::payload_records;
+pub use local::{DestinationKind, DestinationName, KeptMessage, LocalDestination};
 
 use anyhow::Result;
 use serde_json::{json, Value};

@@ -3,15 +3,14 @@
 //! as a queue subscribed to the topic receives them), an S3 bucket's objects under the key
 //! Lambda gives them.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
+use super::formats::{envelope, notification, object_key};
 use crate::tools::files::{safe_file_name, write_atomically};
-use crate::tools::timestamp::iso8601_millis;
 
 /// The services Lambda sends a stream's on-failure word to (Lambda API reference, OnFailure:
 /// "an Amazon SNS topic, Amazon SQS queue, Amazon S3 bucket").
@@ -192,56 +191,6 @@ impl LocalDestination {
     }
 }
 
-/// A queue's message as kept: its id, when it was sent, its body as text.
-fn envelope(id: &str, sent_ms: u64, body: &Value) -> String {
-    json!({"MessageId": id, "SentTimestamp": sent_ms, "Body": body.to_string()}).to_string()
-}
-
-/// SNS's notification of `body` (what a queue subscribed to the topic receives): Lambda's
-/// message as text in `Message`.
-fn notification(body: &Value, topic: &str, sent_ms: u64) -> Value {
-    // `arn:aws:lambda:REGION:ACCOUNT:function:NAME`: the topic is in the function's account.
-    let function_arn = body["requestContext"]["functionArn"].as_str().unwrap_or("");
-    let mut parts = function_arn.split(':').skip(3);
-    let (region, account) = (
-        parts.next().unwrap_or("us-east-1"),
-        parts.next().unwrap_or("000000000000"),
-    );
-    json!({
-        "Type": "Notification",
-        "MessageId": uuid::Uuid::new_v4().to_string(),
-        "TopicArn": format!("arn:aws:sns:{region}:{account}:{topic}"),
-        "Message": body.to_string(),
-        "Timestamp": iso8601_millis(i64::try_from(sent_ms).unwrap_or(i64::MAX)),
-        "SignatureVersion": "1",
-    })
-}
-
-/// The key Lambda gives the object: `aws/lambda/<mapping>/<shard>/YYYY/MM/DD/
-/// YYYY-MM-DDTHH.MM.SS-<uuid>`, the mapping's UUID one for each function and stream.
-fn object_key(body: &Value, sent_ms: u64) -> String {
-    let hash = |text: &str| {
-        let mut hasher = DefaultHasher::new();
-        text.hash(&mut hasher);
-        hasher.finish()
-    };
-    let mapping = uuid::Uuid::from_u64_pair(
-        hash(body["requestContext"]["functionArn"].as_str().unwrap_or("")),
-        hash(
-            body["DDBStreamBatchInfo"]["streamArn"]
-                .as_str()
-                .unwrap_or(""),
-        ),
-    );
-    let shard = safe_file_name(body["DDBStreamBatchInfo"]["shardId"].as_str().unwrap_or(""));
-    // `2026-12-06T16:10:00.123Z`
-    let time = iso8601_millis(i64::try_from(sent_ms).unwrap_or(i64::MAX));
-    let (year, month, day) = (&time[0..4], &time[5..7], &time[8..10]);
-    let at = time[..19].replace(':', ".");
-    let object = uuid::Uuid::new_v4();
-    format!("aws/lambda/{mapping}/{shard}/{year}/{month}/{day}/{at}-{object}")
-}
-
 /// The regular files under `dir` (links never followed), a few levels deep as a bucket's keys.
 fn files_under(dir: &Path, depth: usize) -> Vec<PathBuf> {
     let mut files = Vec::new();
@@ -293,16 +242,6 @@ fn read_object(bucket: &Path, path: &Path) -> Option<KeptMessage> {
         body,
         file: Some(path.to_owned()),
     })
-}
-
-/// The records an S3 object carries (its `payload`, the invocation's event as text or JSON).
-pub fn payload_records(body: &Value) -> Option<Vec<Value>> {
-    let payload = body.get("payload")?;
-    let event: Value = match payload.as_str() {
-        Some(text) => serde_json::from_str(text).ok()?,
-        None => payload.clone(),
-    };
-    event["Records"].as_array().cloned()
 }
 
 #[cfg(test)]

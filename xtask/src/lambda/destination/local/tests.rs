@@ -1,4 +1,5 @@
 use super::*;
+use crate::lambda::destination::payload_records;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
