@@ -2,18 +2,19 @@
 //!
 //! - `commands`: one module per command (`check`, `deploy --local`, `logs`...); a command
 //!   never reaches into another one;
-//! - `lambda`: Lambda's emulation: the Runtime API and a function's processes, API Gateway,
-//!   the event source mapping and its on-failure destination, stream records, function logs;
-//! - `tools` (the local DynamoDB, python, node, moto, cargo builds, child processes and their
-//!   watchdog, HTTP servers, lock files, AWS), the local deployments' registry
-//!   (`local_state`) and the knowledge of the project (`project`, `serverless_yml`, `stage`,
-//!   `target`: a step or a copy of one).
+//! - the knowledge of the project (`project`, `serverless_yml`, `stage`, `target`: a step or a
+//!   copy of one), the local deployments' registry (`local_state`), and the `tools` xtask
+//!   installs and runs (python, node, moto, cargo builds, the file watcher, lock files, AWS);
+//! - the local cloud, a crate of its own (`local_cloud`: Lambda, API Gateway, the stream's
+//!   mapping and destinations, the embedded DynamoDB, servers and child processes), which
+//!   knows nothing of serverless.yml: xtask reads that and drives it. `lambda` and the cloud's
+//!   tools keep their paths here (`xtask::lambda`, `xtask::tools::server`...).
 //!
 //! Public only where the integration tests need it.
 
 pub mod cli;
 pub(crate) mod commands;
-pub mod lambda;
+pub use local_cloud::lambda;
 pub mod local_state;
 pub mod project;
 pub(crate) mod serverless_yml;

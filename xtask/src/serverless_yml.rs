@@ -3,6 +3,8 @@
 //! (`!GetAtt Table.StreamArn`) arrive as tagged values; [`intrinsic`] reads every spelling.
 
 mod bounds;
+pub mod destination;
+pub mod environment;
 mod functions;
 mod intrinsic;
 mod lines;

@@ -49,13 +49,13 @@ pub fn build(toolchain: &Toolchain, wine: &Wine) -> Result<bool> {
     Ok(status.success())
 }
 
-/// xtask's unit tests, then `shared`'s tests (its API tests against a local DynamoDB served
-/// from this side) and the steps' own tests, all run under Wine.
+/// xtask's and the local cloud's unit tests, then `shared`'s tests (its API tests against a
+/// local DynamoDB served from this side) and the steps' own tests, all run under Wine.
 pub fn unit_tests(toolchain: &Toolchain, wine: &Wine) -> Result<bool> {
     let dynamodb = LocalDynamoDbEndpoint::start(&Storage::Memory)?;
     let mut passed = true;
     for packages in [
-        &["--package", "xtask", "--lib"][..],
+        &["--package", "xtask", "--package", "local-cloud", "--lib"][..],
         &[
             "--package",
             "shared",

@@ -12,11 +12,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
-use crate::lambda::destination::{
-    self as kept, DestinationKind, DestinationName, LocalDestination,
-};
+use crate::lambda::destination::{DestinationKind, DestinationName, LocalDestination};
 use crate::local_state as state;
-use crate::serverless_yml::ServerlessYml;
+use crate::serverless_yml::{self, ServerlessYml};
 use crate::target::Target;
 use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
 use crate::tools::local_dynamodb::LocalDynamoDb;
@@ -108,7 +106,7 @@ fn destination(yml: &ServerlessYml) -> Result<Option<Destination>> {
             let Some(on_failure) = &event.settings.on_failure else {
                 continue;
             };
-            let named = kept::named::of(yml, on_failure).map_err(|why| {
+            let named = serverless_yml::destination::of(yml, on_failure).map_err(|why| {
                 anyhow::anyhow!("function {}'s on-failure destination: {why}", function.name)
             })?;
             return Ok(Some(Destination {

@@ -30,13 +30,13 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 
 use crate::lambda::api_gateway;
-use crate::lambda::log_file::follow_list;
 use crate::lambda::observer::Observer;
 use crate::local_state as state;
 use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
 use crate::tools::cargo_build::{self, BuildErrors};
+use crate::tools::log_tail::follow_list;
 use crate::tools::terminal::say;
 use crate::tools::watch::StepWatcher;
 use service::Service;

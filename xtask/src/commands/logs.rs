@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 
-use crate::lambda::log_file;
 use crate::local_state as state;
 use crate::project::Step;
+use crate::tools::log_tail;
 use crate::tools::{aws, terminal};
 
 /// A function's logs, local or on AWS (like `serverless logs -f FUNCTION`)
@@ -91,7 +91,7 @@ fn local_logs(step: Step, function: &str, tail: bool) -> Result<ExitCode> {
         let for_handler = Arc::clone(&stop);
         ctrlc::set_handler(move || for_handler.store(true, std::sync::atomic::Ordering::Relaxed))
             .context("listening for Ctrl-C")?;
-        log_file::follow(vec![(function.to_owned(), path)], true, stop);
+        log_tail::follow(vec![(function.to_owned(), path)], true, stop);
         return Ok(ExitCode::SUCCESS);
     }
     // A byte that is not UTF-8 is shown as such, not a reason to show nothing; what the

@@ -2,6 +2,9 @@
 
 use yaml_serde::Value;
 
+use local_cloud::lambda::api_gateway::routes::RouteSpec;
+use local_cloud::lambda::event_source::MappingSettings;
+
 use super::intrinsic::{intrinsic, Intrinsic};
 
 /// One entry of `functions:`.
@@ -29,22 +32,12 @@ pub struct StreamEvent {
 /// A `stream` event's settings, with the Serverless Framework's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamSettings {
-    pub batch_size: usize,
-    pub from_latest: bool,
-    pub report_batch_item_failures: bool,
-    /// `None`: retry until the record expires, as AWS does by default.
-    pub maximum_retry_attempts: Option<u32>,
-    pub bisect: bool,
+    /// What the mapping delivers, when, and what it retries.
+    pub mapping: MappingSettings,
     pub enabled: bool,
-    /// `maximumRecordAgeInSeconds`: older records are skipped, not delivered.
-    pub maximum_record_age_seconds: Option<u64>,
-    /// `batchWindow`: how long Lambda gathers records before a batch that is not full.
-    pub batch_window_seconds: u64,
-    /// `filterPatterns`, as JSON: a record must match one to be delivered.
-    pub filter_patterns: Vec<serde_json::Value>,
     /// `destinations.onFailure`: where Lambda sends word of the records it gives up on.
     pub on_failure: Option<OnFailure>,
-    /// Settings written but not emulated locally (`filterPatterns`, `batchWindow`...).
+    /// Settings written but not emulated locally (`parallelizationFactor`...).
     pub not_emulated: Vec<String>,
 }
 
@@ -126,7 +119,7 @@ impl Default for StreamSettings {
 impl StreamSettings {
     fn of(event: &Value) -> Self {
         let number = |key: &str| event.get(key).and_then(Value::as_i64);
-        Self {
+        let mapping = MappingSettings {
             batch_size: number("batchSize")
                 .and_then(|n| usize::try_from(n).ok())
                 .filter(|n| *n > 0)
@@ -141,7 +134,6 @@ impl StreamSettings {
                 .get("bisectBatchOnFunctionError")
                 .and_then(Value::as_bool)
                 == Some(true),
-            enabled: event.get("enabled").and_then(Value::as_bool) != Some(false),
             // -1 is AWS's "no limit".
             maximum_record_age_seconds: number("maximumRecordAgeInSeconds")
                 .and_then(|n| u64::try_from(n).ok()),
@@ -155,6 +147,10 @@ impl StreamSettings {
                 .flatten()
                 .filter_map(|pattern| serde_json::to_value(pattern).ok())
                 .collect(),
+        };
+        Self {
+            mapping,
+            enabled: event.get("enabled").and_then(Value::as_bool) != Some(false),
             on_failure: OnFailure::of(event),
             not_emulated: event
                 .as_mapping()
@@ -169,6 +165,19 @@ impl StreamSettings {
 }
 
 impl<'a> Function<'a> {
+    /// The API's routes of its `http` events, in both of the framework's spellings
+    /// (`http: PUT users/{id}`, or a mapping with `path` and `method`).
+    pub fn routes(&self) -> Vec<RouteSpec> {
+        self.http_routes()
+            .into_iter()
+            .map(|route| RouteSpec {
+                function: self.name.to_owned(),
+                method: route.method,
+                path: route.path,
+            })
+            .collect()
+    }
+
     pub fn handler(&self) -> Option<&'a str> {
         self.definition.get("handler").and_then(Value::as_str)
     }

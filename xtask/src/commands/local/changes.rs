@@ -204,11 +204,11 @@ pub fn between(old: &Plan, new: &Plan) -> Vec<Change> {
 fn setting_changes(old: &StreamSettings, new: &StreamSettings) -> Vec<Setting> {
     let shown = |settings: &StreamSettings| -> Vec<(&'static str, String)> {
         let or_unset = |value: Option<String>| value.unwrap_or_else(|| "(not set)".to_owned());
-        let position = match settings.from_latest {
+        let position = match settings.mapping.from_latest {
             true => "LATEST",
             false => "TRIM_HORIZON",
         };
-        let response_type = match settings.report_batch_item_failures {
+        let response_type = match settings.mapping.report_batch_item_failures {
             true => "ReportBatchItemFailures",
             false => "(not set)",
         };
@@ -219,23 +219,39 @@ fn setting_changes(old: &StreamSettings, new: &StreamSettings) -> Vec<Setting> {
             named.unwrap_or("?").to_owned()
         });
         vec![
-            ("batchSize", settings.batch_size.to_string()),
+            ("batchSize", settings.mapping.batch_size.to_string()),
             ("startingPosition", position.to_owned()),
             ("functionResponseType", response_type.to_owned()),
             (
                 "maximumRetryAttempts",
-                or_unset(settings.maximum_retry_attempts.map(|n| n.to_string())),
+                or_unset(
+                    settings
+                        .mapping
+                        .maximum_retry_attempts
+                        .map(|n| n.to_string()),
+                ),
             ),
-            ("bisectBatchOnFunctionError", settings.bisect.to_string()),
+            (
+                "bisectBatchOnFunctionError",
+                settings.mapping.bisect.to_string(),
+            ),
             (
                 "maximumRecordAgeInSeconds",
-                or_unset(settings.maximum_record_age_seconds.map(|n| n.to_string())),
+                or_unset(
+                    settings
+                        .mapping
+                        .maximum_record_age_seconds
+                        .map(|n| n.to_string()),
+                ),
             ),
-            ("batchWindow", settings.batch_window_seconds.to_string()),
+            (
+                "batchWindow",
+                settings.mapping.batch_window_seconds.to_string(),
+            ),
             ("destinations.onFailure", or_unset(on_failure)),
             (
                 "filterPatterns",
-                serde_json::Value::from(settings.filter_patterns.clone()).to_string(),
+                serde_json::Value::from(settings.mapping.filter_patterns.clone()).to_string(),
             ),
         ]
     };

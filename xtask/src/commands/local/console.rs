@@ -16,7 +16,7 @@ use std::sync::atomic::AtomicBool;
 
 use serde_json::json;
 
-use crate::lambda::log_file::{tail, Logs};
+use crate::tools::log_tail::{tail, Logs};
 
 /// Publishes the functions' log lines, each with the request id it belongs to (from
 /// lambda_runtime's `requestId="..."` span), until `stop` is set. xtask's story line of a

@@ -9,11 +9,11 @@ use anyhow::Result;
 
 use super::changes::Change;
 use super::plan::Plan;
-use crate::lambda::function_environment::{function_environment, LocalNames};
-use crate::lambda::log_file::Logs;
 use crate::lambda::pool::{FunctionPool, Recipe};
 use crate::local_state as state;
+use crate::serverless_yml::environment::{function_environment, LocalNames};
 use crate::serverless_yml::ServerlessYml;
+use crate::tools::log_tail::Logs;
 
 #[derive(Debug)]
 pub struct Functions {

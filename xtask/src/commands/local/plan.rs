@@ -8,8 +8,8 @@ mod refusals;
 use std::time::Duration;
 
 use crate::lambda::api_gateway::routes::RouteSpec;
-use crate::lambda::destination::{self, DestinationKind, DestinationName};
-use crate::serverless_yml::{Intrinsic, ServerlessYml, StreamSettings};
+use crate::lambda::destination::{DestinationKind, DestinationName};
+use crate::serverless_yml::{self, Intrinsic, ServerlessYml, StreamSettings};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -57,7 +57,7 @@ impl Plan {
             ));
             plan.timeouts
                 .push((name.to_owned(), yml.timeout(&function)));
-            plan.routes.extend(RouteSpec::of_function(&function));
+            plan.routes.extend(function.routes());
             for event in function.dynamodb_streams() {
                 let on_table_stream = matches!(
                     &event.arn,
@@ -74,7 +74,7 @@ impl Plan {
                             ));
                         }
                         if let Some(on_failure) = &event.settings.on_failure {
-                            match destination::named::of(yml, on_failure) {
+                            match serverless_yml::destination::of(yml, on_failure) {
                                 Ok(kept) => {
                                     if kept.kind == DestinationKind::Bucket {
                                         plan.notes.push(format!(
@@ -177,8 +177,8 @@ mod tests {
         assert_eq!(plan.pollers.len(), 1);
         let (name, settings) = &plan.pollers[0];
         assert_eq!(name, "stream");
-        assert_eq!(settings.maximum_retry_attempts, Some(3));
-        assert!(settings.bisect && settings.report_batch_item_failures);
+        assert_eq!(settings.mapping.maximum_retry_attempts, Some(3));
+        assert!(settings.mapping.bisect && settings.mapping.report_batch_item_failures);
         assert_eq!(plan.stream_summary(), "on: its records go to stream");
         assert!(plan.notes.is_empty());
         // No `timeout` in serverless.yml: the framework's 6 seconds.
@@ -216,10 +216,10 @@ mod tests {
               them; locally every record is delivered as it comes)"
             ]
         );
-        assert_eq!(plan.pollers[0].1.batch_window_seconds, 5);
+        assert_eq!(plan.pollers[0].1.mapping.batch_window_seconds, 5);
         assert_eq!(plan.stream_summary(), "on: its records go to s");
         assert_eq!(
-            plan.pollers[0].1.filter_patterns,
+            plan.pollers[0].1.mapping.filter_patterns,
             [serde_json::json!({"eventName": ["INSERT"]})]
         );
     }

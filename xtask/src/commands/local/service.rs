@@ -21,13 +21,13 @@ use crate::lambda::api_gateway::server::{Route, RouteTable};
 use crate::lambda::destination::LocalDestination;
 use crate::lambda::event_source::poller::Feed;
 use crate::lambda::event_source::resumption::Resumption;
-use crate::lambda::function_environment::LocalNames;
-use crate::lambda::log_file::Logs;
 use crate::lambda::observer::Observer;
 use crate::lambda::pool::Recipe;
 use crate::local_state as state;
+use crate::serverless_yml::environment::LocalNames;
 use crate::serverless_yml::ServerlessYml;
 use crate::tools::local_dynamodb::LocalDynamoDb;
+use crate::tools::log_tail::Logs;
 
 pub const STAGE: &str = "local";
 
@@ -241,7 +241,7 @@ impl Service {
             .filter_map(|(name, settings)| {
                 let feed = Feed {
                     function: self.functions.get(name)?,
-                    settings: settings.clone(),
+                    settings: settings.mapping.clone(),
                     timeout: self.plan.timeout(name),
                     retired: false,
                     destination: self.plan.destination(name).map(|kept| {

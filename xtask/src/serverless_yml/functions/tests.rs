@@ -23,15 +23,9 @@ fn stream_settings_have_the_framework_defaults() {
                 dotted_long_form: false
             }),
             settings: StreamSettings {
-                batch_size: 10,
-                from_latest: false,
-                report_batch_item_failures: false,
-                maximum_retry_attempts: None,
-                bisect: false,
+                // The framework's defaults are Lambda's.
+                mapping: MappingSettings::default(),
                 enabled: true,
-                maximum_record_age_seconds: None,
-                batch_window_seconds: 0,
-                filter_patterns: Vec::new(),
                 on_failure: None,
                 not_emulated: Vec::new(),
             }

@@ -5,7 +5,7 @@
 use anyhow::{bail, Result};
 use yaml_serde::Value;
 
-use crate::serverless_yml::{intrinsic, Function, Intrinsic, ServerlessYml};
+use super::{intrinsic, Function, Intrinsic, ServerlessYml};
 
 /// What the references in serverless.yml mean locally.
 #[derive(Debug, Clone)]

@@ -1,12 +1,12 @@
 use super::*;
 use serde_json::json;
 
-fn settings() -> StreamSettings {
-    StreamSettings {
+fn settings() -> MappingSettings {
+    MappingSettings {
         batch_size: 3,
         report_batch_item_failures: true,
         maximum_retry_attempts: Some(2),
-        ..StreamSettings::default()
+        ..MappingSettings::default()
     }
 }
 
@@ -98,7 +98,7 @@ fn an_answer_that_is_not_json_fails_the_batch_only_where_lambda_reads_it() {
          batch failed (functionResponseType: ReportBatchItemFailures reads the answer) -> retry 1"
     );
     assert_eq!(batch(&delivery), [1, 2]);
-    let mut unread = Delivery::new(StreamSettings {
+    let mut unread = Delivery::new(MappingSettings {
         report_batch_item_failures: false,
         ..settings()
     });
@@ -138,7 +138,7 @@ fn after_the_retry_limit_the_batch_is_skipped() {
 /// batchItemFailures: a batch the function returned from is a success.
 #[test]
 fn without_report_batch_item_failures_the_answer_counts_as_success() {
-    let mut delivery = Delivery::new(StreamSettings {
+    let mut delivery = Delivery::new(MappingSettings {
         report_batch_item_failures: false,
         ..settings()
     });
@@ -156,13 +156,14 @@ fn without_report_batch_item_failures_the_answer_counts_as_success() {
 /// README step 7 shows this line for a record reported without ReportBatchItemFailures.
 #[test]
 fn the_readme_shows_the_line_of_a_lost_record() {
-    let readme =
-        std::fs::read_to_string(crate::project::root().join("6-streams/README.md")).unwrap();
+    // This crate is xtask/local-cloud in the workshop's repository.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("6-streams/README.md")).unwrap();
     let shown = readme
         .lines()
         .find(|l| l.contains("ignored without functionResponseType"))
         .unwrap();
-    let mut delivery = Delivery::new(StreamSettings {
+    let mut delivery = Delivery::new(MappingSettings {
         report_batch_item_failures: false,
         ..settings()
     });
@@ -179,7 +180,7 @@ fn the_readme_shows_the_line_of_a_lost_record() {
 /// each half retried on its own.
 #[test]
 fn a_function_error_bisects_the_batch_when_asked() {
-    let mut delivery = Delivery::new(StreamSettings {
+    let mut delivery = Delivery::new(MappingSettings {
         bisect: true,
         ..settings()
     });
@@ -205,7 +206,7 @@ fn a_function_error_bisects_the_batch_when_asked() {
 /// discarded, from the front of the shard, without an invocation.
 #[test]
 fn records_older_than_maximum_record_age_are_skipped() {
-    let mut delivery = Delivery::new(StreamSettings {
+    let mut delivery = Delivery::new(MappingSettings {
         maximum_record_age_seconds: Some(60),
         ..settings()
     });
@@ -226,7 +227,7 @@ fn records_older_than_maximum_record_age_are_skipped() {
 /// with (delivered, skipped or filtered out), never one still waiting or being retried.
 #[test]
 fn the_checkpoint_is_the_last_record_done_with() {
-    let mut delivery = Delivery::new(StreamSettings {
+    let mut delivery = Delivery::new(MappingSettings {
         filter_patterns: vec![json!({"eventName": ["INSERT"]})],
         ..settings()
     });
@@ -254,7 +255,7 @@ fn the_checkpoint_is_the_last_record_done_with() {
 /// stream past them; the others are delivered as usual.
 #[test]
 fn records_that_match_no_filter_pattern_are_dropped() {
-    let mut delivery = Delivery::new(StreamSettings {
+    let mut delivery = Delivery::new(MappingSettings {
         filter_patterns: vec![json!({"eventName": ["INSERT"]})],
         ..settings()
     });
@@ -275,7 +276,7 @@ fn records_that_match_no_filter_pattern_are_dropped() {
 /// has passed since the first one; a retry does not wait.
 #[test]
 fn a_batch_window_waits_for_a_full_batch_or_the_window() {
-    let mut delivery = Delivery::new(StreamSettings {
+    let mut delivery = Delivery::new(MappingSettings {
         batch_window_seconds: 2,
         ..settings()
     });

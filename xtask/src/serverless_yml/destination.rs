@@ -2,8 +2,8 @@
 //! the Serverless Framework accepts (its schema: `type` is `sqs` or `sns`, and an intrinsic
 //! `arn` needs one; an ARN written out needs none).
 
-use super::{DestinationKind, DestinationName};
-use crate::serverless_yml::{OnFailure, ServerlessYml};
+use super::{OnFailure, ServerlessYml};
+use local_cloud::lambda::destination::{DestinationKind, DestinationName};
 
 /// The local queue, topic or bucket an on-failure destination is: an SQS queue or SNS
 /// topic of the resources (by its `QueueName` or `TopicName`, else its logical id), or one

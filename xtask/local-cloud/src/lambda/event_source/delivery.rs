@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::filter;
-use crate::serverless_yml::StreamSettings;
+use crate::lambda::event_source::MappingSettings;
 use serde_json::Value;
 
 use outcome::{plural, range};
@@ -18,7 +18,7 @@ pub use outcome::{Answer, BatchResult, Condition, Fate, GaveUp, Next, Settled};
 
 #[derive(Debug)]
 pub struct Delivery {
-    settings: StreamSettings,
+    settings: MappingSettings,
     pending: VecDeque<Value>,
     /// Retries of the batch at the front so far (a split is not a retry).
     retries: u32,
@@ -35,7 +35,7 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    pub fn new(settings: StreamSettings) -> Self {
+    pub fn new(settings: MappingSettings) -> Self {
         let limit = settings.batch_size;
         Self {
             settings,
@@ -51,7 +51,7 @@ impl Delivery {
 
     /// New settings from serverless.yml (`deploy --local --watch`): they apply from the next
     /// batch; the records waiting and their retries stay.
-    pub fn reconfigure(&mut self, settings: &StreamSettings) {
+    pub fn reconfigure(&mut self, settings: &MappingSettings) {
         if *settings != self.settings {
             self.settings = settings.clone();
             self.limit = settings.batch_size;

@@ -1,7 +1,5 @@
-//! The API's routes: each `http` event of serverless.yml, matched against a request's method
+//! The API's routes: each `http` event of serverless.yml (read by xtask), matched against a request's method
 //! and path as API Gateway matches them (`{id}` one segment, `{path+}` the rest).
-
-use crate::serverless_yml::Function;
 
 /// One `http` event: `PUT users/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,20 +12,6 @@ pub struct RouteSpec {
 }
 
 impl RouteSpec {
-    /// The routes of a function's `http` events, in both of the framework's spellings
-    /// (`http: PUT users/{id}`, or a mapping with `path` and `method`).
-    pub fn of_function(function: &Function<'_>) -> Vec<RouteSpec> {
-        function
-            .http_routes()
-            .into_iter()
-            .map(|route| RouteSpec {
-                function: function.name.to_owned(),
-                method: route.method,
-                path: route.path,
-            })
-            .collect()
-    }
-
     pub fn describe(&self) -> String {
         format!("{} /{}", self.method, self.path)
     }

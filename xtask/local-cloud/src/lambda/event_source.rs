@@ -7,3 +7,6 @@ pub mod delivery;
 pub mod filter;
 pub mod poller;
 pub mod resumption;
+pub mod settings;
+
+pub use settings::MappingSettings;

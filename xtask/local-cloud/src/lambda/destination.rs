@@ -5,7 +5,6 @@
 
 mod formats;
 mod local;
-pub mod named;
 
 pub use formats::payload_records;
 pub use local::{DestinationKind, DestinationName, KeptMessage, LocalDestination};

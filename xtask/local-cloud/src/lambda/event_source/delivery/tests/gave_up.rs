@@ -32,11 +32,11 @@ fn sequences(gave_up: &GaveUp) -> Vec<u32> {
 /// error; the nine others are delivered.
 #[test]
 fn under_bisection_the_destination_gets_the_poison_record_alone() {
-    let mut delivery = Delivery::new(StreamSettings {
+    let mut delivery = Delivery::new(MappingSettings {
         batch_size: 10,
         bisect: true,
         maximum_retry_attempts: Some(3),
-        ..StreamSettings::default()
+        ..MappingSettings::default()
     });
     delivery.push(records(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
     let given_up = run_to_the_end(&mut delivery, |batch| match batch.contains(&5) {
@@ -61,11 +61,11 @@ fn under_bisection_the_destination_gets_the_poison_record_alone() {
 /// delivered before it, and names no function error (the function answered).
 #[test]
 fn with_reported_failures_the_destination_gets_the_part_from_the_failure_on() {
-    let mut delivery = Delivery::new(StreamSettings {
+    let mut delivery = Delivery::new(MappingSettings {
         batch_size: 10,
         report_batch_item_failures: true,
         maximum_retry_attempts: Some(3),
-        ..StreamSettings::default()
+        ..MappingSettings::default()
     });
     delivery.push(records(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
     let given_up = run_to_the_end(&mut delivery, |batch| match batch.contains(&5) {
@@ -88,10 +88,10 @@ fn with_reported_failures_the_destination_gets_the_part_from_the_failure_on() {
 /// README's three), then given up: RetryAttemptsExhausted after four invocations.
 #[test]
 fn a_poison_record_is_given_up_after_its_retries() {
-    let mut delivery = Delivery::new(StreamSettings {
+    let mut delivery = Delivery::new(MappingSettings {
         report_batch_item_failures: true,
         maximum_retry_attempts: Some(3),
-        ..StreamSettings::default()
+        ..MappingSettings::default()
     });
     delivery.push(records(&[7]));
     let given_up = run_to_the_end(&mut delivery, |_| BatchResult::Answered(vec!["7".into()]));

@@ -1,26 +1,14 @@
-//! The local functions' log files: appended to by the function and by xtask, followed live by
-//! `deploy --local` and `logs --tail`.
+//! The local functions' log files, followed live by `deploy --local` and `logs --tail` (the
+//! local cloud appends to them: `lambda::log_file`).
 
 use std::collections::HashMap;
-use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::tools::terminal;
-
-/// Appends one line; a log that cannot be written is not worth stopping the service for.
-/// Whether it was written (a full disk, say, takes none).
-pub fn append_line(path: &Path, line: &str) -> bool {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut file| writeln!(file, "{line}"))
-        .is_ok()
-}
 
 /// The logs to follow, by name; a local deployment adds a function's log when serverless.yml
 /// gains one.
@@ -128,6 +116,7 @@ fn cut(line: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
 
     #[test]
     fn a_character_split_between_two_reads_is_kept_whole() {

@@ -15,11 +15,11 @@ use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::delivery::{sequence_number, Answer, BatchResult, Delivery, Fate, GaveUp, Next};
 use super::resumption::{resume, Resumed};
 use crate::lambda::destination::LocalDestination;
+use crate::lambda::event_source::MappingSettings;
 use crate::lambda::log_file::append_line;
 use crate::lambda::observer::{BatchDelivered, Observer};
 use crate::lambda::pool::FunctionPool;
 use crate::lambda::stream_records::as_lambda_record;
-use crate::serverless_yml::StreamSettings;
 use crate::tools::local_dynamodb::LocalDynamoDb;
 use invoke::invoke;
 
@@ -32,7 +32,7 @@ const RETRY_AFTER: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone)]
 pub struct Feed {
     pub function: Arc<FunctionPool>,
-    pub settings: StreamSettings,
+    pub settings: MappingSettings,
     /// The function's `timeout`: a batch that runs longer fails, as on Lambda.
     pub timeout: Duration,
     /// The function no longer reads the stream: the poller ends.

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::lambda::runtime_api::{Outcome, RuntimeApi};
-use crate::project;
 use crate::tools::process::Owned;
 
 /// Where a local function's AWS SDK goes when nothing local is given: the discard port, so a
@@ -87,7 +86,7 @@ impl LocalFunction {
         let api = RuntimeApi::start(spec.name, spec.region)?;
         let mut environment = api.function_environment(spec.handler);
         environment.extend(
-            isolated_aws_environment(spec.aws_endpoint.unwrap_or(NOWHERE))?
+            isolated_aws_environment(spec.aws_endpoint.unwrap_or(NOWHERE), &spec.log)?
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v)),
         );
@@ -227,11 +226,14 @@ fn system_environment() -> Vec<(String, std::ffi::OsString)> {
 }
 
 /// Dummy keys, no profile, no instance metadata, and every AWS endpoint local: a local
-/// function cannot reach a real account whatever the learner's shell holds.
-fn isolated_aws_environment(endpoint: &str) -> Result<Vec<(&'static str, String)>> {
-    let empty = project::xtask_dir().join("empty-aws-config");
+/// function cannot reach a real account whatever the learner's shell holds. The empty config
+/// file lies beside the function's log, in the caller's own directory (never a shared one,
+/// where another user could put a profile there).
+fn isolated_aws_environment(endpoint: &str, log: &Path) -> Result<Vec<(&'static str, String)>> {
+    let dir = log.parent().unwrap_or(Path::new("."));
+    let empty = dir.join("empty-aws-config");
     if !empty.exists() {
-        std::fs::create_dir_all(project::xtask_dir()).context("creating target/xtask")?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::write(&empty, "").with_context(|| format!("writing {}", empty.display()))?;
     }
     let empty = empty.to_string_lossy().into_owned();
@@ -256,7 +258,11 @@ mod environment_tests {
         if std::env::var_os("PATH").is_some() {
             assert!(kept.iter().any(|(name, _)| name == "PATH"));
         }
-        let isolated = isolated_aws_environment("http://127.0.0.1:1").unwrap();
+        let log = std::env::temp_dir()
+            .join(format!("local-cloud-env-{}", std::process::id()))
+            .join("f.log");
+        let isolated = isolated_aws_environment("http://127.0.0.1:1", &log).unwrap();
+        let _ = std::fs::remove_dir_all(log.parent().unwrap());
         assert!(isolated.contains(&("AWS_ACCESS_KEY_ID", "local".to_owned())));
     }
 }
