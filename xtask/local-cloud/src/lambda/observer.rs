@@ -30,7 +30,8 @@ pub struct BatchDelivered<'a> {
     pub settled: &'a Settled,
     /// Its story in one line, as the function's log has it.
     pub line: &'a str,
-    /// The queue the records given up on were sent to, if they were.
+    /// The destination the records given up on were sent to (`queue SkippedRecords`), if
+    /// they were.
     pub kept_in: Option<&'a str>,
     pub request_id: Option<&'a str>,
     pub ms: u64,
@@ -43,4 +44,7 @@ pub trait Observer: Send + Sync + std::fmt::Debug {
     fn queue(&self, queue: &str, messages: &[Value]);
     /// Records kept by an on-failure destination, replayed to `function`: handled or not.
     fn replayed(&self, function: &str, records: &[Value], handled: bool);
+    /// A line of the local cloud's about `function` that its log could not take (a full
+    /// disk): whoever watches shows it, since the log will not.
+    fn unlogged(&self, function: &str, line: &str);
 }

@@ -198,15 +198,11 @@ impl StreamPoller {
         (!feed.retired).then_some(feed)
     }
 
-    /// xtask's own lines about the stream go into the function's log, marked as such (the
-    /// console reads them there); to the terminal when the log cannot take them.
+    /// The local cloud's own lines about the stream go into the function's log, marked as
+    /// such (the console reads them there); to the observer when the log cannot take them.
     fn note(&self, line: &str) {
         if !append_line(&self.log, &format!("[xtask] {line}")) {
-            eprintln!(
-                "[xtask] {}: {}",
-                self.name,
-                crate::tools::terminal::safe(line)
-            );
+            self.observer.unlogged(&self.name, line);
         }
     }
 

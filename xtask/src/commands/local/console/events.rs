@@ -47,6 +47,11 @@ impl Observer for Hub {
         }));
     }
 
+    /// On the terminal, where the learner still looks.
+    fn unlogged(&self, function: &str, line: &str) {
+        eprintln!("[xtask] {function}: {}", crate::tools::terminal::safe(line));
+    }
+
     fn queue(&self, queue: &str, messages: &[Value]) {
         self.publish_queue(json!({"type": "queue", "queue": queue, "messages": messages}));
     }
