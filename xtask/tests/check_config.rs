@@ -534,3 +534,23 @@ fn a_destinations_block_under_the_function_is_told_where_it_goes() {
          stream skips\")",
     );
 }
+
+/// From a learner's try: `--diff` printed the README's diff and its PNG images as raw bytes
+/// (873 kB, escape sequences a terminal obeys). It shows the files a learner edits, as text.
+#[test]
+fn diff_shows_the_files_a_learner_edits_and_only_text() {
+    let output = support::xtask(&["check", "--diff", "6-streams"], xtask::project::root());
+    assert!(output.status.success());
+    let text = support::stdout(&output);
+    let headers: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("--- ") || line.starts_with("+++ "))
+        .collect();
+    assert!(
+        headers.iter().all(|line| line.ends_with("/serverless.yml")
+            || (line.contains("/src/") && line.ends_with(".rs"))),
+        "expected only serverless.yml and src/*.rs, found {headers:?}"
+    );
+    assert!(!text.contains('\u{1b}'), "an escape character in:\n{text}");
+    assert!(text.len() < 100_000, "{} bytes", text.len());
+}

@@ -25,6 +25,7 @@ pub use report::Item;
 
 use crate::project::Step;
 use crate::target::Target;
+use crate::tools::terminal::{self, say};
 use crate::tools::watch::{Change, StepWatcher, NO_EVENTS_HINT};
 
 /// Where your step stands, checked against the solution (7-finish)
@@ -45,7 +46,8 @@ pub struct Options {
     /// Under each ✗ in serverless.yml, the matching part of 7-finish too
     #[arg(long)]
     solution: bool,
-    /// Print the whole difference between the step and 7-finish
+    /// Print the whole difference between the step's files you edit (serverless.yml, src/)
+    /// and 7-finish's
     #[arg(long)]
     diff: bool,
     /// For authors: every solution passes, every exercise fails where it should
@@ -83,10 +85,11 @@ pub fn run(options: Options) -> Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         };
-        print!(
-            "{}",
-            diff::whole(&target.dir, reference_dir, &target.name, reference_name)
-        );
+        let whole = diff::whole(&target.dir, reference_dir, &target.name, reference_name);
+        // A file's text is shown, never obeyed by the terminal.
+        for line in whole.lines() {
+            say!("{}", terminal::safe(line));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if options.watch {

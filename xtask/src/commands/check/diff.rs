@@ -1,5 +1,5 @@
-//! The step against its reference, with the `similar` crate: the whole diff (`--diff`), or the
-//! one part of it that a failing line is about.
+//! The step against its reference, with the `similar` crate: the whole diff of the files a
+//! learner edits (`--diff`), or the one part of it that a failing line is about.
 
 use std::path::Path;
 
@@ -7,12 +7,17 @@ use similar::TextDiff;
 
 use crate::tools::files::{read_step_file, step_entry, StepEntry};
 
-/// The files a learner edits or reads, as paths inside a step.
+/// The files a learner edits, as paths inside a step: serverless.yml and the code. (The README,
+/// its images, the manifest and the solution's test fixtures differ too, and are not theirs
+/// to write.)
 fn step_files(step_dir: &Path, reference_dir: &Path) -> Vec<String> {
     let mut files = Vec::new();
     for dir in [step_dir, reference_dir] {
         collect(dir, dir, &mut files);
     }
+    files.retain(|file| {
+        file == "serverless.yml" || (file.starts_with("src/") && file.ends_with(".rs"))
+    });
     files.sort();
     files.dedup();
     files
@@ -49,11 +54,7 @@ pub fn whole(
 ) -> String {
     let mut out = String::new();
     for file in step_files(step_dir, reference_dir) {
-        let read = |path: &Path| {
-            read_step_file(path)
-                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                .unwrap_or_default()
-        };
+        let read = |path: &Path| read_step_file(path).unwrap_or_default();
         let (old, new) = (
             read(&step_dir.join(&file)),
             read(&reference_dir.join(&file)),
@@ -61,6 +62,12 @@ pub fn whole(
         if old == new {
             continue;
         }
+        let (Ok(old), Ok(new)) = (String::from_utf8(old), String::from_utf8(new)) else {
+            out.push_str(&format!(
+                "{step_name}/{file} and {reference_name}/{file} differ (not text)\n"
+            ));
+            continue;
+        };
         let diff = TextDiff::from_lines(&old, &new);
         out.push_str(
             &diff

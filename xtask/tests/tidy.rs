@@ -1,0 +1,240 @@
+//! The house's rules, held as rust-analyzer's tidy test holds its own: which part may import
+//! which, the local cloud silent, and the size limits (a file at most 300 non-empty lines, a
+//! function at most 80). What was over a limit when the limits came is listed below with its
+//! size: it may shrink, never grow, and leaves the list once within the limit.
+
+use std::path::{Path, PathBuf};
+
+const MAX_FILE_LINES: usize = 300;
+const MAX_FUNCTION_LINES: usize = 80;
+
+/// Over a limit when the limits came: (file, function or "" for the file, lines).
+const KNOWN: &[(&str, &str, usize)] = &[
+    ("xtask/src/tools/cargo_build.rs", "", 301),
+    ("xtask/src/tools/process.rs", "watched", 90),
+    ("xtask/src/commands/local.rs", "run", 148),
+    ("xtask/src/commands/failures.rs", "local", 84),
+    ("xtask/src/commands/check.rs", "verdict", 82),
+    ("xtask/src/commands/local/plan.rs", "of", 82),
+    ("xtask/src/commands/failures/aws.rs", "run", 92),
+    (
+        "xtask/src/commands/check/config_items.rs",
+        "stream_event",
+        131,
+    ),
+    (
+        "xtask/src/commands/check/failures_item.rs",
+        "judge_answer",
+        102,
+    ),
+    ("xtask/src/commands/check/findings.rs", "check", 113),
+    ("xtask/src/commands/check/destination_item.rs", "check", 106),
+    (
+        "xtask/src/commands/check/failures_item/batch.rs",
+        "batch",
+        96,
+    ),
+    (
+        "xtask/local-cloud/src/lambda/event_source/poller.rs",
+        "run",
+        118,
+    ),
+];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workshop's root")
+        .to_owned()
+}
+
+/// The product's Rust files (tests' files left out), with their text up to their first
+/// `#[cfg(test)]`.
+fn product_files(dir: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut dirs = vec![root().join(dir)];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir)
+            .expect("a source directory")
+            .flatten()
+        {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if name != "tests" {
+                    dirs.push(path);
+                }
+            } else if name.ends_with(".rs") && name != "tests.rs" {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                let product = text.split("\n#[cfg(test)]").next().unwrap_or_default();
+                let relative = path.strip_prefix(root()).expect("under the root");
+                let relative = relative.to_string_lossy().replace('\\', "/");
+                found.push((relative, product.to_owned()));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Each function's name and length in lines, from its `fn` line to its closing brace at the
+/// same indentation.
+fn functions(text: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        let line = lines[index];
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let signature = [
+            "fn ",
+            "pub fn ",
+            "pub(crate) fn ",
+            "pub(super) fn ",
+            "async fn ",
+            "pub async fn ",
+        ]
+        .iter()
+        .find_map(|start| trimmed.strip_prefix(start));
+        if let Some(rest) = signature {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            let end = (index + 1..lines.len()).find(|&j| lines[j] == format!("{indent}}}"));
+            if let Some(end) = end.filter(|_| !trimmed.ends_with(';')) {
+                found.push((name, end - index + 1));
+                index = end;
+            }
+        }
+        index += 1;
+    }
+    found
+}
+
+fn known(file: &str, function: &str) -> Option<usize> {
+    KNOWN
+        .iter()
+        .find(|(f, name, _)| *f == file && *name == function)
+        .map(|(_, _, lines)| *lines)
+}
+
+#[test]
+fn files_and_functions_stay_small() {
+    let mut over = Vec::new();
+    let mut seen = Vec::new();
+    for dir in ["xtask/src", "xtask/local-cloud/src"] {
+        for (file, text) in product_files(dir) {
+            let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+            let mut sizes = vec![(String::new(), lines, MAX_FILE_LINES)];
+            sizes.extend(
+                functions(&text)
+                    .into_iter()
+                    .map(|(name, lines)| (name, lines, MAX_FUNCTION_LINES)),
+            );
+            for (name, lines, limit) in sizes {
+                if lines <= limit {
+                    continue;
+                }
+                seen.push((file.clone(), name.clone()));
+                let what = if name.is_empty() {
+                    file.clone()
+                } else {
+                    format!("{file}: fn {name}")
+                };
+                match known(&file, &name) {
+                    Some(allowed) if lines <= allowed => {}
+                    Some(allowed) => over.push(format!(
+                        "{what} grew to {lines} lines (it was {allowed}, the limit is {limit}): \
+                         split it"
+                    )),
+                    None => over.push(format!(
+                        "{what} has {lines} lines, over the limit of {limit}: split it"
+                    )),
+                }
+            }
+        }
+    }
+    for (file, function, _) in KNOWN {
+        if !seen.iter().any(|(f, name)| f == file && name == function) {
+            over.push(format!(
+                "{file} {function} is within the limits now (or gone): take it out of KNOWN in \
+                 xtask/tests/tidy.rs"
+            ));
+        }
+    }
+    assert!(over.is_empty(), "{}", over.join("\n"));
+}
+
+/// A command never reaches into another one (`commands/check` never imports
+/// `commands::local`): what two share lives a floor below.
+#[test]
+fn a_command_never_reaches_into_another() {
+    let mut crossing = Vec::new();
+    for (file, text) in product_files("xtask/src/commands") {
+        let own = file
+            .trim_start_matches("xtask/src/commands/")
+            .split(['/', '.'])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        for (number, line) in text.lines().enumerate() {
+            for (at, _) in line.match_indices("crate::commands::") {
+                let other: String = line[at + "crate::commands::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if other != own {
+                    crossing.push(format!("{file}:{}: {}", number + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        crossing.is_empty(),
+        "a command reaches into another: move what they share below `commands`:\n{}",
+        crossing.join("\n")
+    );
+}
+
+/// The local cloud is a library: it tells what happens through its observer and its logs,
+/// and never prints (xtask decides what reaches the terminal).
+#[test]
+fn the_local_cloud_never_prints() {
+    let mut printing = Vec::new();
+    for (file, text) in product_files("xtask/local-cloud/src") {
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if ["println!", "eprintln!", "print!", "eprint!", "dbg!"]
+                .iter()
+                .any(|mac| code.contains(mac))
+            {
+                printing.push(format!("{file}:{}: {}", number + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        printing.is_empty(),
+        "the local cloud prints: tell the observer instead:\n{}",
+        printing.join("\n")
+    );
+}
+
+/// The local cloud knows nothing of serverless.yml, of the workshop's steps or of xtask: its
+/// manifest depends on none of xtask's crates, and its code names no YAML.
+#[test]
+fn the_local_cloud_knows_nothing_of_serverless_yml() {
+    let manifest = std::fs::read_to_string(root().join("xtask/local-cloud/Cargo.toml"))
+        .expect("the local cloud's manifest");
+    for crate_name in ["xtask", "yaml_serde", "saphyr", "shared"] {
+        assert!(
+            !manifest.lines().any(
+                |line| line.trim_start().starts_with(&format!("{crate_name} "))
+                    || line.trim_start().starts_with(&format!("{crate_name}="))
+                    || line.trim_start().starts_with(&format!("{crate_name}."))
+            ),
+            "the local cloud depends on {crate_name}: serverless.yml is read by xtask"
+        );
+    }
+}
