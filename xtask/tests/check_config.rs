@@ -216,6 +216,25 @@ fn a_topic_or_a_bucket_destination_passes() {
     assert_passes(&attempt(STREAM, &bucket));
 }
 
+/// S3 user guide, "General purpose bucket naming rules": what `deploy --local` refuses, `check`
+/// does not pass.
+#[test]
+fn a_bucket_name_s3_refuses_fails() {
+    let bucket = FUNCTION.replace(
+        "arn: !GetAtt SkippedRecords.Arn\n              type: sqs",
+        "arn: arn:aws:s3:::Skipped_Records",
+    );
+    let verdict = check(&attempt(STREAM, &bucket));
+    assert!(!verdict.success, "{}", verdict.stdout);
+    assert!(
+        verdict
+            .stdout
+            .contains("bucket name \"Skipped_Records\": S3 refuses it"),
+        "{}",
+        verdict.stdout
+    );
+}
+
 #[test]
 fn a_missing_function_response_type_passes_with_a_warning() {
     let function = FUNCTION.replace(
@@ -546,6 +565,7 @@ fn diff_shows_the_files_a_learner_edits_and_only_text() {
         .lines()
         .filter(|line| line.starts_with("--- ") || line.starts_with("+++ "))
         .collect();
+    assert!(!headers.is_empty(), "no diff at all:\n{text}");
     assert!(
         headers.iter().all(|line| line.ends_with("/serverless.yml")
             || (line.contains("/src/") && line.ends_with(".rs"))),

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 
-use crate::lambda::destination::{DestinationKind, DestinationName, LocalDestination};
+use crate::lambda::destination::{DestinationKind, DestinationName, KeptMessage, LocalDestination};
 use crate::local_state as state;
 use crate::serverless_yml::{self, ServerlessYml};
 use crate::target::Target;
@@ -35,8 +35,8 @@ pub struct Options {
     /// 6-streams
     step: Option<String>,
     /// Send those records to the stream function again, once you have fixed the handler (or
-    /// the data): a message whose records it handles is removed from the queue, one it still
-    /// fails on stays
+    /// the data): a message whose records it handles is removed from its queue (topic,
+    /// bucket), one it still fails on stays
     #[arg(long)]
     replay: bool,
     /// The deployed queue, stream and function on AWS instead of the local ones
@@ -106,8 +106,13 @@ fn destination(yml: &ServerlessYml) -> Result<Option<Destination>> {
             let Some(on_failure) = &event.settings.on_failure else {
                 continue;
             };
-            let named = serverless_yml::destination::of(yml, on_failure).map_err(|why| {
-                anyhow::anyhow!("function {}'s on-failure destination: {why}", function.name)
+            let named = serverless_yml::destination::of(yml, on_failure).map_err(|no| {
+                anyhow::anyhow!(
+                    "function {}'s on-failure destination: {}. Nothing is kept locally to list \
+                     or replay: fix serverless.yml, then `cargo xtask deploy --local`",
+                    function.name,
+                    no.why()
+                )
             })?;
             return Ok(Some(Destination {
                 function: function.name.to_owned(),
@@ -170,20 +175,8 @@ fn local(
     replay: bool,
 ) -> Result<ExitCode> {
     let queue = LocalDestination::in_state(&state::dir(&target.name), &destination.kept);
-    let (messages, damaged) = queue.read();
+    let messages = list(&queue, &target.name);
     let item = queue.kind.item();
-    println!(
-        "{} of {} (local): {}",
-        queue.label,
-        target.name,
-        count(messages.len(), item)
-    );
-    for file in &damaged {
-        println!(
-            "  {} is not a {item} (damaged or cut short): left as it is",
-            terminal::safe(&file.display().to_string())
-        );
-    }
     if messages.is_empty() {
         println!(
             "Nothing was given up on (or a replay handled it all). A record the stream \
@@ -246,4 +239,27 @@ fn local(
             ExitCode::FAILURE
         }
     })
+}
+
+/// Its first lines: what it keeps, and the files in it that are not what it keeps (left
+/// alone); the messages.
+fn list(queue: &LocalDestination, step: &str) -> Vec<KeptMessage> {
+    let (messages, damaged) = queue.read();
+    let item = queue.kind.item();
+    println!(
+        "{} of {step} (local): {}",
+        queue.label,
+        count(messages.len(), item)
+    );
+    let article = match item.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        true => "an",
+        false => "a",
+    };
+    for file in &damaged {
+        println!(
+            "  {} is not {article} {item} (damaged or cut short): left as it is",
+            terminal::safe(&file.display().to_string())
+        );
+    }
+    messages
 }

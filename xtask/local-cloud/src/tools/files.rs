@@ -19,14 +19,21 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
 /// A name from serverless.yml or a state file as a file name that is only a name: AWS's own
 /// characters for names (letters, digits, `-`, `_`) stay; anything else (`/`, `..`, `:`,
 /// which Windows refuses) is written `%XX`. A valid name is its own file name; no name can
-/// reach outside the directory it is joined to.
+/// reach outside the directory it is joined to. Windows' device names (`CON`, `NUL`, `COM1`...),
+/// valid queue or topic names, get their first letter written `%XX` too.
 pub fn safe_file_name(name: &str) -> String {
     if name.is_empty() {
         return "%".to_owned();
     }
-    let mut safe = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' {
+    let stem = name.split('.').next().unwrap_or(name).to_ascii_uppercase();
+    let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.ends_with(|c: char| c.is_ascii_digit()));
+    let mut safe = String::with_capacity(name.len() + 2);
+    for (index, byte) in name.bytes().enumerate() {
+        if (byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_') && !(device && index == 0)
+        {
             safe.push(char::from(byte));
         } else {
             safe.push_str(&format!("%{byte:02X}"));
@@ -78,6 +85,10 @@ mod tests {
     #[test]
     fn a_name_is_never_a_path() {
         assert_eq!(safe_file_name("stream"), "stream");
+        // Valid queue names Windows cannot make folders of.
+        assert_eq!(safe_file_name("CON"), "%43ON");
+        assert_eq!(safe_file_name("com1"), "%63om1");
+        assert_eq!(safe_file_name("Console"), "Console");
         assert_eq!(safe_file_name("put-User_2"), "put-User_2");
         for hostile in [
             "../../../../tmp/x",

@@ -5,7 +5,8 @@ use yaml_serde::Value;
 
 use super::config_items::{stream_event, STREAM_HANDLER};
 use super::report::{Finding, Item};
-use crate::serverless_yml::{Intrinsic, ServerlessYml};
+use crate::serverless_yml::destination::{self, NoDestination};
+use crate::serverless_yml::{Intrinsic, OnFailure, ServerlessYml};
 
 const STEP_9: &str = "README, \"Keep what the stream skips\"";
 
@@ -63,7 +64,7 @@ pub fn check(yml: &ServerlessYml) -> Finding {
         let service = arn.split(':').nth(2).unwrap_or_default();
         return match (service, on_failure.kind.as_deref()) {
             ("sqs", None | Some("sqs")) | ("sns", None | Some("sns")) | ("s3", None) => {
-                Finding::pass(item)
+                refused_or_pass(yml, &on_failure)
             }
             ("sqs" | "sns" | "s3", Some(kind)) => fail(format!(
                 "onFailure's arn is an {} ARN, but its type is {kind}: make them agree (a \
@@ -100,7 +101,7 @@ pub fn check(yml: &ServerlessYml) -> Finding {
         ("sqs", "AWS::SQS::Queue", Some(Intrinsic::GetAtt { attribute, .. }))
             if attribute == "Arn" =>
         {
-            Finding::pass(item)
+            refused_or_pass(yml, &on_failure)
         }
         ("sqs", "AWS::SQS::Queue", Some(Intrinsic::Ref(_))) => fail(format!(
             "`!Ref {resource_id}` is the queue's URL, not its ARN: use `!GetAtt \
@@ -109,11 +110,22 @@ pub fn check(yml: &ServerlessYml) -> Finding {
         ("sqs", "AWS::SQS::Queue", _) => fail(format!(
             "onFailure's arn must be the queue's ARN: `!GetAtt {resource_id}.Arn`"
         )),
-        ("sns", "AWS::SNS::Topic", Some(Intrinsic::Ref(_))) => Finding::pass(item),
+        ("sns", "AWS::SNS::Topic", Some(Intrinsic::Ref(_))) => refused_or_pass(yml, &on_failure),
         ("sns", "AWS::SNS::Topic", _) => fail(format!("a topic's ARN is `!Ref {resource_id}`")),
         (kind, other, _) => fail(format!(
             "onFailure says `type: {kind}`, but {resource_id} is an {other}: a queue is \
              AWS::SQS::Queue with `type: sqs`, a topic AWS::SNS::Topic with `type: sns`"
         )),
+    }
+}
+
+/// A destination spelled right passes, unless the deploy would fail on it all the same (a name
+/// the service refuses, a bucket ARN with a path): `deploy --local` refuses the same.
+fn refused_or_pass(yml: &ServerlessYml, on_failure: &OnFailure) -> Finding {
+    match destination::of(yml, on_failure) {
+        Err(NoDestination::Refused(why)) => {
+            Finding::fail(Item::Destination, format!("{why} ({STEP_9})"))
+        }
+        _ => Finding::pass(Item::Destination),
     }
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use crate::lambda::api_gateway::routes::RouteSpec;
 use crate::lambda::destination::{DestinationKind, DestinationName};
-use crate::serverless_yml::{self, Intrinsic, ServerlessYml, StreamSettings};
+use crate::serverless_yml::destination::NoDestination;
+use crate::serverless_yml::{self, Intrinsic, OnFailure, ServerlessYml, StreamSettings};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -74,23 +75,7 @@ impl Plan {
                             ));
                         }
                         if let Some(on_failure) = &event.settings.on_failure {
-                            match serverless_yml::destination::of(yml, on_failure) {
-                                Ok(kept) => {
-                                    if kept.kind == DestinationKind::Bucket {
-                                        plan.notes.push(format!(
-                                            "function {name}'s on-failure destination is {kept}: \
-                                             on AWS its role needs s3:PutObject and \
-                                             s3:ListBucket on it (the framework grants a \
-                                             queue's or a topic's permissions only): add them \
-                                             under provider.iam.role.statements"
-                                        ));
-                                    }
-                                    plan.destinations.push((name.to_owned(), kept));
-                                }
-                                Err(why) => plan.notes.push(format!(
-                                    "function {name}'s on-failure destination: {why}"
-                                )),
-                            }
+                            plan.keep_destination(yml, name, on_failure);
                         }
                         plan.pollers.push((name.to_owned(), event.settings));
                         continue;
@@ -108,9 +93,33 @@ impl Plan {
                 plan.notes.push(note);
             }
         }
-        plan.refused = refusals::of(yml, &plan.destinations);
+        plan.refused.extend(refusals::of(yml));
         plan.refused.extend(mapping_rules::of(yml));
         plan
+    }
+
+    /// The destination `function`'s stream event names, with what to know of it; or why it
+    /// is not kept here (refused when the deploy would fail on it).
+    fn keep_destination(&mut self, yml: &ServerlessYml, function: &str, on_failure: &OnFailure) {
+        match serverless_yml::destination::of(yml, on_failure) {
+            Ok(kept) => {
+                if kept.kind == DestinationKind::Bucket {
+                    self.notes.push(format!(
+                        "function {function}'s on-failure destination is {kept}: on AWS its \
+                         role needs s3:PutObject and s3:ListBucket on it (the framework grants \
+                         a queue's or a topic's permissions only): add them under \
+                         provider.iam.role.statements"
+                    ));
+                }
+                self.destinations.push((function.to_owned(), kept));
+            }
+            Err(NoDestination::Refused(why)) => self.refused.push(format!(
+                "function {function}'s on-failure destination: {why}"
+            )),
+            Err(NoDestination::NotHere(why)) => self.notes.push(format!(
+                "function {function}'s on-failure destination: {why}"
+            )),
+        }
     }
 
     /// An error with what AWS would refuse, if anything.
@@ -183,6 +192,26 @@ mod tests {
         assert!(plan.notes.is_empty());
         // No `timeout` in serverless.yml: the framework's 6 seconds.
         assert_eq!(plan.timeout("stream"), Duration::from_secs(6));
+    }
+
+    /// The framework grants the rights `type` names (its stream.js): a type that disagrees
+    /// with the destination deploys a function that cannot send to it. Refused, with how to fix.
+    #[test]
+    fn a_destination_whose_type_disagrees_is_refused() {
+        let yml = std::fs::read_to_string(crate::project::root().join("7-finish/serverless.yml"))
+            .unwrap()
+            .replace("              type: sqs", "              type: sns");
+        let plan = Plan::of(&ServerlessYml::parse(Path::new("serverless.yml"), &yml).unwrap());
+        assert_eq!(
+            plan.refused,
+            [
+                "function stream's on-failure destination: SkippedRecords is a queue, but its \
+              `type` says topic: the framework gives the function the rights `type` names. Make \
+              them agree: `type: sqs` for a queue, `type: sns` for a topic, no type for a \
+              bucket's ARN"
+            ]
+        );
+        assert!(plan.destinations.is_empty());
     }
 
     #[test]

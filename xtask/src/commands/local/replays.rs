@@ -59,7 +59,7 @@ pub async fn receive(State(requests): State<Sender<ReplayRequest>>, body: Bytes)
 
 /// A replay through the running deployment: the function's own processes get the records;
 /// the function's log (so the terminal and the console) says what became of them; handled,
-/// the message leaves the queue and the console is told.
+/// the message leaves its destination and the console is told.
 pub fn replay(
     asked: &ReplayAsked,
     pool: Option<&crate::lambda::pool::FunctionPool>,

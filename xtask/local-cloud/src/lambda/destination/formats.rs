@@ -1,8 +1,6 @@
 //! What each service receives from Lambda, as kept here: a queue's message, a topic's
 //! notification, a bucket's object and its key.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-
 use serde_json::{json, Value};
 
 use crate::tools::files::safe_file_name;
@@ -29,26 +27,37 @@ pub(super) fn notification(body: &Value, topic: &str, sent_ms: u64) -> Value {
         "TopicArn": format!("arn:aws:sns:{region}:{account}:{topic}"),
         "Message": body.to_string(),
         "Timestamp": iso8601_millis(i64::try_from(sent_ms).unwrap_or(i64::MAX)),
+        // SNS signs what it sends; nothing local is signed, and these say so.
         "SignatureVersion": "1",
+        "Signature": "local",
+        "SigningCertURL": "http://127.0.0.1/local-sns-is-not-signed.pem",
+        "UnsubscribeURL": "http://127.0.0.1/local-sns-has-no-subscriptions",
     })
 }
 
 /// The key Lambda gives the object: `aws/lambda/<mapping>/<shard>/YYYY/MM/DD/
 /// YYYY-MM-DDTHH.MM.SS-<uuid>`, the mapping's UUID one for each function and stream.
 pub(super) fn object_key(body: &Value, sent_ms: u64) -> String {
+    // FNV-1a: the same on every system and every Rust release (std's hasher is not), so one
+    // mapping keeps one folder.
     let hash = |text: &str| {
-        let mut hasher = DefaultHasher::new();
-        text.hash(&mut hasher);
-        hasher.finish()
+        text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
     };
-    let mapping = uuid::Uuid::from_u64_pair(
-        hash(body["requestContext"]["functionArn"].as_str().unwrap_or("")),
-        hash(
+    let mut bytes = [0; 16];
+    bytes[..8].copy_from_slice(
+        &hash(body["requestContext"]["functionArn"].as_str().unwrap_or("")).to_be_bytes(),
+    );
+    bytes[8..].copy_from_slice(
+        &hash(
             body["DDBStreamBatchInfo"]["streamArn"]
                 .as_str()
                 .unwrap_or(""),
-        ),
+        )
+        .to_be_bytes(),
     );
+    let mapping = uuid::Builder::from_random_bytes(bytes).into_uuid();
     let shard = safe_file_name(body["DDBStreamBatchInfo"]["shardId"].as_str().unwrap_or(""));
     // `2026-12-06T16:10:00.123Z`
     let time = iso8601_millis(i64::try_from(sent_ms).unwrap_or(i64::MAX));

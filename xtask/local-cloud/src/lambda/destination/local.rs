@@ -143,7 +143,10 @@ impl LocalDestination {
                 (key.clone(), object.to_string(), key)
             }
         };
-        let path = self.dir.join(&file);
+        // A key's parts one by one: `/` is no separator under Windows' `\\?\` paths.
+        let path = file
+            .split('/')
+            .fold(self.dir.clone(), |path, part| path.join(part));
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
@@ -163,6 +166,15 @@ impl LocalDestination {
         let mut messages = Vec::new();
         let mut damaged = Vec::new();
         for path in files_under(&self.dir, 0) {
+            // What a file browser or a write under way leaves beside the messages.
+            let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase());
+            if name.as_deref().is_none_or(|name| {
+                name.starts_with('.')
+                    || name.ends_with(".new")
+                    || matches!(name, "thumbs.db" | "desktop.ini")
+            }) {
+                continue;
+            }
             let message = match self.kind {
                 DestinationKind::Bucket => read_object(&self.dir, &path),
                 DestinationKind::Queue | DestinationKind::Topic => {
@@ -177,7 +189,19 @@ impl LocalDestination {
                 None => damaged.push(path),
             }
         }
-        messages.sort_by(|a, b| (a.sent_ms, &a.id).cmp(&(b.sent_ms, &b.id)));
+        messages.sort_by_cached_key(|message| match self.kind {
+            // An object's own time and first record: a copied folder keeps its order.
+            DestinationKind::Bucket => (
+                message.body["timestamp"].as_str().unwrap_or("").to_owned(),
+                sequence_key(&message.body),
+                message.id.clone(),
+            ),
+            DestinationKind::Queue | DestinationKind::Topic => (
+                format!("{:020}", message.sent_ms),
+                (0, String::new()),
+                message.id.clone(),
+            ),
+        });
         damaged.sort();
         (messages, damaged)
     }
@@ -189,6 +213,14 @@ impl LocalDestination {
         };
         std::fs::remove_file(path).with_context(|| format!("deleting {}", path.display()))
     }
+}
+
+/// A sequence number's order: numbers of any length, compared as numbers.
+fn sequence_key(body: &Value) -> (usize, String) {
+    let first = body["DDBStreamBatchInfo"]["startSequenceNumber"]
+        .as_str()
+        .unwrap_or("");
+    (first.len(), first.to_owned())
 }
 
 /// The regular files under `dir` (links never followed), a few levels deep as a bucket's keys.

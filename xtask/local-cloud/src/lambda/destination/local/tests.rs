@@ -133,3 +133,25 @@ fn a_bucket_keeps_objects_with_the_records_under_lambdas_key() {
     assert_eq!(bucket.messages().len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What a file browser or a write under way leaves in a folder is not an object: never listed
+/// as damaged, never replayed.
+#[test]
+fn a_buckets_stray_files_are_left_alone() {
+    let dir = scratch("bucket-stray");
+    let name = DestinationName {
+        kind: DestinationKind::Bucket,
+        name: "skipped-records".to_owned(),
+    };
+    let bucket = LocalDestination::in_state(&dir, &name);
+    bucket.send(&lambdas_message("7"), &[]).unwrap();
+    let root = dir.join("buckets").join("skipped-records");
+    for stray in [".DS_Store", "Thumbs.db", "desktop.ini", "x.json.new"] {
+        std::fs::write(root.join(stray), "?").unwrap();
+    }
+    std::fs::write(root.join("cut"), "{").unwrap();
+    let (messages, damaged) = bucket.read();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(damaged, vec![root.join("cut")]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
