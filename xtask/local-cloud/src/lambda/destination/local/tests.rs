@@ -89,6 +89,18 @@ fn a_topic_keeps_notifications_whose_message_is_lambdas() {
         notification["TopicArn"],
         "arn:aws:sns:eu-west-1:000000000000:Skipped"
     );
+    // The fields aws_lambda_events' SnsMessage requires (its `sns` feature is not built here).
+    for field in [
+        "MessageId",
+        "Timestamp",
+        "SignatureVersion",
+        "Signature",
+        "SigningCertURL",
+        "UnsubscribeURL",
+        "Message",
+    ] {
+        assert!(notification[field].is_string(), "{field} in {notification}");
+    }
     let messages = topic.messages();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].body, lambdas_message("7"));
