@@ -12,7 +12,6 @@ const MAX_FUNCTION_LINES: usize = 80;
 const KNOWN: &[(&str, &str, usize)] = &[
     ("xtask/src/tools/cargo_build.rs", "", 301),
     ("xtask/src/tools/process.rs", "watched", 90),
-    ("xtask/src/commands/local.rs", "run", 148),
     ("xtask/src/commands/check.rs", "verdict", 82),
     ("xtask/src/commands/failures/aws.rs", "run", 92),
     (
@@ -31,11 +30,6 @@ const KNOWN: &[(&str, &str, usize)] = &[
         "xtask/src/commands/check/failures_item/batch.rs",
         "batch",
         96,
-    ),
-    (
-        "xtask/local-cloud/src/lambda/event_source/poller.rs",
-        "run",
-        118,
     ),
 ];
 

@@ -59,67 +59,26 @@ pub fn run(options: Options) -> Result<ExitCode> {
         Some(dir) => Target::of_dir(dir.clone())?,
         None => Target::of_step(Step::chosen(options.step.as_deref())?),
     };
-    // Two deployments of one step would share its logs and state (running.json): the
-    // second one says where the first runs instead.
-    // The claim is a lock the system lets go when this process ends, however it ends.
-    let Ok(mut claim) = state::claim(&target.name) else {
-        let where_it_runs = match state::running(&target.name) {
-            Some(running) => format!("API at {}, xtask pid {}", running.api_url, running.pid),
-            None => "it is starting".to_owned(),
-        };
-        anyhow::bail!(
-            "{} already runs locally ({where_it_runs}): one local deployment of a step at a \
-             time. Use that one, or stop it with Ctrl-C in its terminal first",
-            target.name
-        );
-    };
+    let mut claim = claim(&target)?;
     let yml = ServerlessYml::load(&target.dir)?;
-    // The port first: a second deployment should fail before it builds and starts anything.
-    let server = TcpListener::bind(("127.0.0.1", options.port)).map_err(|error| {
-        anyhow!(
-            "port {} on 127.0.0.1 is taken ({error}): is another `cargo xtask deploy --local` \
-             running? Stop it with Ctrl-C, or pick another port with --port",
-            options.port
-        )
-    })?;
-    // The port it has (`--port 0` lets the system pick one).
-    let port = server
-        .local_addr()
-        .context("reading the API's port")?
-        .port();
-    // The console next to the API (3001 beside 3000), or any free port if that one is taken.
-    let console_listener = port
-        .checked_add(1)
-        .map_or_else(
-            || TcpListener::bind(("127.0.0.1", 0)),
-            |next| TcpListener::bind(("127.0.0.1", next)),
-        )
-        .or_else(|_| TcpListener::bind(("127.0.0.1", 0)))
-        .context("opening a port on 127.0.0.1 for the console")?;
+    // The ports first: a second deployment should fail before it builds and starts anything.
+    let (server, console_listener) = bind(options.port)?;
     let (signal_sender, signals) = mpsc::channel();
     ctrlc::set_handler(move || {
         let _ = signal_sender.send(());
     })
     .context("listening for Ctrl-C")?;
     // Watching starts before the build: a save during the first build is not missed.
-    let mut watcher = match options.watch {
+    let watcher = match options.watch {
         true => Some(StepWatcher::new(&target.dir, options.poll)?),
         false => None,
     };
-
-    target.announce_first_build();
-    let binary = match cargo_build::build_checked(&target.krate, true)? {
-        Ok(binary) => binary,
-        Err(BuildErrors(errors)) => anyhow::bail!(
-            "{} does not build:\n{errors}\nFix it, then start `cargo xtask deploy --local` again",
-            target.name
-        ),
-    };
+    let binary = first_build(&target)?;
     let stop = Arc::new(AtomicBool::new(false));
     let hub = console::Hub::new();
     let mut service = Service::start(&target.name, &yml, &binary, &hub, &stop, options.fresh)?;
-    let api_url = format!("http://127.0.0.1:{port}");
-    let console_url = format!("http://127.0.0.1:{}", console_port(&console_listener));
+    let api_url = format!("http://127.0.0.1:{}", port_of(&server));
+    let console_url = format!("http://127.0.0.1:{}", port_of(&console_listener));
     service.serves_at(&api_url, &console_url);
     service.record(&api_url)?;
     let mut api = api_gateway::server::serve(
@@ -130,61 +89,18 @@ pub fn run(options: Options) -> Result<ExitCode> {
     let (replay_requests, replays) = replays::channel();
     let mut console = console::serve(console_listener, Arc::clone(&hub), replay_requests)?;
     summary::print(&target, &service, &api_url, &console_url, options.watch);
+    let threads = followers(&service, &hub, &stop);
 
-    let mut threads = Vec::new();
-    let (log_list, log_hub, log_stop) = (
-        Arc::clone(service.logs()),
-        Arc::clone(&hub),
-        Arc::clone(&stop),
-    );
-    threads.push(thread::spawn(move || {
-        console::publish_logs(&log_list, &log_hub, &log_stop)
-    }));
-    let (dynamodb, table, table_stop) = (
-        service.dynamodb(),
-        service.table_name().to_owned(),
-        Arc::clone(&stop),
-    );
-    let table_hub = Arc::clone(&hub);
-    threads.push(thread::spawn(move || {
-        console::watch_table(table_hub, dynamodb, table, table_stop)
-    }));
-    let (logs, log_stop) = (Arc::clone(service.logs()), Arc::clone(&stop));
-    threads.push(thread::spawn(move || follow_list(&logs, true, &log_stop)));
+    serve_until_ctrl_c(Serving {
+        target: &target,
+        claim: &mut claim,
+        service: &mut service,
+        api_url: &api_url,
+        signals,
+        replays,
+        watcher,
+    });
 
-    // Until Ctrl-C.
-    let mut rebuilds = watch::Rebuilds::default();
-    loop {
-        match signals.try_recv() {
-            Ok(()) | Err(TryRecvError::Disconnected) => break,
-            Err(TryRecvError::Empty) => {}
-        }
-        // Its files deleted or damaged while it runs, or its processes changed: the lock taken
-        // again and running.json written, so that other commands still find it (and the
-        // processes it has now) and a second deployment is still refused.
-        let said = state::running(&target.name);
-        if claim.renew() || said.as_ref() != Some(&service.running(&api_url)) {
-            if let Err(error) = service.record(&api_url) {
-                eprintln!("{error:#}");
-            }
-        }
-        while let Ok(request) = replays.try_recv() {
-            let _ = request.answer.send(service.replay(&request.asked));
-        }
-        match watcher.as_mut().map(|w| w.next(Duration::from_millis(250))) {
-            Some(Ok(Some(change))) => rebuilds.apply(&change, &target, &mut service, &api_url),
-            Some(Ok(None)) => {}
-            // The service goes on; only the watching stops.
-            Some(Err(error)) => {
-                say!(
-                    "watch: {error:#}. Saves are no longer picked up: restart `cargo xtask \
-                     deploy --local --watch` to watch again"
-                );
-                watcher = None;
-            }
-            None => thread::sleep(Duration::from_millis(250)),
-        }
-    }
     eprintln!(
         "\nstopping: the API, the stream (a batch being delivered is answered first), the \
          functions; the table stays in {}",
@@ -203,6 +119,135 @@ pub fn run(options: Options) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn console_port(listener: &TcpListener) -> u16 {
+/// The step to this process: two deployments of one step would share its logs and state
+/// (running.json), so the second one says where the first runs instead. The claim is a lock
+/// the system lets go when this process ends, however it ends.
+fn claim(target: &Target) -> Result<state::Claim> {
+    state::claim(&target.name).map_err(|_| {
+        let where_it_runs = match state::running(&target.name) {
+            Some(running) => format!("API at {}, xtask pid {}", running.api_url, running.pid),
+            None => "it is starting".to_owned(),
+        };
+        anyhow!(
+            "{} already runs locally ({where_it_runs}): one local deployment of a step at a \
+             time. Use that one, or stop it with Ctrl-C in its terminal first",
+            target.name
+        )
+    })
+}
+
+/// The API's port (`--port 0` lets the system pick one), and the console's beside it (3001
+/// beside 3000), or any free one if that one is taken.
+fn bind(port: u16) -> Result<(TcpListener, TcpListener)> {
+    let server = TcpListener::bind(("127.0.0.1", port)).map_err(|error| {
+        anyhow!(
+            "port {port} on 127.0.0.1 is taken ({error}): is another `cargo xtask deploy \
+             --local` running? Stop it with Ctrl-C, or pick another port with --port"
+        )
+    })?;
+    let console = port_of(&server)
+        .checked_add(1)
+        .map_or_else(
+            || TcpListener::bind(("127.0.0.1", 0)),
+            |next| TcpListener::bind(("127.0.0.1", next)),
+        )
+        .or_else(|_| TcpListener::bind(("127.0.0.1", 0)))
+        .context("opening a port on 127.0.0.1 for the console")?;
+    Ok((server, console))
+}
+
+/// The step's binary, built for the first time in this run.
+fn first_build(target: &Target) -> Result<PathBuf> {
+    target.announce_first_build();
+    match cargo_build::build_checked(&target.krate, true)? {
+        Ok(binary) => Ok(binary),
+        Err(BuildErrors(errors)) => anyhow::bail!(
+            "{} does not build:\n{errors}\nFix it, then start `cargo xtask deploy --local` again",
+            target.name
+        ),
+    }
+}
+
+/// The threads that follow the service until `stop`: its logs to the console and to the
+/// terminal, its table to the console.
+fn followers(
+    service: &Service,
+    hub: &Arc<console::Hub>,
+    stop: &Arc<AtomicBool>,
+) -> Vec<thread::JoinHandle<()>> {
+    let (log_list, log_hub, log_stop) = (
+        Arc::clone(service.logs()),
+        Arc::clone(hub),
+        Arc::clone(stop),
+    );
+    let (dynamodb, table, table_hub, table_stop) = (
+        service.dynamodb(),
+        service.table_name().to_owned(),
+        Arc::clone(hub),
+        Arc::clone(stop),
+    );
+    let (logs, terminal_stop) = (Arc::clone(service.logs()), Arc::clone(stop));
+    vec![
+        thread::spawn(move || console::publish_logs(&log_list, &log_hub, &log_stop)),
+        thread::spawn(move || console::watch_table(table_hub, dynamodb, table, table_stop)),
+        thread::spawn(move || follow_list(&logs, true, &terminal_stop)),
+    ]
+}
+
+/// What the loop of a running deployment looks after.
+struct Serving<'a> {
+    target: &'a Target,
+    claim: &'a mut state::Claim,
+    service: &'a mut Service,
+    api_url: &'a str,
+    signals: mpsc::Receiver<()>,
+    replays: mpsc::Receiver<replays::ReplayRequest>,
+    watcher: Option<StepWatcher>,
+}
+
+/// Until Ctrl-C: its state kept true, replays answered, saves put in place.
+fn serve_until_ctrl_c(mut serving: Serving<'_>) {
+    let mut rebuilds = watch::Rebuilds::default();
+    loop {
+        match serving.signals.try_recv() {
+            Ok(()) | Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {}
+        }
+        // Its files deleted or damaged while it runs, or its processes changed: the lock taken
+        // again and running.json written, so that other commands still find it (and the
+        // processes it has now) and a second deployment is still refused.
+        let said = state::running(&serving.target.name);
+        let running = serving.service.running(serving.api_url);
+        if serving.claim.renew() || said.as_ref() != Some(&running) {
+            if let Err(error) = serving.service.record(serving.api_url) {
+                eprintln!("{error:#}");
+            }
+        }
+        while let Ok(request) = serving.replays.try_recv() {
+            let _ = request.answer.send(serving.service.replay(&request.asked));
+        }
+        let change = serving
+            .watcher
+            .as_mut()
+            .map(|w| w.next(Duration::from_millis(250)));
+        match change {
+            Some(Ok(Some(change))) => {
+                rebuilds.apply(&change, serving.target, serving.service, serving.api_url)
+            }
+            Some(Ok(None)) => {}
+            // The service goes on; only the watching stops.
+            Some(Err(error)) => {
+                say!(
+                    "watch: {error:#}. Saves are no longer picked up: restart `cargo xtask \
+                     deploy --local --watch` to watch again"
+                );
+                serving.watcher = None;
+            }
+            None => thread::sleep(Duration::from_millis(250)),
+        }
+    }
+}
+
+fn port_of(listener: &TcpListener) -> u16 {
     listener.local_addr().map_or(0, |address| address.port())
 }

@@ -4,6 +4,7 @@
 mod given_up;
 mod invoke;
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -103,16 +104,7 @@ impl StreamPoller {
                     Err(error) => self.trouble(&format!("cannot read the stream yet: {error:#}")),
                 }
             }
-            for iterator in &mut iterators {
-                match self.records(iterator) {
-                    Ok(records) => {
-                        if let Some(note) = delivery.push(records) {
-                            self.note(&note);
-                        }
-                    }
-                    Err(error) => self.trouble(&format!("reading the stream failed: {error:#}")),
-                }
-            }
+            self.read(&mut delivery, &mut iterators);
             self.keep_place(&delivery, None);
             self.expire(&mut delivery, &feed, &shard_id);
             if self.stop_reading {
@@ -134,59 +126,89 @@ impl StreamPoller {
                 let Some(batch) = delivery.next_batch() else {
                     break;
                 };
-                let started = std::time::Instant::now();
-                let first = batch.first().and_then(sequence_number).unwrap_or_default();
-                let last = batch.last().and_then(sequence_number).unwrap_or_default();
-                self.keep_place(&delivery, Some((first.to_owned(), last.to_owned())));
-                let (result, request_id) = invoke(&feed, &batch);
-                let ms = started.elapsed().as_millis() as u64;
-                let (reported, error) = match &result {
-                    BatchResult::Answered(failures) => (failures.clone(), None),
-                    BatchResult::Failed(error) => (Vec::new(), Some(error.clone())),
-                    BatchResult::NotJson(_) => (Vec::new(), None),
-                };
-                let settled = delivery.settle(batch.len(), result);
-                // Counted as an error only where Lambda reads the answer.
-                let error = match &settled.answer {
-                    Answer::NotJson(start) => Some(format!("answered {start:?}, not JSON")),
-                    _ => error,
-                };
-                let fate = match &settled.next {
-                    Next::GaveUp(gave_up) => {
-                        self.keep(gave_up, request_id.as_deref(), &feed, &shard_id)
-                    }
-                    _ => Fate::Lost,
-                };
-                if fate == Fate::NotKept {
-                    // Never past a record that is not kept: the place stays before this batch,
-                    // which the next start delivers again.
-                    self.stops_here(&settled.line(fate));
+                if self
+                    .deliver(&mut delivery, &feed, &shard_id, &batch)
+                    .is_break()
+                {
                     return;
                 }
-                self.keep_place(&delivery, None);
-                let line = settled.line(fate);
-                append_line(&self.log, &format!("[xtask] {line}"));
-                let kept = match fate {
-                    Fate::Kept(queue) => Some(queue),
-                    _ => None,
-                };
-                self.observer.batch(&BatchDelivered {
-                    function: &self.name,
-                    records: &batch,
-                    reported: &reported,
-                    error: error.as_deref(),
-                    settled: &settled,
-                    line: &line,
-                    kept_in: kept,
-                    request_id: request_id.as_deref(),
-                    ms,
-                });
                 if delivery.is_retrying() {
                     std::thread::sleep(RETRY_AFTER);
                 }
             }
             std::thread::sleep(POLL_EVERY);
         }
+    }
+
+    /// New records from each iterator, into the delivery.
+    fn read(&mut self, delivery: &mut Delivery, iterators: &mut [String]) {
+        for iterator in iterators {
+            match self.records(iterator) {
+                Ok(records) => {
+                    if let Some(note) = delivery.push(records) {
+                        self.note(&note);
+                    }
+                }
+                Err(error) => self.trouble(&format!("reading the stream failed: {error:#}")),
+            }
+        }
+    }
+
+    /// One batch to the function, and what comes of it: its place, its line, word of what
+    /// was given up on; a break when the stream must stop here.
+    fn deliver(
+        &mut self,
+        delivery: &mut Delivery,
+        feed: &Feed,
+        shard_id: &str,
+        batch: &[Value],
+    ) -> ControlFlow<()> {
+        let started = std::time::Instant::now();
+        let first = batch.first().and_then(sequence_number).unwrap_or_default();
+        let last = batch.last().and_then(sequence_number).unwrap_or_default();
+        self.keep_place(delivery, Some((first.to_owned(), last.to_owned())));
+        let (result, request_id) = invoke(feed, batch);
+        let ms = started.elapsed().as_millis() as u64;
+        let (reported, error) = match &result {
+            BatchResult::Answered(failures) => (failures.clone(), None),
+            BatchResult::Failed(error) => (Vec::new(), Some(error.clone())),
+            BatchResult::NotJson(_) => (Vec::new(), None),
+        };
+        let settled = delivery.settle(batch.len(), result);
+        // Counted as an error only where Lambda reads the answer.
+        let error = match &settled.answer {
+            Answer::NotJson(start) => Some(format!("answered {start:?}, not JSON")),
+            _ => error,
+        };
+        let fate = match &settled.next {
+            Next::GaveUp(gave_up) => self.keep(gave_up, request_id.as_deref(), feed, shard_id),
+            _ => Fate::Lost,
+        };
+        if fate == Fate::NotKept {
+            // Never past a record that is not kept: the place stays before this batch,
+            // which the next start delivers again.
+            self.stops_here(&settled.line(fate));
+            return ControlFlow::Break(());
+        }
+        self.keep_place(delivery, None);
+        let line = settled.line(fate);
+        append_line(&self.log, &format!("[xtask] {line}"));
+        let kept = match fate {
+            Fate::Kept(queue) => Some(queue),
+            _ => None,
+        };
+        self.observer.batch(&BatchDelivered {
+            function: &self.name,
+            records: batch,
+            reported: &reported,
+            error: error.as_deref(),
+            settled: &settled,
+            line: &line,
+            kept_in: kept,
+            request_id: request_id.as_deref(),
+            ms,
+        });
+        ControlFlow::Continue(())
     }
 
     /// The feed as it is now; `None` once it is retired.
