@@ -3,8 +3,9 @@
 //! INSERT, a bad record is reported, retried and sent to the on-failure destination,
 //! `failures` lists it, and Ctrl-C stops every process it started.
 //!
-//! `cargo xtask test --cross` builds the workspace for Windows and runs this test with
-//! `XTASK_WINDOWS_BUILD` naming that build's directory. A Windows process under Wine cannot
+//! `cargo xtask test --cross` builds the workspace for Windows and runs this test (feature
+//! `windows-under-wine`, which builds it) with `XTASK_WINDOWS_BUILD` naming that build's
+//! directory. A Windows process under Wine cannot
 //! start Linux's cargo: the step binaries are built beforehand, and `cargo-stand-in.exe`
 //! (xtask-cross) answers xtask's `cargo build` with the binary's path.
 #![allow(clippy::unwrap_used)] // test set-up: a failure should stop the test where it happens
@@ -151,7 +152,6 @@ impl Drop for StoppedWhenDropped {
 }
 
 #[test]
-#[ignore = "needs the Windows build and Wine: `cargo xtask test --cross` runs it"]
 fn a_windows_deployment_serves_streams_keeps_a_bad_record_and_stops_on_ctrl_c() {
     let build = windows_build();
     let state = project::target_dir().join("cross/windows/test-local/7-finish");

@@ -86,10 +86,11 @@ pub fn deployment(wine: &Wine) -> Result<bool> {
             "test",
             "--package",
             "xtask",
+            "--features",
+            "windows-under-wine",
             "--test",
             "windows_under_wine",
             "--",
-            "--ignored",
             "--nocapture",
         ])
         .env("XTASK_WINDOWS_BUILD", binaries());

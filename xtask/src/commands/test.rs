@@ -12,7 +12,8 @@ use crate::tools::process;
 /// Run every check of the repository (what CI runs)
 ///
 /// Starts a local DynamoDB (in memory, in this process), then runs `cargo fmt --all --
-/// --check`, `cargo clippy --workspace --all-targets -- -D warnings` and `cargo test
+/// --check`, `cargo clippy --workspace --all-targets --all-features -- -D warnings` (the
+/// features only add the test that `--cross` runs) and `cargo test
 /// --workspace --no-fail-fast` with the local DynamoDB's address in
 /// WORKSHOP_DYNAMODB_ENDPOINT, and stops it at the end. The tests' local deployments keep
 /// their tables under target/xtask/test-local/, not with yours (target/xtask/local/). A
@@ -42,6 +43,7 @@ pub fn run(options: Options) -> Result<ExitCode> {
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                "--all-features",
                 "--",
                 "-D",
                 "warnings",

@@ -86,11 +86,7 @@ pub(super) fn here(
 ) -> Result<usize> {
     let mut still_failing = 0;
     for (index, (message, records)) in messages.iter().zip(batches).enumerate() {
-        let Some(records) = records else {
-            println!(
-                "  {}. kept: its records are no longer in the stream",
-                index + 1
-            );
+        let Some(records) = readable(index, records) else {
             still_failing += 1;
             continue;
         };
@@ -144,11 +140,7 @@ pub(super) fn through_deployment(
         .into();
     let mut still_failing = 0;
     for (index, (message, records)) in messages.iter().zip(batches).enumerate() {
-        let Some(records) = records else {
-            println!(
-                "  {}. kept: its records are no longer in the stream",
-                index + 1
-            );
+        let Some(records) = readable(index, records) else {
             still_failing += 1;
             continue;
         };
@@ -192,4 +184,16 @@ pub(super) fn through_deployment(
         }
     }
     Ok(still_failing)
+}
+
+/// Message `index`'s records, or none after saying that it stays: its records could not be
+/// read back (the stream no longer has them).
+fn readable(index: usize, records: Option<Vec<Value>>) -> Option<Vec<Value>> {
+    if records.is_none() {
+        println!(
+            "  {}. kept: its records are no longer in the stream",
+            index + 1
+        );
+    }
+    records
 }
