@@ -463,6 +463,7 @@ fn start(binary: &PathBuf, handler: &str, table: &str) -> LocalFunction {
         log: project::xtask_dir()
             .join("test-logs")
             .join(format!("deployed-{}-{handler}.log", std::process::id())),
+        bus: None,
     })
     .unwrap()
 }

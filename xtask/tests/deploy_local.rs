@@ -65,6 +65,11 @@ fn the_finished_step_runs_end_to_end() {
         },
         Duration::from_secs(10),
     );
+    // And the local cloud's story of each batch, from the same bus.
+    deployment.wait_for_line(
+        |line| line.contains("stream | [xtask] batch of 1 record") && line.ends_with("-> done"),
+        Duration::from_secs(10),
+    );
 
     // A PUT that changes nothing makes no record.
     for _ in 0..2 {

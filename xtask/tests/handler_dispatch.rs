@@ -51,6 +51,7 @@ fn start(step: &str, handler: &str, environment: Vec<(String, String)>) -> Local
         log: project::xtask_dir()
             .join("test-logs")
             .join(format!("dispatch-{}-{run}.log", std::process::id())),
+        bus: None,
     })
     .unwrap()
 }

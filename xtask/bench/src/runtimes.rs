@@ -46,6 +46,7 @@ impl Runtime {
             aws_endpoint: None,
             environment: Vec::new(),
             log: sink.to_owned(),
+            bus: None,
         })
     }
 }

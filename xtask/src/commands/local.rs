@@ -16,6 +16,7 @@ mod replays;
 mod service;
 mod summary;
 mod table;
+mod terminal;
 mod watch;
 
 use std::net::TcpListener;
@@ -30,13 +31,12 @@ use std::time::Duration;
 use anyhow::{anyhow, Context, Result};
 
 use crate::lambda::api_gateway;
-use crate::lambda::observer::Observer;
+use crate::lambda::bus::Bus;
 use crate::local_state as state;
 use crate::project::Step;
 use crate::serverless_yml::ServerlessYml;
 use crate::target::Target;
 use crate::tools::cargo_build::{self, BuildErrors};
-use crate::tools::log_tail::follow_list;
 use crate::tools::terminal::say;
 use crate::tools::watch::StepWatcher;
 use service::Service;
@@ -76,20 +76,30 @@ pub fn run(options: Options) -> Result<ExitCode> {
     let binary = first_build(&target)?;
     let stop = Arc::new(AtomicBool::new(false));
     let hub = console::Hub::new();
-    let mut service = Service::start(&target.name, &yml, &binary, &hub, &stop, options.fresh)?;
+    // Everything the local cloud tells goes to the console and the terminal.
+    let bus = Bus::new();
+    bus.subscribe(Arc::clone(&hub) as _);
+    let names: Vec<String> = yml.functions().iter().map(|f| f.name.to_owned()).collect();
+    let (terminal, printing) = terminal::Terminal::start(&names, &stop);
+    bus.subscribe(terminal);
+    let mut service = Service::start(
+        &target.name,
+        &yml,
+        &binary,
+        (&hub, &bus),
+        &stop,
+        options.fresh,
+    )?;
     let api_url = format!("http://127.0.0.1:{}", port_of(&server));
     let console_url = format!("http://127.0.0.1:{}", port_of(&console_listener));
     service.serves_at(&api_url, &console_url);
     service.record(&api_url)?;
-    let mut api = api_gateway::server::serve(
-        server,
-        Arc::clone(service.routes()),
-        Arc::clone(&hub) as Arc<dyn Observer>,
-    )?;
+    let mut api =
+        api_gateway::server::serve(server, Arc::clone(service.routes()), Arc::clone(&bus))?;
     let (replay_requests, replays) = replays::channel();
     let mut console = console::serve(console_listener, Arc::clone(&hub), replay_requests)?;
     summary::print(&target, &service, &api_url, &console_url, options.watch);
-    let threads = followers(&service, &hub, &stop);
+    let threads = [printing, watch_table(&service, &hub, &stop)];
 
     serve_until_ctrl_c(Serving {
         target: &target,
@@ -168,30 +178,19 @@ fn first_build(target: &Target) -> Result<PathBuf> {
     }
 }
 
-/// The threads that follow the service until `stop`: its logs to the console and to the
-/// terminal, its table to the console.
-fn followers(
+/// The thread that shows the table to the console until `stop`.
+fn watch_table(
     service: &Service,
     hub: &Arc<console::Hub>,
     stop: &Arc<AtomicBool>,
-) -> Vec<thread::JoinHandle<()>> {
-    let (log_list, log_hub, log_stop) = (
-        Arc::clone(service.logs()),
-        Arc::clone(hub),
-        Arc::clone(stop),
-    );
-    let (dynamodb, table, table_hub, table_stop) = (
+) -> thread::JoinHandle<()> {
+    let (dynamodb, table, hub, stop) = (
         service.dynamodb(),
         service.table_name().to_owned(),
         Arc::clone(hub),
         Arc::clone(stop),
     );
-    let (logs, terminal_stop) = (Arc::clone(service.logs()), Arc::clone(stop));
-    vec![
-        thread::spawn(move || console::publish_logs(&log_list, &log_hub, &log_stop)),
-        thread::spawn(move || console::watch_table(table_hub, dynamodb, table, table_stop)),
-        thread::spawn(move || follow_list(&logs, true, &terminal_stop)),
-    ]
+    thread::spawn(move || console::watch_table(hub, dynamodb, table, stop))
 }
 
 /// What the loop of a running deployment looks after.

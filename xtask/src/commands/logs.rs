@@ -91,7 +91,7 @@ fn local_logs(step: Step, function: &str, tail: bool) -> Result<ExitCode> {
         let for_handler = Arc::clone(&stop);
         ctrlc::set_handler(move || for_handler.store(true, std::sync::atomic::Ordering::Relaxed))
             .context("listening for Ctrl-C")?;
-        log_tail::follow(vec![(function.to_owned(), path)], true, stop);
+        log_tail::follow(function, &path, &stop);
         return Ok(ExitCode::SUCCESS);
     }
     // A byte that is not UTF-8 is shown as such, not a reason to show nothing; what the

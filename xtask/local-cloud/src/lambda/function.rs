@@ -8,8 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+mod output;
+
+use crate::lambda::bus::Bus;
+use crate::lambda::function_log::FunctionLog;
 use crate::lambda::runtime_api::{Outcome, RuntimeApi};
 use crate::tools::process::Owned;
+use output::Output;
 
 /// Where a local function's AWS SDK goes when nothing local is given: the discard port, so a
 /// call fails at once instead of reaching AWS.
@@ -32,6 +37,8 @@ pub struct FunctionSpec<'a> {
     pub environment: Vec<(String, String)>,
     /// Where its stdout and stderr go.
     pub log: PathBuf,
+    /// Where its log lines are told, if anyone watches.
+    pub bus: Option<std::sync::Arc<Bus>>,
 }
 
 #[derive(Debug)]
@@ -39,7 +46,8 @@ pub struct LocalFunction {
     process: Owned,
     api: RuntimeApi,
     region: String,
-    log: PathBuf,
+    log: FunctionLog,
+    output: Output,
     /// How to start the process again after it stopped.
     command: Launch,
 }
@@ -54,17 +62,8 @@ struct Launch {
 }
 
 impl Launch {
-    fn spawn(&self, log_path: &Path) -> Result<Owned> {
-        if let Some(dir) = log_path.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        // Appended to, never truncated: xtask adds its own lines about the function to the
-        // same file. A caller that wants a fresh log removes the file first.
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log_path)
-            .with_context(|| format!("opening {}", log_path.display()))?;
+    fn spawn(&self, output: &Output) -> Result<Owned> {
+        let (stdout, stderr) = output.stdio()?;
         Owned::spawn(
             Command::new(&self.program)
                 .args(&self.arguments)
@@ -74,8 +73,8 @@ impl Launch {
                 .envs(system_environment())
                 .envs(self.environment.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())
-                .stdout(log.try_clone().context("sharing the function's log file")?)
-                .stderr(log),
+                .stdout(stdout)
+                .stderr(stderr),
             &format!("starting function {}", self.name),
         )
     }
@@ -97,12 +96,25 @@ impl LocalFunction {
             arguments: spec.arguments,
             environment,
         };
-        let process = command.spawn(&spec.log)?;
+        if let Some(dir) = spec.log.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        // Appended to, never truncated: the local cloud adds its own lines about the function
+        // to the same log. A caller that wants a fresh log removes the file first.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&spec.log)
+            .with_context(|| format!("opening {}", spec.log.display()))?;
+        let log = FunctionLog::new(spec.name, spec.log, spec.bus);
+        let output = Output::start(log.clone())?;
+        let process = command.spawn(&output)?;
         Ok(Self {
             process,
             api,
             region: spec.region.to_owned(),
-            log: spec.log,
+            log,
+            output,
             command,
         })
     }
@@ -119,10 +131,9 @@ impl LocalFunction {
                 true => "its init failed".to_owned(),
                 false => format!("the function had stopped ({status})"),
             };
-            crate::lambda::log_file::append_line(
-                &self.log,
-                &format!("[xtask] {why}: starting it again, as Lambda would"),
-            );
+            self.output.sync();
+            self.log
+                .note(&format!("{why}: starting it again, as Lambda would"));
             // A new endpoint too: a poll the old process left waiting must not take the
             // next event.
             self.api = RuntimeApi::start(&self.command.name, &self.region)?;
@@ -132,7 +143,7 @@ impl LocalFunction {
                     value.clone_from(&address.1);
                 }
             }
-            self.process = self.command.spawn(&self.log)?;
+            self.process = self.command.spawn(&self.output)?;
         }
         Ok(())
     }
@@ -145,6 +156,8 @@ impl LocalFunction {
         let started = Instant::now();
         while started.elapsed() < timeout {
             if let Ok(outcome) = outcome.recv_timeout(Duration::from_millis(20)) {
+                // What it printed for this event comes before whatever is said of its answer.
+                self.output.sync();
                 return Ok(outcome);
             }
             if let Some(status) = self
@@ -160,10 +173,11 @@ impl LocalFunction {
         }
         // As Lambda does: the invocation ends, and so does its execution environment; the
         // next event gets a new process.
-        crate::lambda::log_file::append_line(
-            &self.log,
-            &format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()),
-        );
+        self.output.sync();
+        self.log.line(&format!(
+            "Task timed out after {:.2} seconds",
+            timeout.as_secs_f64()
+        ));
         self.process.kill();
         anyhow::bail!(
             "the function did not answer within {} s; its log ends with:\n{}",
@@ -188,9 +202,10 @@ impl LocalFunction {
         Ok(None)
     }
 
-    /// Everything the function has printed so far (what is not UTF-8 replaced).
+    /// Its log so far (what is not UTF-8 replaced): everything it printed before now.
     pub fn log_text(&self) -> String {
-        std::fs::read(&self.log)
+        self.output.sync();
+        std::fs::read(self.log.path())
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             .unwrap_or_default()
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 
+use crate::lambda::bus::Bus;
 use crate::lambda::function::{FunctionSpec, LocalFunction};
 use crate::lambda::runtime_api::Outcome;
 
@@ -29,6 +30,8 @@ pub struct Recipe {
     pub aws_endpoint: String,
     pub environment: Vec<(String, String)>,
     pub log: PathBuf,
+    /// Where its log lines are told.
+    pub bus: Option<Arc<Bus>>,
 }
 
 impl Recipe {
@@ -42,6 +45,7 @@ impl Recipe {
             aws_endpoint: Some(&self.aws_endpoint),
             environment: self.environment.clone(),
             log: self.log.clone(),
+            bus: self.bus.clone(),
         })
     }
 }

@@ -57,6 +57,7 @@ pub fn start_function(binary: &Path, step_name: &str, purpose: &str) -> Result<L
         aws_endpoint: None,
         environment: Vec::new(),
         log,
+        bus: None,
     })
 }
 

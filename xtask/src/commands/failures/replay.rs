@@ -73,6 +73,7 @@ pub(super) fn start_function(
             "{}.replay.log",
             crate::tools::files::safe_file_name(&destination.function)
         )),
+        bus: None,
     })
 }
 

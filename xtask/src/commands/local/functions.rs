@@ -1,6 +1,6 @@
-//! The functions of a local deployment: each one's pool of processes, the recipe it was
-//! started from, and the list of their logs. A new build or a new serverless.yml replaces a
-//! function's processes between invocations.
+//! The functions of a local deployment: each one's pool of processes, and the recipe it was
+//! started from. A new build or a new serverless.yml replaces a function's processes between
+//! invocations.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,7 +13,6 @@ use crate::lambda::pool::{FunctionPool, Recipe};
 use crate::local_state as state;
 use crate::serverless_yml::environment::{function_environment, LocalNames};
 use crate::serverless_yml::ServerlessYml;
-use crate::tools::log_tail::Logs;
 
 #[derive(Debug)]
 pub struct Functions {
@@ -21,8 +20,6 @@ pub struct Functions {
     binary: PathBuf,
     /// In serverless.yml's order (running.json lists their pids in it).
     running: Vec<RunningFunction>,
-    /// Their logs, for the terminal and the console to follow.
-    logs: Logs,
 }
 
 #[derive(Debug)]
@@ -38,7 +35,6 @@ impl Functions {
         let mut functions = Self {
             binary: binary.to_owned(),
             running: Vec::new(),
-            logs: Logs::default(),
         };
         for recipe in recipes {
             functions.running.push(RunningFunction {
@@ -47,7 +43,6 @@ impl Functions {
                 recipe,
             });
         }
-        functions.list_logs();
         Ok(functions)
     }
 
@@ -69,10 +64,6 @@ impl Functions {
     /// The pids of their processes, for running.json.
     pub fn pids(&self) -> Vec<u32> {
         self.running.iter().flat_map(|f| f.pool.pids()).collect()
-    }
-
-    pub fn logs(&self) -> &Logs {
-        &self.logs
     }
 
     /// A new build of the binary: every function runs it from its next invocation on.
@@ -135,22 +126,7 @@ impl Functions {
             }
         }
         self.running = kept;
-        self.list_logs();
         met
-    }
-
-    /// Adds the logs of functions it did not have yet (a removed function's log stays listed:
-    /// it may still finish an invocation).
-    fn list_logs(&self) {
-        let mut logs = match self.logs.lock() {
-            Ok(logs) => logs,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        for function in &self.running {
-            if !logs.iter().any(|(listed, _)| *listed == function.name) {
-                logs.push((function.name.clone(), function.recipe.log.clone()));
-            }
-        }
     }
 }
 
@@ -186,6 +162,7 @@ pub fn recipes(
                 aws_endpoint: aws_endpoint.to_owned(),
                 environment: function_environment(yml, &function, names)?,
                 log: state::function_log(step, function.name),
+                bus: None,
             })
         })
         .collect()

@@ -5,10 +5,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use crate::lambda::bus::Bus;
 use crate::lambda::event_source::checkpoint::CheckpointFile;
 use crate::lambda::event_source::poller::{Feed, StreamPoller};
 use crate::lambda::event_source::resumption::{resume, Resumption};
-use crate::lambda::observer::Observer;
+use crate::lambda::function_log::FunctionLog;
 use crate::local_state as state;
 use crate::tools::local_dynamodb::LocalDynamoDb;
 
@@ -17,7 +18,7 @@ pub struct Mappings {
     running: Vec<RunningPoller>,
     /// Where each function's mapping started reading.
     starts: Vec<(String, Resumption)>,
-    observer: Arc<dyn Observer>,
+    bus: Arc<Bus>,
     stop: Arc<AtomicBool>,
 }
 
@@ -47,11 +48,11 @@ pub struct Stream<'a> {
 }
 
 impl Mappings {
-    pub fn new(observer: Arc<dyn Observer>, stop: &Arc<AtomicBool>) -> Self {
+    pub fn new(bus: Arc<Bus>, stop: &Arc<AtomicBool>) -> Self {
         Self {
             running: Vec::new(),
             starts: Vec::new(),
-            observer,
+            bus,
             stop: Arc::clone(stop),
         }
     }
@@ -118,7 +119,6 @@ impl Mappings {
         let feed = Arc::new(Mutex::new(feed));
         let poller = StreamPoller {
             name: name.clone(),
-            observer: Arc::clone(&self.observer),
             dynamodb: stream.dynamodb.clone(),
             stream_arn: stream.stream_arn.to_owned(),
             event_source_arn: stream.event_source_arn.clone(),
@@ -127,7 +127,11 @@ impl Mappings {
                 stream.region, stream.service, stream.stage
             ),
             region: stream.region.to_owned(),
-            log: state::function_log(stream.step, &name),
+            log: FunctionLog::new(
+                &name,
+                state::function_log(stream.step, &name),
+                Some(Arc::clone(&self.bus)),
+            ),
             feed: Arc::clone(&feed),
             start,
             checkpoint,

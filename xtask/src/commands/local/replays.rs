@@ -13,6 +13,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use crate::lambda::bus::Event;
 pub use crate::local_state::{ReplayAsked, Replayed};
 
 /// One replay waiting for the deployment's loop, and where its answer goes.
@@ -65,8 +66,7 @@ pub fn replay(
     pool: Option<&crate::lambda::pool::FunctionPool>,
     timeout: Duration,
     queue: Option<&crate::lambda::destination::LocalDestination>,
-    log: &std::path::Path,
-    observer: &dyn crate::lambda::observer::Observer,
+    log: &crate::lambda::function_log::FunctionLog,
 ) -> Replayed {
     let (Some(pool), Some(queue)) = (pool, queue) else {
         return Replayed::Refused(format!(
@@ -105,21 +105,21 @@ pub fn replay(
             format!("still failing ({why}): kept in the {}", queue.kind.noun()),
         ),
     };
-    crate::lambda::log_file::append_line(
-        log,
-        &format!(
-            "[xtask] replay of {} {} ({count}) from {}: {told}",
-            queue.kind.item(),
-            asked.message_id,
-            queue.label
-        ),
-    );
+    log.note(&format!(
+        "replay of {} {} ({count}) from {}: {told}",
+        queue.kind.item(),
+        asked.message_id,
+        queue.label
+    ));
     let left: Vec<Value> = queue.messages().into_iter().map(|m| m.body).collect();
-    observer.queue(&queue.label, &left);
-    observer.replayed(
-        &asked.function,
-        &asked.records,
-        replayed == Replayed::Handled,
-    );
+    log.tell(&Event::Queue {
+        queue: &queue.label,
+        messages: &left,
+    });
+    log.tell(&Event::Replayed {
+        function: &asked.function,
+        records: &asked.records,
+        handled: replayed == Replayed::Handled,
+    });
     replayed
 }

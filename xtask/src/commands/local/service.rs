@@ -18,16 +18,16 @@ use super::mappings::{Mappings, Stream};
 use super::plan::Plan;
 use super::table::{RunningTable, TableStart};
 use crate::lambda::api_gateway::server::{Route, RouteTable};
+use crate::lambda::bus::Bus;
 use crate::lambda::destination::LocalDestination;
 use crate::lambda::event_source::poller::Feed;
 use crate::lambda::event_source::resumption::Resumption;
-use crate::lambda::observer::Observer;
+use crate::lambda::function_log::FunctionLog;
 use crate::lambda::pool::Recipe;
 use crate::local_state as state;
 use crate::serverless_yml::environment::LocalNames;
 use crate::serverless_yml::ServerlessYml;
 use crate::tools::local_dynamodb::LocalDynamoDb;
-use crate::tools::log_tail::Logs;
 
 pub const STAGE: &str = "local";
 
@@ -51,8 +51,10 @@ pub struct Service {
     names: Names,
     plan: Plan,
     routes: Arc<RouteTable>,
-    /// Where the console's events go.
+    /// Where the console's own events go (what the service is, its table).
     hub: Arc<Hub>,
+    /// Where everything the local cloud tells goes.
+    bus: Arc<Bus>,
     /// The API's address, once it is known.
     api_url: Option<String>,
     /// The console's address, once it is known.
@@ -68,7 +70,7 @@ impl Service {
         name: &str,
         yml: &ServerlessYml,
         binary: &Path,
-        hub: &Arc<Hub>,
+        (hub, bus): (&Arc<Hub>, &Arc<Bus>),
         stop: &Arc<AtomicBool>,
         fresh: bool,
     ) -> Result<Self> {
@@ -82,15 +84,16 @@ impl Service {
         let plan = Plan::of(yml);
         plan.refuse_what_aws_would()?;
         let table = RunningTable::start(&dir, yml, (&names.service, STAGE), fresh)?;
-        let recipes = recipes(&names, yml, &plan, &table, binary)?;
+        let recipes = recipes(&names, yml, &plan, &table, binary, bus)?;
         let mut started = Service {
-            mappings: Mappings::new(Arc::clone(hub) as Arc<dyn Observer>, stop),
+            mappings: Mappings::new(Arc::clone(bus), stop),
             functions: Functions::start(binary, recipes)?,
             table,
             names,
             plan,
             routes: Arc::new(RouteTable::new(Vec::new())),
             hub: Arc::clone(hub),
+            bus: Arc::clone(bus),
             api_url: None,
             console_url: String::new(),
             started_at: std::time::SystemTime::now()
@@ -109,11 +112,6 @@ impl Service {
 
     pub fn routes(&self) -> &Arc<RouteTable> {
         &self.routes
-    }
-
-    /// Its functions' logs, for the terminal and the console to follow.
-    pub fn logs(&self) -> &Logs {
-        self.functions.logs()
     }
 
     /// The local DynamoDB's address.
@@ -156,8 +154,11 @@ impl Service {
             self.functions.get(&asked.function).as_deref(),
             self.plan.timeout(&asked.function),
             queue.as_ref(),
-            &state::function_log(&self.names.step, &asked.function),
-            self.hub.as_ref(),
+            &FunctionLog::new(
+                &asked.function,
+                state::function_log(&self.names.step, &asked.function),
+                Some(Arc::clone(&self.bus)),
+            ),
         )
     }
 
@@ -204,6 +205,7 @@ impl Service {
             &plan,
             &self.table,
             self.functions.binary(),
+            &self.bus,
         )?;
         changes.extend(self.functions.apply(recipes));
         self.plan = plan;
@@ -299,6 +301,7 @@ fn recipes(
     plan: &Plan,
     table: &RunningTable,
     binary: &Path,
+    bus: &Arc<Bus>,
 ) -> Result<Vec<Recipe>> {
     let local = LocalNames {
         service: &names.service,
@@ -306,5 +309,13 @@ fn recipes(
         region: &names.region,
         table: (&table.table().logical_id, &table.table().name),
     };
-    functions::recipes(yml, plan, &local, &names.step, &table.url(), binary)
+    let recipes = functions::recipes(yml, plan, &local, &names.step, &table.url(), binary)?;
+    // Their log lines are told on the deployment's bus.
+    Ok(recipes
+        .into_iter()
+        .map(|recipe| Recipe {
+            bus: Some(Arc::clone(bus)),
+            ..recipe
+        })
+        .collect())
 }

@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use super::routes::{percent_decode, RouteSpec};
 use super::{proxy_event, ProxyResponse};
-use crate::lambda::observer::{ApiRequest, Observer};
+use crate::lambda::bus::{ApiRequest, Bus, Event};
 use crate::lambda::pool::FunctionPool;
 use crate::lambda::runtime_api::Outcome;
 use crate::tools::server::{Limits, Served};
@@ -71,19 +71,15 @@ const MAX_CONNECTIONS: usize = 128;
 #[derive(Debug, Clone)]
 struct Api {
     routes: Arc<RouteTable>,
-    observer: Arc<dyn Observer>,
+    bus: Arc<Bus>,
 }
 
 /// Serves the routes on `listener` until the returned server is stopped or dropped; each
-/// request answered is told to `observer`.
-pub fn serve(
-    listener: TcpListener,
-    routes: Arc<RouteTable>,
-    observer: Arc<dyn Observer>,
-) -> Result<Served> {
+/// request answered is told on `bus`.
+pub fn serve(listener: TcpListener, routes: Arc<RouteTable>, bus: Arc<Bus>) -> Result<Served> {
     let router = Router::new()
         .fallback(request)
-        .with_state(Api { routes, observer });
+        .with_state(Api { routes, bus });
     let limits = Limits {
         connections: MAX_CONNECTIONS,
         body: MAX_BODY,
@@ -108,14 +104,14 @@ async fn request(State(api): State<Api>, request: Request) -> Response {
         }
         Err(refused) => refused,
     };
-    api.observer.request(&ApiRequest {
+    api.bus.publish(&Event::Request(&ApiRequest {
         method,
         target,
         status: reply.status,
         ms: started.elapsed().as_millis() as u64,
         function: reply.invoked.as_ref().map(|i| i.function.clone()),
         request_id: reply.invoked.as_ref().and_then(|i| i.request_id.clone()),
-    });
+    }));
     reply.into_response()
 }
 

@@ -15,10 +15,10 @@ use serde_json::{json, Value};
 use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::delivery::{sequence_number, Answer, BatchResult, Delivery, Fate, GaveUp, Next};
 use super::resumption::{resume, Resumed};
+use crate::lambda::bus::BatchDelivered;
 use crate::lambda::destination::LocalDestination;
 use crate::lambda::event_source::MappingSettings;
-use crate::lambda::log_file::append_line;
-use crate::lambda::observer::{BatchDelivered, Observer};
+use crate::lambda::function_log::FunctionLog;
 use crate::lambda::pool::FunctionPool;
 use crate::lambda::stream_records::as_lambda_record;
 use crate::tools::local_dynamodb::LocalDynamoDb;
@@ -46,7 +46,6 @@ pub struct Feed {
 pub struct StreamPoller {
     /// The function's name in serverless.yml.
     pub name: String,
-    pub observer: Arc<dyn Observer>,
     pub dynamodb: LocalDynamoDb,
     /// The stream in the local DynamoDB.
     pub stream_arn: String,
@@ -55,7 +54,8 @@ pub struct StreamPoller {
     /// The function's ARN, as a destination's message names it.
     pub function_arn: String,
     pub region: String,
-    pub log: std::path::PathBuf,
+    /// The function's log: the poller's lines go there, and its batches are told on its bus.
+    pub log: FunctionLog,
     pub feed: Arc<Mutex<Feed>>,
     /// Where to start reading ([`resume`]); `None`: found when the poller starts.
     pub start: Option<Resumed>,
@@ -192,12 +192,11 @@ impl StreamPoller {
         }
         self.keep_place(delivery, None);
         let line = settled.line(fate);
-        append_line(&self.log, &format!("[xtask] {line}"));
         let kept = match fate {
             Fate::Kept(queue) => Some(queue),
             _ => None,
         };
-        self.observer.batch(&BatchDelivered {
+        self.log.batch(&BatchDelivered {
             function: &self.name,
             records: batch,
             reported: &reported,
@@ -221,11 +220,9 @@ impl StreamPoller {
     }
 
     /// The local cloud's own lines about the stream go into the function's log, marked as
-    /// such (the console reads them there); to the observer when the log cannot take them.
+    /// such.
     fn note(&self, line: &str) {
-        if !append_line(&self.log, &format!("[xtask] {line}")) {
-            self.observer.unlogged(&self.name, line);
-        }
+        self.log.note(line);
     }
 
     /// A problem reading the stream, unless the deployment is stopping (then it is what the

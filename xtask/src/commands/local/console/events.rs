@@ -1,20 +1,41 @@
-//! The console's rendering of what the Lambda emulation tells: each typed event becomes the
-//! JSON the page draws.
-
-use std::collections::VecDeque;
+//! The console's rendering of what the local cloud tells on its bus: each typed event becomes
+//! the JSON the page draws.
 
 use serde_json::{json, Value};
 
 use super::{cut, Hub};
-use crate::lambda::observer::{ApiRequest, BatchDelivered, Observer};
+use crate::lambda::bus::{ApiRequest, BatchDelivered, Event, Subscriber};
 use crate::tools::local_dynamodb::plain_item;
 
 /// The longest image, as JSON, that the console gets whole.
 const IMAGE: usize = 1000;
-/// How many of the batches' story lines are remembered, to leave out of the log lines.
-const TOLD: usize = 1000;
+/// The longest log line the console shows whole.
+const LINE: usize = 2000;
 
-impl Observer for Hub {
+impl Subscriber for Hub {
+    fn event(&self, event: &Event<'_>) {
+        match *event {
+            Event::Log { function, line } => self.publish(json!({
+                "type": "log",
+                "function": function,
+                "line": cut(line, LINE),
+                "requestId": request_id(line),
+            })),
+            Event::Request(request) => self.request(request),
+            Event::Batch(batch) => self.batch(batch),
+            Event::Queue { queue, messages } => {
+                self.publish_queue(json!({"type": "queue", "queue": queue, "messages": messages}))
+            }
+            Event::Replayed {
+                function,
+                records,
+                handled,
+            } => self.replayed(function, records, handled),
+        }
+    }
+}
+
+impl Hub {
     fn request(&self, request: &ApiRequest) {
         self.publish(json!({
             "type": "request",
@@ -33,7 +54,6 @@ impl Observer for Hub {
             Some(error) => json!({"error": error}),
             None => json!({"failures": batch.reported}),
         };
-        self.tell(format!("[xtask] {}", batch.line));
         self.publish(json!({
             "type": "batch",
             "function": batch.function,
@@ -45,15 +65,6 @@ impl Observer for Hub {
             "requestId": batch.request_id,
             "ms": batch.ms,
         }));
-    }
-
-    /// On the terminal, where the learner still looks.
-    fn unlogged(&self, function: &str, line: &str) {
-        eprintln!("[xtask] {function}: {}", crate::tools::terminal::safe(line));
-    }
-
-    fn queue(&self, queue: &str, messages: &[Value]) {
-        self.publish_queue(json!({"type": "queue", "queue": queue, "messages": messages}));
     }
 
     fn replayed(&self, function: &str, records: &[Value], handled: bool) {
@@ -70,27 +81,10 @@ impl Observer for Hub {
     }
 }
 
-impl Hub {
-    /// A log line the page has in a batch's card already.
-    fn tell(&self, line: String) {
-        let mut told = self
-            .told
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        told.push_back(line);
-        if told.len() > TOLD {
-            told.pop_front();
-        }
-    }
-
-    /// Whether `line` of a function's log is a batch's story, which its card shows.
-    pub fn was_told(&self, line: &str) -> bool {
-        let told: &VecDeque<String> = &self
-            .told
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        told.iter().any(|told| told == line)
-    }
+/// `local-1-2` from ` INFO Lambda runtime invoke{requestId="local-1-2"}: ...`.
+fn request_id(line: &str) -> Option<&str> {
+    let (_, rest) = line.split_once("requestId=\"")?;
+    rest.split('"').next()
 }
 
 /// A record as the console shows it: its sequence number, what happened, and the key and
@@ -116,4 +110,18 @@ fn console_record(record: &Value) -> Value {
         "old": plain(&change["OldImage"]),
         "new": plain(&change["NewImage"]),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_line_names_its_invocation() {
+        assert_eq!(
+            request_id(r#" INFO Lambda runtime invoke{requestId="local-7-12"}: INSERT"#),
+            Some("local-7-12")
+        );
+        assert_eq!(request_id("starting"), None);
+    }
 }

@@ -25,8 +25,6 @@ pub type Sent = Arc<(u64, String)>;
 #[derive(Debug, Default)]
 pub struct Hub {
     state: Mutex<State>,
-    /// The batches' story lines lately told (their cards show them).
-    pub(super) told: Mutex<std::collections::VecDeque<String>>,
 }
 
 #[derive(Debug, Default)]

@@ -3,6 +3,7 @@
 //! done, the stream stops where it is.
 
 use super::{Delivery, Fate, Feed, GaveUp, StreamPoller};
+use crate::lambda::bus::Event;
 use crate::lambda::destination::{self, GivenUp};
 use serde_json::Value;
 
@@ -60,7 +61,10 @@ impl StreamPoller {
         match kept.send(&body, &gave_up.records) {
             Ok(_) => {
                 let messages: Vec<Value> = kept.messages().into_iter().map(|m| m.body).collect();
-                self.observer.queue(&kept.label, &messages);
+                self.log.tell(&Event::Queue {
+                    queue: &kept.label,
+                    messages: &messages,
+                });
                 Fate::Kept(&kept.label)
             }
             Err(error) => {

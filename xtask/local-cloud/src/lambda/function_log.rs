@@ -1,0 +1,177 @@
+//! A local function's log, as CloudWatch Logs keeps one: a file that holds what the function
+//! printed (its stdout and stderr, byte for byte) and the local cloud's own `[xtask]` lines
+//! about it, in the order they happened; each line is also published on the [`Bus`] once.
+//! `cargo xtask logs` and `check` read the file; the terminal and the console hear the bus.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::bus::{BatchDelivered, Bus, Event};
+
+/// A longer line is cut to this on the bus: the file keeps it whole.
+pub const LONGEST_LINE: usize = 16 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionLog {
+    function: String,
+    path: PathBuf,
+    /// Where its lines are told; none when nobody watches (`check`, `failures`, the bench).
+    bus: Option<Arc<Bus>>,
+}
+
+impl FunctionLog {
+    pub fn new(function: &str, path: PathBuf, bus: Option<Arc<Bus>>) -> Self {
+        Self {
+            function: function.to_owned(),
+            path,
+            bus,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn function(&self) -> &str {
+        &self.function
+    }
+
+    /// The bus its lines are told on, if any.
+    pub fn bus(&self) -> Option<&Arc<Bus>> {
+        self.bus.as_ref()
+    }
+
+    /// The local cloud's line about the function (`[xtask] ` is put before it).
+    pub fn note(&self, line: &str) {
+        self.line(&format!("[xtask] {line}"));
+    }
+
+    /// A line of the log as Lambda itself writes it (`Task timed out after 3.00 seconds`).
+    pub fn line(&self, line: &str) {
+        self.append(format!("{line}\n").as_bytes());
+        self.tell(&Event::Log {
+            function: &self.function,
+            line,
+        });
+    }
+
+    /// A batch's story: its line in the file, the batch itself on the bus.
+    pub fn batch(&self, batch: &BatchDelivered<'_>) {
+        self.append(format!("[xtask] {}\n", batch.line).as_bytes());
+        self.tell(&Event::Batch(batch));
+    }
+
+    /// What the function printed, as it printed it: into the file whole (complete lines or
+    /// not), onto the bus as the `lines` it completes.
+    pub(crate) fn printed(&self, bytes: &[u8], lines: &[String]) {
+        self.append(bytes);
+        for line in lines {
+            self.tell(&Event::Log {
+                function: &self.function,
+                line,
+            });
+        }
+    }
+
+    pub fn tell(&self, event: &Event<'_>) {
+        if let Some(bus) = &self.bus {
+            bus.publish(event);
+        }
+    }
+
+    /// Appends in one write, so a line is not split by another writer's. A log that cannot
+    /// be written (a full disk) is not worth stopping the service for: the bus still tells.
+    fn append(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let _ = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut file| file.write_all(bytes));
+    }
+}
+
+/// `line` as text (what is not UTF-8 replaced, the line's end trimmed), cut to
+/// [`LONGEST_LINE`] saying how much more the file has.
+pub fn cut(line: &[u8]) -> String {
+    let shown = &line[..line.len().min(LONGEST_LINE)];
+    let mut text = String::from_utf8_lossy(shown).trim_end().to_owned();
+    if line.len() > LONGEST_LINE {
+        text.push_str(&format!(
+            " ... ({} bytes more in the log file)",
+            line.len() - LONGEST_LINE
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lambda::bus::Subscriber;
+    use crate::lambda::event_source::delivery::{Answer, Next, Settled};
+    use std::sync::Mutex;
+
+    #[derive(Debug, Default)]
+    struct Heard(Mutex<Vec<String>>);
+
+    impl Subscriber for Heard {
+        fn event(&self, event: &Event<'_>) {
+            let heard = match event {
+                Event::Log { line, .. } => format!("log {line}"),
+                Event::Batch(batch) => format!("batch {}", batch.line),
+                _ => "other".to_owned(),
+            };
+            self.0.lock().unwrap().push(heard);
+        }
+    }
+
+    #[test]
+    fn each_line_is_told_once_and_kept_in_the_file() {
+        let dir = std::env::temp_dir().join(format!("local-cloud-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("stream.log");
+        let (bus, heard) = (Bus::new(), Arc::new(Heard::default()));
+        bus.subscribe(heard.clone());
+        let log = FunctionLog::new("stream", path.clone(), Some(bus));
+        log.printed(b"INFO one\nhalf", &["INFO one".to_owned()]);
+        log.note("the function had stopped");
+        let settled = Settled {
+            batch: vec!["1".to_owned()],
+            attempt: 1,
+            answer: Answer::Ok,
+            next: Next::Done,
+        };
+        log.batch(&BatchDelivered {
+            function: "stream",
+            records: &[],
+            reported: &[],
+            error: None,
+            settled: &settled,
+            line: "batch of 1 record, attempt 1: ok -> done",
+            kept_in: None,
+            request_id: None,
+            ms: 1,
+        });
+        let file = std::fs::read_to_string(&path).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            file,
+            "INFO one\nhalf[xtask] the function had stopped\n\
+             [xtask] batch of 1 record, attempt 1: ok -> done\n"
+        );
+        // The batch's story comes as the batch, not as a log line too.
+        assert_eq!(
+            *heard.0.lock().unwrap(),
+            [
+                "log INFO one",
+                "log [xtask] the function had stopped",
+                "batch batch of 1 record, attempt 1: ok -> done"
+            ]
+        );
+    }
+}
