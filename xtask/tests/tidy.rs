@@ -207,7 +207,7 @@ fn a_command_never_reaches_into_another() {
     );
 }
 
-/// The local cloud is a library: it tells what happens through its observer and its logs,
+/// The local cloud is a library: it tells what happens on its bus and in its logs,
 /// and never prints (xtask decides what reaches the terminal).
 #[test]
 fn the_local_cloud_never_prints() {
@@ -219,7 +219,7 @@ fn the_local_cloud_never_prints() {
     });
     assert!(
         printing.is_empty(),
-        "the local cloud prints: tell the observer instead:\n{}",
+        "the local cloud prints: tell it on the bus instead:\n{}",
         printing.join("\n")
     );
 }
@@ -248,4 +248,87 @@ fn the_local_cloud_knows_nothing_of_serverless_yml() {
              xtask's"
         );
     }
+}
+
+/// Nothing a learner or AWS can influence panics: no `unwrap` or `expect` in the product
+/// (tests may).
+#[test]
+fn the_product_never_unwraps() {
+    let unwrapping = ["xtask/src", "xtask/local-cloud/src"]
+        .iter()
+        .flat_map(|dir| {
+            offending_lines(dir, |_, line| {
+                let code = line.split("//").next().unwrap_or_default();
+                code.contains(".unwrap()") || code.contains(".expect(")
+            })
+        })
+        .collect::<Vec<_>>();
+    assert!(
+        unwrapping.is_empty(),
+        "the product unwraps: return an error with context instead:\n{}",
+        unwrapping.join("\n")
+    );
+}
+
+/// A struct with more than this many fields holds several things: split it.
+const MAX_FIELDS: usize = 12;
+
+#[test]
+fn structs_stay_small() {
+    let mut over = Vec::new();
+    for dir in ["xtask/src", "xtask/local-cloud/src"] {
+        for (file, text) in product_files(dir) {
+            for (name, fields) in structs(&text) {
+                if fields > MAX_FIELDS {
+                    over.push(format!(
+                        "{file}: struct {name} has {fields} fields, over {MAX_FIELDS}: split it"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(over.is_empty(), "{}", over.join("\n"));
+}
+
+/// Each struct with named fields, and how many it has (the lines one level in that declare
+/// a field: `name: Type,`).
+fn structs(text: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let declared = trimmed
+            .strip_prefix("pub ")
+            .or_else(|| trimmed.strip_prefix("pub(crate) "))
+            .or_else(|| trimmed.strip_prefix("pub(super) "))
+            .unwrap_or(trimmed);
+        let Some(rest) = declared.strip_prefix("struct ") else {
+            continue;
+        };
+        if !trimmed.ends_with('{') {
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let field_indent = format!("{indent}    ");
+        let fields = lines[index + 1..]
+            .iter()
+            .take_while(|l| **l != format!("{indent}}}"))
+            .filter(|l| {
+                l.strip_prefix(&field_indent)
+                    .is_some_and(|field| !field.starts_with([' ', '/', '#']) && field.contains(':'))
+            })
+            .count();
+        found.push((name, fields));
+    }
+    found
+}
+
+#[test]
+fn the_struct_counter_counts_fields() {
+    let text = "pub struct A {\n    /// doc: not a field\n    pub a: u8,\n    b: Vec<(u8, u8)>,\n    #[allow(dead_code)]\n    c: u8,\n}\nstruct B(u8);\n";
+    assert_eq!(structs(text), vec![("A".to_owned(), 3)]);
 }

@@ -13,4 +13,5 @@ pub mod function_log;
 pub mod json_in_logs;
 pub mod pool;
 pub mod runtime_api;
+pub mod service;
 pub mod stream_records;

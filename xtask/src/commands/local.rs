@@ -9,8 +9,6 @@
 
 mod changes;
 mod console;
-mod functions;
-mod mappings;
 mod plan;
 mod replays;
 mod service;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::plan::Plan;
 use crate::lambda::api_gateway::routes::RouteSpec;
+use crate::lambda::service::FunctionChange;
 use crate::serverless_yml::StreamSettings;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +65,19 @@ pub struct Setting {
     pub name: &'static str,
     pub before: String,
     pub after: String,
+}
+
+impl From<FunctionChange> for Change {
+    fn from(met: FunctionChange) -> Self {
+        match met {
+            FunctionChange::EnvironmentChanged { function } => {
+                Change::EnvironmentChanged { function }
+            }
+            FunctionChange::DidNotStart { function, error } => {
+                Change::DidNotStart { function, error }
+            }
+        }
+    }
 }
 
 impl fmt::Display for Change {

@@ -13,19 +13,17 @@ use serde_json::json;
 
 use super::changes::{self, Change};
 use super::console::Hub;
-use super::functions::{self, Functions};
-use super::mappings::{Mappings, Stream};
 use super::plan::Plan;
 use super::table::{RunningTable, TableStart};
-use crate::lambda::api_gateway::server::{Route, RouteTable};
+use crate::lambda::api_gateway::server::RouteTable;
 use crate::lambda::bus::Bus;
 use crate::lambda::destination::LocalDestination;
-use crate::lambda::event_source::poller::Feed;
 use crate::lambda::event_source::resumption::Resumption;
 use crate::lambda::function_log::FunctionLog;
 use crate::lambda::pool::Recipe;
+use crate::lambda::service::{FunctionPlan, LambdaPlan, LambdaService, MappingPlan, StreamSource};
 use crate::local_state as state;
-use crate::serverless_yml::environment::LocalNames;
+use crate::serverless_yml::environment::{function_environment, LocalNames};
 use crate::serverless_yml::ServerlessYml;
 use crate::tools::local_dynamodb::LocalDynamoDb;
 
@@ -45,12 +43,10 @@ struct Names {
 pub struct Service {
     // Dropped in this order: the pollers end (their last batch answered) while the functions
     // and the table are still there.
-    mappings: Mappings,
-    functions: Functions,
+    lambda: LambdaService,
     table: RunningTable,
     names: Names,
     plan: Plan,
-    routes: Arc<RouteTable>,
     /// Where the console's own events go (what the service is, its table).
     hub: Arc<Hub>,
     /// Where everything the local cloud tells goes.
@@ -84,14 +80,17 @@ impl Service {
         let plan = Plan::of(yml);
         plan.refuse_what_aws_would()?;
         let table = RunningTable::start(&dir, yml, (&names.service, STAGE), fresh)?;
-        let recipes = recipes(&names, yml, &plan, &table, binary, bus)?;
-        let mut started = Service {
-            mappings: Mappings::new(Arc::clone(bus), stop),
-            functions: Functions::start(binary, recipes)?,
+        let lambda = LambdaService::start(
+            &lambda_plan(&names, yml, &plan, &table, binary)?,
+            stream_source(&names, &table).as_ref(),
+            bus,
+            stop,
+        )?;
+        let started = Service {
+            lambda,
             table,
             names,
             plan,
-            routes: Arc::new(RouteTable::new(Vec::new())),
             hub: Arc::clone(hub),
             bus: Arc::clone(bus),
             api_url: None,
@@ -100,8 +99,6 @@ impl Service {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |since| since.as_millis()),
         };
-        started.routes.replace(started.route_list());
-        started.start_mappings();
         // The console hears of it once its API's address is known (`serves_at`).
         Ok(started)
     }
@@ -111,7 +108,7 @@ impl Service {
     }
 
     pub fn routes(&self) -> &Arc<RouteTable> {
-        &self.routes
+        self.lambda.routes()
     }
 
     /// The local DynamoDB's address.
@@ -135,12 +132,12 @@ impl Service {
 
     /// Where each stream function's mapping started reading.
     pub fn stream_starts(&self) -> &[(String, Resumption)] {
-        self.mappings.starts()
+        self.lambda.stream_starts()
     }
 
     /// The names of its functions, in serverless.yml's order.
     pub fn function_names(&self) -> Vec<String> {
-        self.functions.names()
+        self.lambda.names()
     }
 
     /// `failures --replay`'s records of a kept message, through this deployment.
@@ -151,7 +148,7 @@ impl Service {
             .map(|kept| LocalDestination::in_state(&state::dir(&self.names.step), kept));
         super::replays::replay(
             asked,
-            self.functions.get(&asked.function).as_deref(),
+            self.lambda.function(&asked.function).as_deref(),
             self.plan.timeout(&asked.function),
             queue.as_ref(),
             &FunctionLog::new(
@@ -183,13 +180,13 @@ impl Service {
             dynamodb_endpoint: self.table.url(),
             table: self.table.table().name.clone(),
             region: self.names.region.clone(),
-            children: self.functions.pids(),
+            children: self.lambda.pids(),
         }
     }
 
     /// A new build of the binary: every function runs it from its next invocation on.
     pub fn new_code(&mut self, binary: &Path) -> Result<()> {
-        self.functions.new_code(binary)
+        self.lambda.new_code(binary)
     }
 
     /// serverless.yml changed: functions, routes, stream settings and the table's stream take
@@ -199,72 +196,13 @@ impl Service {
         plan.refuse_what_aws_would()?;
         let mut changes = changes::between(&self.plan, &plan);
         changes.extend(self.table.apply(yml)?);
-        let recipes = recipes(
-            &self.names,
-            yml,
-            &plan,
-            &self.table,
-            self.functions.binary(),
-            &self.bus,
-        )?;
-        changes.extend(self.functions.apply(recipes));
+        let wanted = lambda_plan(&self.names, yml, &plan, &self.table, self.lambda.binary())?;
+        let stream = stream_source(&self.names, &self.table);
+        let met = self.lambda.apply(&wanted, stream.as_ref());
+        changes.extend(met.into_iter().map(Change::from));
         self.plan = plan;
-        self.routes.replace(self.route_list());
-        self.start_mappings();
         self.hello();
         Ok(changes)
-    }
-
-    fn route_list(&self) -> Vec<Route> {
-        self.plan
-            .routes
-            .iter()
-            .filter_map(|spec| {
-                Some(Route {
-                    timeout: self.plan.timeout(&spec.function),
-                    spec: spec.clone(),
-                    function: self.functions.get(&spec.function)?,
-                })
-            })
-            .collect()
-    }
-
-    /// The plan's feeds of the table's stream, if it has one.
-    fn start_mappings(&mut self) {
-        let table = self.table.table();
-        let Some(stream_arn) = table.stream_arn.as_deref() else {
-            self.mappings.apply(Vec::new(), None);
-            return;
-        };
-        let wanted = self
-            .plan
-            .pollers
-            .iter()
-            .filter_map(|(name, settings)| {
-                let feed = Feed {
-                    function: self.functions.get(name)?,
-                    settings: settings.mapping.clone(),
-                    timeout: self.plan.timeout(name),
-                    retired: false,
-                    destination: self.plan.destination(name).map(|kept| {
-                        LocalDestination::in_state(&state::dir(&self.names.step), kept)
-                    }),
-                };
-                Some((name.clone(), feed))
-            })
-            .collect();
-        let stream = Stream {
-            step: &self.names.step,
-            dynamodb: self.table.dynamodb(),
-            stream_arn,
-            event_source_arn: table
-                .event_source_arn(&self.names.region)
-                .unwrap_or_else(|| stream_arn.to_owned()),
-            region: &self.names.region,
-            service: &self.names.service,
-            stage: STAGE,
-        };
-        self.mappings.apply(wanted, Some(&stream));
     }
 
     /// Tells the console what the service is now, and what its queues keep.
@@ -294,28 +232,79 @@ impl Service {
     }
 }
 
-/// How to start each function of `yml`, with the names its environment is made of.
-fn recipes(
+/// What the Lambda side runs for `yml`: each function with its handler from the plan, its
+/// environment from serverless.yml and its log in the step's state; the plan's routes; the
+/// functions that read the stream, with their destinations in the step's state.
+fn lambda_plan(
     names: &Names,
     yml: &ServerlessYml,
     plan: &Plan,
     table: &RunningTable,
     binary: &Path,
-    bus: &Arc<Bus>,
-) -> Result<Vec<Recipe>> {
+) -> Result<LambdaPlan> {
     let local = LocalNames {
         service: &names.service,
         stage: STAGE,
         region: &names.region,
         table: (&table.table().logical_id, &table.table().name),
     };
-    let recipes = functions::recipes(yml, plan, &local, &names.step, &table.url(), binary)?;
-    // Their log lines are told on the deployment's bus.
-    Ok(recipes
+    let functions = yml
+        .functions()
         .into_iter()
-        .map(|recipe| Recipe {
-            bus: Some(Arc::clone(bus)),
-            ..recipe
+        .map(|function| {
+            let handler = plan
+                .functions
+                .iter()
+                .find(|(name, _)| name == function.name)
+                .map_or("", |(_, handler)| handler.as_str());
+            Ok(FunctionPlan {
+                recipe: Recipe {
+                    binary: binary.to_owned(),
+                    name: function.name.to_owned(),
+                    handler: handler.to_owned(),
+                    region: names.region.clone(),
+                    aws_endpoint: table.url(),
+                    environment: function_environment(yml, &function, &local)?,
+                    log: state::function_log(&names.step, function.name),
+                    bus: None,
+                },
+                timeout: plan.timeout(function.name),
+            })
         })
-        .collect())
+        .collect::<Result<_>>()?;
+    let mappings = plan
+        .pollers
+        .iter()
+        .map(|(name, settings)| MappingPlan {
+            function: name.clone(),
+            settings: settings.mapping.clone(),
+            destination: plan
+                .destination(name)
+                .map(|kept| LocalDestination::in_state(&state::dir(&names.step), kept)),
+        })
+        .collect();
+    Ok(LambdaPlan {
+        functions,
+        routes: plan.routes.clone(),
+        mappings,
+    })
+}
+
+/// The table's stream, if it has one, as the pollers read it.
+fn stream_source(names: &Names, table: &RunningTable) -> Option<StreamSource> {
+    let definition = table.table();
+    let stream_arn = definition.stream_arn.clone()?;
+    Some(StreamSource {
+        dynamodb: table.dynamodb().clone(),
+        event_source_arn: definition
+            .event_source_arn(&names.region)
+            .unwrap_or_else(|| stream_arn.clone()),
+        stream_arn,
+        region: names.region.clone(),
+        function_arn_prefix: format!(
+            "arn:aws:lambda:{}:000000000000:function:{}-{STAGE}-",
+            names.region, names.service
+        ),
+        checkpoints: state::dir(&names.step),
+    })
 }

@@ -1,5 +1,5 @@
 //! The functions of a local deployment: each one's pool of processes, and the recipe it was
-//! started from. A new build or a new serverless.yml replaces a function's processes between
+//! started from. A new build or a new plan replaces a function's processes between
 //! invocations.
 
 use std::path::{Path, PathBuf};
@@ -7,18 +7,22 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use super::changes::Change;
-use super::plan::Plan;
 use crate::lambda::pool::{FunctionPool, Recipe};
-use crate::local_state as state;
-use crate::serverless_yml::environment::{function_environment, LocalNames};
-use crate::serverless_yml::ServerlessYml;
+
+/// What applying a plan met.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FunctionChange {
+    /// A function's environment changed.
+    EnvironmentChanged { function: String },
+    /// A function could not start its new version.
+    DidNotStart { function: String, error: String },
+}
 
 #[derive(Debug)]
 pub struct Functions {
     /// The step's build they all run.
     binary: PathBuf,
-    /// In serverless.yml's order (running.json lists their pids in it).
+    /// In the plan's order (running.json lists their pids in it).
     running: Vec<RunningFunction>,
 }
 
@@ -30,10 +34,13 @@ struct RunningFunction {
 }
 
 impl Functions {
-    /// One process for each function of `recipes`, all running `binary`.
-    pub fn start(binary: &Path, recipes: Vec<Recipe>) -> Result<Self> {
+    /// One process for each function of `recipes`.
+    pub(super) fn start(recipes: Vec<Recipe>) -> Result<Self> {
         let mut functions = Self {
-            binary: binary.to_owned(),
+            binary: recipes
+                .first()
+                .map(|recipe| recipe.binary.clone())
+                .unwrap_or_default(),
             running: Vec::new(),
         };
         for recipe in recipes {
@@ -46,28 +53,34 @@ impl Functions {
         Ok(functions)
     }
 
-    /// The build a new recipe runs.
-    pub fn binary(&self) -> &Path {
+    /// The build they run.
+    pub(super) fn binary(&self) -> &Path {
         &self.binary
     }
 
-    pub fn get(&self, name: &str) -> Option<Arc<FunctionPool>> {
+    /// A function's log file.
+    pub(super) fn log(&self, name: &str) -> Option<&Path> {
+        let function = self.running.iter().find(|f| f.name == name)?;
+        Some(&function.recipe.log)
+    }
+
+    pub(super) fn get(&self, name: &str) -> Option<Arc<FunctionPool>> {
         let function = self.running.iter().find(|f| f.name == name)?;
         Some(Arc::clone(&function.pool))
     }
 
     /// Their names, in serverless.yml's order.
-    pub fn names(&self) -> Vec<String> {
+    pub(super) fn names(&self) -> Vec<String> {
         self.running.iter().map(|f| f.name.clone()).collect()
     }
 
     /// The pids of their processes, for running.json.
-    pub fn pids(&self) -> Vec<u32> {
+    pub(super) fn pids(&self) -> Vec<u32> {
         self.running.iter().flat_map(|f| f.pool.pids()).collect()
     }
 
     /// A new build of the binary: every function runs it from its next invocation on.
-    pub fn new_code(&mut self, binary: &Path) -> Result<()> {
+    pub(super) fn new_code(&mut self, binary: &Path) -> Result<()> {
         self.binary = binary.to_owned();
         let mut failed = Vec::new();
         for function in &mut self.running {
@@ -89,7 +102,7 @@ impl Functions {
     /// The functions of a new serverless.yml: a changed recipe replaces the function's
     /// processes, a new function starts, one no longer there stops once no route or poller
     /// holds it. Returns what it met on the way.
-    pub fn apply(&mut self, recipes: Vec<Recipe>) -> Vec<Change> {
+    pub(super) fn apply(&mut self, recipes: Vec<Recipe>) -> Vec<FunctionChange> {
         let mut met = Vec::new();
         let mut kept = Vec::new();
         for recipe in recipes {
@@ -98,13 +111,13 @@ impl Functions {
                     let function = self.running.remove(index);
                     if function.recipe != recipe {
                         if function.recipe.environment != recipe.environment {
-                            met.push(Change::EnvironmentChanged {
+                            met.push(FunctionChange::EnvironmentChanged {
                                 function: recipe.name.clone(),
                             });
                         }
                         // A function that cannot start says so, and the others go on.
                         if let Err(error) = function.pool.replace(recipe.clone()) {
-                            met.push(Change::DidNotStart {
+                            met.push(FunctionChange::DidNotStart {
                                 function: recipe.name.clone(),
                                 error: format!("{error:#}"),
                             });
@@ -118,7 +131,7 @@ impl Functions {
                         pool,
                         recipe,
                     }),
-                    Err(error) => met.push(Change::DidNotStart {
+                    Err(error) => met.push(FunctionChange::DidNotStart {
                         function: recipe.name.clone(),
                         error: format!("{error:#}"),
                     }),
@@ -134,36 +147,4 @@ impl Functions {
 fn start_pool(recipe: &Recipe) -> Result<Arc<FunctionPool>> {
     let _ = std::fs::remove_file(&recipe.log);
     Ok(Arc::new(FunctionPool::start(recipe.clone())?))
-}
-
-/// How to start each function of `yml`, in its order: its handler from the plan, its
-/// environment from serverless.yml with `names`, its log in the state of `step`.
-pub fn recipes(
-    yml: &ServerlessYml,
-    plan: &Plan,
-    names: &LocalNames,
-    step: &str,
-    aws_endpoint: &str,
-    binary: &Path,
-) -> Result<Vec<Recipe>> {
-    yml.functions()
-        .into_iter()
-        .map(|function| {
-            let handler = plan
-                .functions
-                .iter()
-                .find(|(name, _)| name == function.name)
-                .map_or("", |(_, handler)| handler.as_str());
-            Ok(Recipe {
-                binary: binary.to_owned(),
-                name: function.name.to_owned(),
-                handler: handler.to_owned(),
-                region: names.region.to_owned(),
-                aws_endpoint: aws_endpoint.to_owned(),
-                environment: function_environment(yml, &function, names)?,
-                log: state::function_log(step, function.name),
-                bus: None,
-            })
-        })
-        .collect()
 }

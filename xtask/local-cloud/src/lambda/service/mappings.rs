@@ -5,20 +5,19 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use super::functions::Functions;
+use super::StreamSource;
 use crate::lambda::bus::Bus;
 use crate::lambda::event_source::checkpoint::CheckpointFile;
 use crate::lambda::event_source::poller::{Feed, StreamPoller};
 use crate::lambda::event_source::resumption::{resume, Resumption};
 use crate::lambda::function_log::FunctionLog;
-use crate::local_state as state;
-use crate::tools::local_dynamodb::LocalDynamoDb;
 
 #[derive(Debug)]
 pub struct Mappings {
     running: Vec<RunningPoller>,
     /// Where each function's mapping started reading.
     starts: Vec<(String, Resumption)>,
-    bus: Arc<Bus>,
     stop: Arc<AtomicBool>,
 }
 
@@ -32,41 +31,30 @@ struct RunningPoller {
     thread: JoinHandle<()>,
 }
 
-/// The table's stream, and the names its records and messages carry.
-#[derive(Debug)]
-pub struct Stream<'a> {
-    pub step: &'a str,
-    pub dynamodb: &'a LocalDynamoDb,
-    /// Its ARN in the local DynamoDB.
-    pub stream_arn: &'a str,
-    /// Its ARN as Lambda puts it in records.
-    pub event_source_arn: String,
-    pub region: &'a str,
-    /// serverless.yml's service, and the stage: a function's name on Lambda is made of them.
-    pub service: &'a str,
-    pub stage: &'a str,
-}
-
 impl Mappings {
-    pub fn new(bus: Arc<Bus>, stop: &Arc<AtomicBool>) -> Self {
+    pub(super) fn new(stop: &Arc<AtomicBool>) -> Self {
         Self {
             running: Vec::new(),
             starts: Vec::new(),
-            bus,
             stop: Arc::clone(stop),
         }
     }
 
     /// Where each function's mapping started reading.
-    pub fn starts(&self) -> &[(String, Resumption)] {
+    pub(super) fn starts(&self) -> &[(String, Resumption)] {
         &self.starts
     }
 
     /// The feeds a plan wants from `stream`: a running poller gets its new settings (and keeps
     /// its place in the stream), a new one starts where its checkpoint says, one no longer
     /// wanted ends.
-    pub fn apply(&mut self, wanted: Vec<(String, Feed)>, stream: Option<&Stream>) {
-        let stream_arn = stream.map(|stream| stream.stream_arn);
+    pub(super) fn apply(
+        &mut self,
+        wanted: Vec<(String, Feed)>,
+        stream: Option<(&StreamSource, &Arc<Bus>)>,
+        functions: &Functions,
+    ) {
+        let stream_arn = stream.map(|(stream, _)| stream.stream_arn.as_str());
         let mut kept = Vec::new();
         for poller in self.running.drain(..) {
             let new = wanted.iter().find(|(n, _)| *n == poller.function);
@@ -90,24 +78,28 @@ impl Mappings {
             }
         }
         self.running = kept;
-        let Some(stream) = stream else {
+        let Some((stream, bus)) = stream else {
             return;
         };
         for (name, feed) in wanted {
             if self.running.iter().any(|poller| poller.function == name) {
                 continue;
             }
-            self.start(name, feed, stream);
+            let Some(log) = functions.log(&name) else {
+                continue;
+            };
+            let log = FunctionLog::new(&name, log.to_owned(), Some(Arc::clone(bus)));
+            self.start(name, feed, stream, log);
         }
     }
 
-    fn start(&mut self, name: String, feed: Feed, stream: &Stream) {
-        let checkpoint = CheckpointFile::of(&state::dir(stream.step), &name);
+    fn start(&mut self, name: String, feed: Feed, stream: &StreamSource, log: FunctionLog) {
+        let checkpoint = CheckpointFile::of(&stream.checkpoints, &name);
         // Where it starts is known before the learner is told the stream is on; should that
         // read fail, the poller reads it itself, a moment later.
         let start = resume(
-            stream.dynamodb,
-            stream.stream_arn,
+            &stream.dynamodb,
+            &stream.stream_arn,
             &checkpoint,
             feed.settings.from_latest,
         )
@@ -122,16 +114,9 @@ impl Mappings {
             dynamodb: stream.dynamodb.clone(),
             stream_arn: stream.stream_arn.to_owned(),
             event_source_arn: stream.event_source_arn.clone(),
-            function_arn: format!(
-                "arn:aws:lambda:{}:000000000000:function:{}-{}-{name}",
-                stream.region, stream.service, stream.stage
-            ),
-            region: stream.region.to_owned(),
-            log: FunctionLog::new(
-                &name,
-                state::function_log(stream.step, &name),
-                Some(Arc::clone(&self.bus)),
-            ),
+            function_arn: format!("{}{name}", stream.function_arn_prefix),
+            region: stream.region.clone(),
+            log,
             feed: Arc::clone(&feed),
             start,
             checkpoint,
