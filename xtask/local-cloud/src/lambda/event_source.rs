@@ -10,3 +10,22 @@ pub mod resumption;
 pub mod settings;
 
 pub use settings::MappingSettings;
+
+use std::path::PathBuf;
+
+use crate::tools::local_dynamodb::LocalDynamoDb;
+
+/// The table's stream, and the names its records and messages carry.
+#[derive(Debug, Clone)]
+pub struct StreamSource {
+    pub dynamodb: LocalDynamoDb,
+    /// Its ARN in the local DynamoDB: a stream turned off and on again is another one.
+    pub stream_arn: String,
+    /// Its ARN as Lambda puts it in records.
+    pub event_source_arn: String,
+    pub region: String,
+    /// What a function's ARN starts with, before its name (`...:function:service-stage-`).
+    pub function_arn_prefix: String,
+    /// Where each mapping keeps its place.
+    pub checkpoints: PathBuf,
+}

@@ -8,7 +8,7 @@
 mod functions;
 mod mappings;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,10 +23,10 @@ use crate::lambda::event_source::poller::Feed;
 use crate::lambda::event_source::resumption::Resumption;
 use crate::lambda::event_source::MappingSettings;
 use crate::lambda::pool::{FunctionPool, Recipe};
-use crate::tools::local_dynamodb::LocalDynamoDb;
 use functions::Functions;
 use mappings::Mappings;
 
+pub use crate::lambda::event_source::StreamSource;
 pub use functions::FunctionChange;
 
 /// What the Lambda side runs: owned values, nothing of serverless.yml.
@@ -52,21 +52,6 @@ pub struct MappingPlan {
     pub settings: MappingSettings,
     /// Its on-failure destination, if it has one Lambda can send to here.
     pub destination: Option<LocalDestination>,
-}
-
-/// The table's stream, and the names its records and messages carry.
-#[derive(Debug, Clone)]
-pub struct StreamSource {
-    pub dynamodb: LocalDynamoDb,
-    /// Its ARN in the local DynamoDB: a stream turned off and on again is another one.
-    pub stream_arn: String,
-    /// Its ARN as Lambda puts it in records.
-    pub event_source_arn: String,
-    pub region: String,
-    /// What a function's ARN starts with, before its name (`...:function:service-stage-`).
-    pub function_arn_prefix: String,
-    /// Where each mapping keeps its place.
-    pub checkpoints: PathBuf,
 }
 
 #[derive(Debug)]

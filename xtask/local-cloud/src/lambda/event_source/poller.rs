@@ -17,11 +17,10 @@ use super::delivery::{sequence_number, Answer, BatchResult, Delivery, Fate, Gave
 use super::resumption::{resume, Resumed};
 use crate::lambda::bus::BatchDelivered;
 use crate::lambda::destination::LocalDestination;
-use crate::lambda::event_source::MappingSettings;
+use crate::lambda::event_source::{MappingSettings, StreamSource};
 use crate::lambda::function_log::FunctionLog;
 use crate::lambda::pool::FunctionPool;
 use crate::lambda::stream_records::as_lambda_record;
-use crate::tools::local_dynamodb::LocalDynamoDb;
 use invoke::invoke;
 
 const POLL_EVERY: Duration = Duration::from_millis(100);
@@ -45,27 +44,23 @@ pub struct Feed {
 #[derive(Debug)]
 pub struct StreamPoller {
     /// The function's name in serverless.yml.
-    pub name: String,
-    pub dynamodb: LocalDynamoDb,
-    /// The stream in the local DynamoDB.
-    pub stream_arn: String,
-    /// The stream's ARN as Lambda names it in records.
-    pub event_source_arn: String,
+    pub(crate) name: String,
+    /// The stream it reads, and the names its records carry.
+    pub(crate) stream: StreamSource,
     /// The function's ARN, as a destination's message names it.
-    pub function_arn: String,
-    pub region: String,
+    pub(crate) function_arn: String,
     /// The function's log: the poller's lines go there, and its batches are told on its bus.
-    pub log: FunctionLog,
-    pub feed: Arc<Mutex<Feed>>,
+    pub(crate) log: FunctionLog,
+    pub(crate) feed: Arc<Mutex<Feed>>,
     /// Where to start reading ([`resume`]); `None`: found when the poller starts.
-    pub start: Option<Resumed>,
+    pub(crate) start: Option<Resumed>,
     /// Where the mapping keeps its place.
-    pub checkpoint: CheckpointFile,
+    pub(crate) checkpoint: CheckpointFile,
     /// The place last written down.
-    pub kept: Option<Checkpoint>,
-    pub stop: Arc<AtomicBool>,
+    pub(crate) kept: Option<Checkpoint>,
+    pub(crate) stop: Arc<AtomicBool>,
     /// Set when records given up on could not be kept: the poller reads no further.
-    pub stop_reading: bool,
+    pub(crate) stop_reading: bool,
 }
 
 impl StreamPoller {
@@ -91,8 +86,8 @@ impl StreamPoller {
             delivery.reconfigure(&feed.settings);
             if iterators.is_empty() {
                 match resume(
-                    &self.dynamodb,
-                    &self.stream_arn,
+                    &self.stream.dynamodb,
+                    &self.stream.stream_arn,
                     &self.checkpoint,
                     feed.settings.from_latest,
                 ) {
@@ -236,7 +231,7 @@ impl StreamPoller {
     /// Writes the mapping's place down when it moved, or a batch goes out (`in_flight`).
     fn keep_place(&mut self, delivery: &Delivery, in_flight: Option<(String, String)>) {
         let checkpoint = Checkpoint {
-            stream_arn: self.stream_arn.clone(),
+            stream_arn: self.stream.stream_arn.clone(),
             after: delivery.checkpoint().map(str::to_owned),
             in_flight,
         };
@@ -251,7 +246,7 @@ impl StreamPoller {
 
     /// New records since the iterator, in Lambda's event format; moves the iterator on.
     fn records(&self, iterator: &mut String) -> Result<Vec<Value>> {
-        let answer = self.dynamodb.call(
+        let answer = self.stream.dynamodb.call(
             "DynamoDBStreams_20120810.GetRecords",
             &json!({"ShardIterator": iterator}),
         )?;
@@ -261,7 +256,9 @@ impl StreamPoller {
         let records = answer["Records"].as_array().cloned().unwrap_or_default();
         Ok(records
             .into_iter()
-            .filter_map(|record| as_lambda_record(record, &self.event_source_arn, &self.region))
+            .filter_map(|record| {
+                as_lambda_record(record, &self.stream.event_source_arn, &self.stream.region)
+            })
             .collect())
     }
 }

@@ -111,11 +111,8 @@ impl Mappings {
         let feed = Arc::new(Mutex::new(feed));
         let poller = StreamPoller {
             name: name.clone(),
-            dynamodb: stream.dynamodb.clone(),
-            stream_arn: stream.stream_arn.to_owned(),
-            event_source_arn: stream.event_source_arn.clone(),
+            stream: stream.clone(),
             function_arn: format!("{}{name}", stream.function_arn_prefix),
-            region: stream.region.clone(),
             log,
             feed: Arc::clone(&feed),
             start,

@@ -55,7 +55,7 @@ impl StreamPoller {
             request_id,
             function_arn: &self.function_arn,
             shard_id,
-            stream_arn: &self.event_source_arn,
+            stream_arn: &self.stream.event_source_arn,
             records: &gave_up.records,
         });
         match kept.send(&body, &gave_up.records) {
