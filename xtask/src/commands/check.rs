@@ -161,32 +161,7 @@ fn verdict(options: &Options, target: &Target) -> Result<ExitCode> {
         .collect();
     println!();
     if failing.is_empty() {
-        let done = match warnings.as_slice() {
-            [] => "All done".to_owned(),
-            [one] => format!("All done, with 1 warning ({one})"),
-            many => format!(
-                "All done, with {} warnings ({})",
-                many.len(),
-                many.join("; ")
-            ),
-        };
-        let fix = if warnings.is_empty() {
-            ""
-        } else {
-            " See the ⚠ above."
-        };
-        if options.only.is_some() {
-            println!(
-                "{done}: serverless.yml is ready.{fix} `cargo xtask check` also builds and runs \
-                 your handler."
-            );
-        } else {
-            println!(
-                "{done}: {} does what the step asks.{fix} Next: deploy it with `cargo xtask \
-                 deploy` (or `cargo xtask deploy --local` without an AWS account).",
-                target.name
-            );
-        }
+        all_done(options, target, &warnings);
         return Ok(ExitCode::SUCCESS);
     }
     let again = if options.watch {
@@ -216,4 +191,34 @@ fn verdict(options: &Options, target: &Target) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::FAILURE)
+}
+
+/// Every item passes: says so, with the warnings, and what comes next.
+fn all_done(options: &Options, target: &Target, warnings: &[&str]) {
+    let done = match warnings {
+        [] => "All done".to_owned(),
+        [one] => format!("All done, with 1 warning ({one})"),
+        many => format!(
+            "All done, with {} warnings ({})",
+            many.len(),
+            many.join("; ")
+        ),
+    };
+    let fix = if warnings.is_empty() {
+        ""
+    } else {
+        " See the ⚠ above."
+    };
+    if options.only.is_some() {
+        println!(
+            "{done}: serverless.yml is ready.{fix} `cargo xtask check` also builds and runs \
+             your handler."
+        );
+    } else {
+        println!(
+            "{done}: {} does what the step asks.{fix} Next: deploy it with `cargo xtask \
+             deploy` (or `cargo xtask deploy --local` without an AWS account).",
+            target.name
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Host builds of a step crate: the same code Lambda runs, built to run on this machine, into
 //! the shared target directory (never into the step directory).
 
+mod dep_info;
 mod mirror;
 
 use std::io::IsTerminal;
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use crate::project::{self, Step};
 use crate::tools::process;
+use dep_info::built_from;
 use mirror::{mirror, mirror_dir};
 
 /// What to build: a workspace step, or a copy of one elsewhere (`check --dir`), built from
@@ -205,55 +207,6 @@ fn build_once(
         text = process::last_lines(&String::from_utf8_lossy(&output.stderr), 30);
     }
     Ok(Err(BuildErrors(text)))
-}
-
-/// Whether cargo's dep-info for `binary` (`name.d` beside it) names the `src/main.rs` of
-/// `sources`. Paths are compared as the files they name, not as text: on Windows cargo writes
-/// `C:\...` where `canonicalize` says `\\?\C:\...`.
-fn built_from(binary: &Path, sources: &Path) -> bool {
-    let dep_info = binary.with_extension("d");
-    let Ok(text) = std::fs::read_to_string(&dep_info) else {
-        return true; // nothing to tell by: trust cargo
-    };
-    let Ok(main_rs) = dunce::canonicalize(sources.join("src").join("main.rs")) else {
-        return true;
-    };
-    dep_info_sources(&text)
-        .into_iter()
-        .filter(|path| path.file_name() == Some("main.rs".as_ref()))
-        .any(|path| dunce::canonicalize(path).is_ok_and(|path| path == main_rs))
-}
-
-/// The files a dep-info file (a Makefile rule, `target: source source...`) names as sources;
-/// a space inside a path is written `\ `. The rule's separator is a colon and a space, which
-/// a Windows drive (`C:\`) is not.
-fn dep_info_sources(text: &str) -> Vec<PathBuf> {
-    let mut sources = Vec::new();
-    for line in text.lines() {
-        let Some((_, names)) = line.split_once(": ") else {
-            continue;
-        };
-        let mut name = String::new();
-        let mut chars = names.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' if chars.peek() == Some(&' ') => {
-                    name.push(' ');
-                    chars.next();
-                }
-                ' ' => {
-                    if !name.is_empty() {
-                        sources.push(PathBuf::from(std::mem::take(&mut name)));
-                    }
-                }
-                c => name.push(c),
-            }
-        }
-        if !name.is_empty() {
-            sources.push(PathBuf::from(name));
-        }
-    }
-    sources
 }
 
 /// Builds a workspace step's binary, cargo's output on the terminal; a failed build is an error.

@@ -38,7 +38,6 @@ fn watched(
     quiet: Duration,
     pass_through: bool,
 ) -> Result<Output> {
-    use std::io::{BufRead, BufReader};
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -47,58 +46,73 @@ fn watched(
         .with_context(|| format!("{doing}: could not start {:?}", command.get_program()))?;
     let _watched = Watched::tell(child.id());
     let last_output = Arc::new(Mutex::new(Instant::now()));
-    let mut readers = Vec::new();
-    for (stream, to_stderr) in [
-        (
-            child
-                .stdout
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            false,
-        ),
-        (
-            child
-                .stderr
-                .take()
-                .map(|s| Box::new(s) as Box<dyn Read + Send>),
-            true,
-        ),
-    ] {
-        let Some(stream) = stream else {
-            readers.push(None);
-            continue;
-        };
-        let last_output = Arc::clone(&last_output);
-        readers.push(Some(thread::spawn(move || {
-            let mut kept = Vec::new();
-            let mut reader = BufReader::new(stream);
-            let mut line = Vec::new();
-            while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
-                if pass_through {
-                    let text = String::from_utf8_lossy(&line);
-                    if to_stderr {
-                        eprint!("{text}");
-                    } else {
-                        print!("{text}");
-                    }
-                    if let Ok(mut last) = last_output.lock() {
-                        *last = Instant::now();
-                    }
+    let stdout = child.stdout.take().map(|out| {
+        let read = Box::new(out) as Box<dyn Read + Send>;
+        read_output(read, false, pass_through, &last_output)
+    });
+    let stderr = child.stderr.take().map(|err| {
+        let read = Box::new(err) as Box<dyn Read + Send>;
+        read_output(read, true, pass_through, &last_output)
+    });
+    let status = wait_saying(&mut child, doing, quiet, &last_output)?;
+    let kept = |reader: Option<thread::JoinHandle<Vec<u8>>>| {
+        reader.and_then(|r| r.join().ok()).unwrap_or_default()
+    };
+    Ok(Output {
+        status,
+        stdout: kept(stdout),
+        stderr: kept(stderr),
+    })
+}
+
+/// A thread that reads one of the child's streams: passed through to the terminal as it
+/// comes (each line keeps the child from being called quiet), or kept.
+fn read_output(
+    stream: Box<dyn Read + Send>,
+    to_stderr: bool,
+    pass_through: bool,
+    last_output: &Arc<Mutex<Instant>>,
+) -> thread::JoinHandle<Vec<u8>> {
+    use std::io::{BufRead, BufReader};
+    let last_output = Arc::clone(last_output);
+    thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut reader = BufReader::new(stream);
+        let mut line = Vec::new();
+        while reader.read_until(b'\n', &mut line).unwrap_or(0) > 0 {
+            if pass_through {
+                let text = String::from_utf8_lossy(&line);
+                if to_stderr {
+                    eprint!("{text}");
                 } else {
-                    kept.extend_from_slice(&line);
+                    print!("{text}");
                 }
-                line.clear();
+                if let Ok(mut last) = last_output.lock() {
+                    *last = Instant::now();
+                }
+            } else {
+                kept.extend_from_slice(&line);
             }
-            kept
-        })));
-    }
+            line.clear();
+        }
+        kept
+    })
+}
+
+/// Waits for the child to end, saying what it is doing after every `quiet` without output.
+fn wait_saying(
+    child: &mut std::process::Child,
+    doing: &str,
+    quiet: Duration,
+    last_output: &Mutex<Instant>,
+) -> Result<std::process::ExitStatus> {
     let started = Instant::now();
-    let status = loop {
+    loop {
         if let Some(status) = child
             .try_wait()
             .with_context(|| format!("{doing}: waiting"))?
         {
-            break status;
+            return Ok(status);
         }
         thread::sleep(Duration::from_millis(100));
         if let Ok(mut last) = last_output.lock() {
@@ -112,13 +126,5 @@ fn watched(
                 *last = Instant::now();
             }
         }
-    };
-    let mut kept = readers
-        .into_iter()
-        .map(|reader| reader.and_then(|r| r.join().ok()).unwrap_or_default());
-    Ok(Output {
-        status,
-        stdout: kept.next().unwrap_or_default(),
-        stderr: kept.next().unwrap_or_default(),
-    })
+    }
 }

@@ -119,6 +119,23 @@ pub fn function(yml: &ServerlessYml) -> Vec<Finding> {
 
 /// The function's dynamodb stream event, checked; the advice lines if it is right.
 pub(super) fn stream_event(function: &Function<'_>, table: &str) -> Result<Vec<Finding>, Finding> {
+    let event = the_stream_event(function, table)?;
+    let Some(arn) = event.get("arn") else {
+        return Err(Finding::fail(
+            Item::Function,
+            format!(
+                "the stream event of {} has no `arn`: add `arn: !GetAtt {table}.StreamArn`",
+                function.name
+            ),
+        ));
+    };
+    let mut advice = stream_arn(arn, table)?;
+    advice.extend(settings_advice(event));
+    Ok(advice)
+}
+
+/// The function's stream event: a mapping of `type: dynamodb`.
+fn the_stream_event<'a>(function: &Function<'a>, table: &str) -> Result<&'a Value, Finding> {
     let item = Item::Function;
     let name = function.name;
     let fail = |hint: String| Finding::fail(item, hint);
@@ -164,11 +181,13 @@ pub(super) fn stream_event(function: &Function<'_>, table: &str) -> Result<Vec<F
             )))
         }
     }
-    let Some(arn) = event.get("arn") else {
-        return Err(fail(format!(
-            "the stream event of {name} has no `arn`: add `arn: !GetAtt {table}.StreamArn`"
-        )));
-    };
+    Ok(*event)
+}
+
+/// The event's `arn`: the table's stream by `!GetAtt`; advice on how it is written.
+fn stream_arn(arn: &Value, table: &str) -> Result<Vec<Finding>, Finding> {
+    let item = Item::Function;
+    let fail = |hint: String| Finding::fail(item, hint);
     let mut advice = Vec::new();
     match intrinsic(arn) {
         Some(Intrinsic::GetAtt {
@@ -220,6 +239,13 @@ pub(super) fn stream_event(function: &Function<'_>, table: &str) -> Result<Vec<F
         }
         None => return Err(fail(format!("`arn` should be `!GetAtt {table}.StreamArn`"))),
     }
+    Ok(advice)
+}
+
+/// What the event lacks that AWS needs for records that fail: warnings.
+fn settings_advice(event: &Value) -> Vec<Finding> {
+    let item = Item::Function;
+    let mut advice = Vec::new();
     if event.get("functionResponseType").and_then(Value::as_str) != Some("ReportBatchItemFailures")
     {
         advice.push(Finding::warn(
@@ -247,5 +273,5 @@ pub(super) fn stream_event(function: &Function<'_>, table: &str) -> Result<Vec<F
              (README, \"Add the stream function\")",
         ));
     }
-    Ok(advice)
+    advice
 }

@@ -50,33 +50,46 @@ pub fn check(yml: &ServerlessYml) -> Finding {
             ))
         }
     }
-    if let Some(arn) = &on_failure.literal_arn {
-        if !arn.starts_with("arn:") {
-            let queue = match yml.resource(arn) {
-                Some(_) => arn.as_str(),
-                None => "SkippedRecords",
-            };
-            return fail(format!(
-                "onFailure is the name {arn:?}, not an ARN: Lambda needs the queue's ARN. Write \
-                 `arn: !GetAtt {queue}.Arn` and `type: sqs` under `onFailure:` ({STEP_9})"
-            ));
-        }
-        let service = arn.split(':').nth(2).unwrap_or_default();
-        return match (service, on_failure.kind.as_deref()) {
-            ("sqs", None | Some("sqs")) | ("sns", None | Some("sns")) | ("s3", None) => {
-                refused_or_pass(yml, &on_failure)
-            }
-            ("sqs" | "sns" | "s3", Some(kind)) => fail(format!(
-                "onFailure's arn is an {} ARN, but its type is {kind}: make them agree (a \
-                 bucket's ARN goes without a type)",
-                service.to_uppercase()
-            )),
-            _ => fail(format!(
-                "onFailure's arn {arn:?} is not the ARN of an SQS queue, SNS topic or S3 bucket \
-                 ({STEP_9})"
-            )),
-        };
+    match &on_failure.literal_arn {
+        Some(arn) => written_out(yml, &on_failure, arn),
+        None => by_intrinsic(yml, &on_failure),
     }
+}
+
+/// An on-failure ARN written out as text: an ARN, of a service that agrees with `type`.
+fn written_out(yml: &ServerlessYml, on_failure: &OnFailure, arn: &str) -> Finding {
+    let fail = |hint: String| Finding::fail(Item::Destination, hint);
+    if !arn.starts_with("arn:") {
+        let queue = match yml.resource(arn) {
+            Some(_) => arn,
+            None => "SkippedRecords",
+        };
+        return fail(format!(
+            "onFailure is the name {arn:?}, not an ARN: Lambda needs the queue's ARN. Write \
+             `arn: !GetAtt {queue}.Arn` and `type: sqs` under `onFailure:` ({STEP_9})"
+        ));
+    }
+    let service = arn.split(':').nth(2).unwrap_or_default();
+    match (service, on_failure.kind.as_deref()) {
+        ("sqs", None | Some("sqs")) | ("sns", None | Some("sns")) | ("s3", None) => {
+            refused_or_pass(yml, on_failure)
+        }
+        ("sqs" | "sns" | "s3", Some(kind)) => fail(format!(
+            "onFailure's arn is an {} ARN, but its type is {kind}: make them agree (a \
+             bucket's ARN goes without a type)",
+            service.to_uppercase()
+        )),
+        _ => fail(format!(
+            "onFailure's arn {arn:?} is not the ARN of an SQS queue, SNS topic or S3 bucket \
+             ({STEP_9})"
+        )),
+    }
+}
+
+/// An on-failure ARN from an intrinsic: of a resource of the template, of the kind `type`
+/// says, by the attribute that gives its ARN.
+fn by_intrinsic(yml: &ServerlessYml, on_failure: &OnFailure) -> Finding {
+    let fail = |hint: String| Finding::fail(Item::Destination, hint);
     let Some(resource_id) = on_failure.resource() else {
         return fail(format!(
             "onFailure has no `arn`: give it the queue's ARN, `arn: !GetAtt SkippedRecords.Arn` \
@@ -101,7 +114,7 @@ pub fn check(yml: &ServerlessYml) -> Finding {
         ("sqs", "AWS::SQS::Queue", Some(Intrinsic::GetAtt { attribute, .. }))
             if attribute == "Arn" =>
         {
-            refused_or_pass(yml, &on_failure)
+            refused_or_pass(yml, on_failure)
         }
         ("sqs", "AWS::SQS::Queue", Some(Intrinsic::Ref(_))) => fail(format!(
             "`!Ref {resource_id}` is the queue's URL, not its ARN: use `!GetAtt \
@@ -110,7 +123,7 @@ pub fn check(yml: &ServerlessYml) -> Finding {
         ("sqs", "AWS::SQS::Queue", _) => fail(format!(
             "onFailure's arn must be the queue's ARN: `!GetAtt {resource_id}.Arn`"
         )),
-        ("sns", "AWS::SNS::Topic", Some(Intrinsic::Ref(_))) => refused_or_pass(yml, &on_failure),
+        ("sns", "AWS::SNS::Topic", Some(Intrinsic::Ref(_))) => refused_or_pass(yml, on_failure),
         ("sns", "AWS::SNS::Topic", _) => fail(format!("a topic's ARN is `!Ref {resource_id}`")),
         (kind, other, _) => fail(format!(
             "onFailure says `type: {kind}`, but {resource_id} is an {other}: a queue is \

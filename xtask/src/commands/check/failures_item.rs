@@ -104,37 +104,10 @@ fn fails_every_batch(error: &str) -> Finding {
 fn judge_answer(body: &[u8], log: &str, sent: &[Sent], logs_users: bool) -> Finding {
     let item = Item::Failures;
     let fail = |hint: String| Finding::fail(item, hint);
-    let answer: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let entries = answer["batchItemFailures"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let mut reported = Vec::new();
-    for entry in &entries {
-        let identifier = entry["itemIdentifier"].as_str().unwrap_or_default();
-        if identifier.is_empty() {
-            return fail(format!(
-                "batchItemFailures has an entry without an itemIdentifier: Lambda then fails the \
-                 whole batch and retries every record. Set it to the record's \
-                 `change.sequence_number` ({SECTION})"
-            ));
-        }
-        let Some(record) = sent.iter().find(|s| sequence_number(s.n) == identifier) else {
-            let what = match sent
-                .iter()
-                .find(|s| format!("check-event-{}", s.n) == identifier)
-            {
-                Some(_) => "a record's event id (`event_id`), not its sequence number".to_owned(),
-                None => "no sequence number of the batch".to_owned(),
-            };
-            return fail(format!(
-                "batchItemFailures names {identifier:?}, {what}: Lambda does not know it, fails \
-                 the whole batch and retries every record. Use the record's \
-                 `change.sequence_number` ({SECTION})"
-            ));
-        };
-        reported.push(record);
-    }
+    let reported = match reported_records(body, sent) {
+        Ok(reported) => reported,
+        Err(finding) => return finding,
+    };
     let Some(first_bad) = sent.iter().find(|s| matches!(s.kind, Kind::NotAUser(_))) else {
         return Finding::pass(item);
     };
@@ -174,6 +147,50 @@ fn judge_answer(body: &[u8], log: &str, sent: &[Sent], logs_users: bool) -> Find
             sequence_number(first_bad.n)
         ));
     }
+    users_logged_before(first_bad, sent, log, logs_users)
+}
+
+/// The records the answer's `batchItemFailures` names; a finding when an entry names none
+/// of the batch's (Lambda then fails the whole batch).
+fn reported_records<'s>(body: &[u8], sent: &'s [Sent]) -> Result<Vec<&'s Sent>, Finding> {
+    let fail = |hint: String| Finding::fail(Item::Failures, hint);
+    let answer: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let entries = answer["batchItemFailures"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut reported = Vec::new();
+    for entry in &entries {
+        let identifier = entry["itemIdentifier"].as_str().unwrap_or_default();
+        if identifier.is_empty() {
+            return Err(fail(format!(
+                "batchItemFailures has an entry without an itemIdentifier: Lambda then fails the \
+                 whole batch and retries every record. Set it to the record's \
+                 `change.sequence_number` ({SECTION})"
+            )));
+        }
+        let Some(record) = sent.iter().find(|s| sequence_number(s.n) == identifier) else {
+            let what = match sent
+                .iter()
+                .find(|s| format!("check-event-{}", s.n) == identifier)
+            {
+                Some(_) => "a record's event id (`event_id`), not its sequence number".to_owned(),
+                None => "no sequence number of the batch".to_owned(),
+            };
+            return Err(fail(format!(
+                "batchItemFailures names {identifier:?}, {what}: Lambda does not know it, fails \
+                 the whole batch and retries every record. Use the record's \
+                 `change.sequence_number` ({SECTION})"
+            )));
+        };
+        reported.push(record);
+    }
+    Ok(reported)
+}
+
+/// Every user before the first bad record is in the log, as plain JSON.
+fn users_logged_before(first_bad: &Sent, sent: &[Sent], log: &str, logs_users: bool) -> Finding {
+    let item = Item::Failures;
     let values = json_values(log);
     let missing: Vec<&Sent> = sent
         .iter()
@@ -194,12 +211,15 @@ fn judge_answer(body: &[u8], log: &str, sent: &[Sent], logs_users: bool) -> Find
                  and the users it logs are judged once that item passes",
             );
         }
-        return fail(format!(
-            "the log does not show user {} of the {} record before the bad one: log every \
+        return Finding::fail(
+            item,
+            format!(
+                "the log does not show user {} of the {} record before the bad one: log every \
              user of the batch as plain JSON, and stop (or report) only at a record you cannot \
              convert ({SECTION})",
-            user.id, user.event_name
-        ));
+                user.id, user.event_name
+            ),
+        );
     }
     Finding::pass(item)
 }

@@ -22,44 +22,11 @@ pub fn check(
     solution: bool,
     show: &mut dyn FnMut(&Finding),
 ) -> Result<Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut emit = |finding: Finding, findings: &mut Vec<Finding>| {
-        show(&finding);
-        findings.push(finding);
+    let mut said = Said {
+        show,
+        findings: Vec::new(),
     };
-    let wanted = |item: Item| items.contains(&item);
-
-    let yml = match ServerlessYml::load(&target.dir) {
-        Ok(yml) => Some(yml),
-        Err(error) => {
-            let error = match error.downcast::<crate::serverless_yml::YamlError>() {
-                Ok(yaml_error) => yaml_error.to_string(),
-                Err(other) => format!("{other:#}"),
-            };
-            emit(Finding::fail(Item::Parses, error), &mut findings);
-            None
-        }
-    };
-    if let Some(yml) = &yml {
-        emit(Finding::pass(Item::Parses), &mut findings);
-        let stream = config_items::stream(yml);
-        let stream_diff = (solution && stream.fails())
-            .then(|| reference_part(target, "serverless.yml", "StreamSpecification"));
-        emit(stream.with_diff(stream_diff.flatten()), &mut findings);
-        for (index, finding) in config_items::function(yml).into_iter().enumerate() {
-            let diff = (solution && index == 0 && finding.fails())
-                .then(|| reference_part(target, "serverless.yml", config_items::STREAM_HANDLER))
-                .flatten();
-            emit(finding.with_diff(diff), &mut findings);
-        }
-    } else {
-        for item in [Item::Stream, Item::Function] {
-            emit(
-                Finding::skipped(item, "serverless.yml must parse first"),
-                &mut findings,
-            );
-        }
-    }
+    let yml = config_findings(target, solution, &mut said);
     // In the README's order: the destination is its section 8, after the handler (6) and the
     // failures (7); said after them, though read from serverless.yml with the rest.
     let destination = match &yml {
@@ -72,32 +39,25 @@ pub fn check(
         }
         None => Finding::skipped(Item::Destination, "serverless.yml must parse first"),
     };
-    if !wanted(Item::Builds) {
-        emit(destination, &mut findings);
-        return Ok(findings);
+    if !items.contains(&Item::Builds) {
+        said.emit(destination);
+        return Ok(said.findings);
     }
-
     let first_build = target.announce_first_build();
     let mut timings = Timings::new();
     match cargo_build::build_targets(&target.krate, first_build, Targets::BinaryAndTests)? {
         Ok(binary) => {
             timings.lap("build");
-            emit(Finding::pass(Item::Builds), &mut findings);
+            said.emit(Finding::pass(Item::Builds));
             let handler = handler_item::check(&binary, &target.name)?;
             let logs_users = !handler.fails();
-            emit(handler, &mut findings);
-            emit(
-                failures_item::check(&binary, &target.name, logs_users)?,
-                &mut findings,
-            );
-            emit(destination, &mut findings);
+            said.emit(handler);
+            said.emit(failures_item::check(&binary, &target.name, logs_users)?);
+            said.emit(destination);
             timings.lap("items");
-            emit(step_tests::check(&target.krate)?, &mut findings);
+            said.emit(step_tests::check(&target.krate)?);
             timings.lap("tests");
-            emit(
-                formatting_item::check(&target.krate, &target.name)?,
-                &mut findings,
-            );
+            said.emit(formatting_item::check(&target.krate, &target.name)?);
             timings.lap("formatting");
             timings.tell();
         }
@@ -109,25 +69,60 @@ pub fn check(
             if let Some(hint) = compiler_hints::for_errors(&errors) {
                 finding.hint.insert(0, hint);
             }
-            emit(finding, &mut findings);
+            said.emit(finding);
             for item in [Item::Handler, Item::Failures] {
-                emit(
-                    Finding::skipped(item, "the step must build first"),
-                    &mut findings,
-                );
+                said.emit(Finding::skipped(item, "the step must build first"));
             }
-            emit(destination, &mut findings);
-            emit(
-                Finding::skipped(Item::Tests, "the step must build first"),
-                &mut findings,
-            );
-            emit(
-                Finding::skipped(Item::Formatted, "the step must build first"),
-                &mut findings,
-            );
+            said.emit(destination);
+            for item in [Item::Tests, Item::Formatted] {
+                said.emit(Finding::skipped(item, "the step must build first"));
+            }
         }
     }
-    Ok(findings)
+    Ok(said.findings)
+}
+
+/// The findings so far, each shown as it comes.
+struct Said<'a> {
+    show: &'a mut dyn FnMut(&Finding),
+    findings: Vec<Finding>,
+}
+
+impl Said<'_> {
+    fn emit(&mut self, finding: Finding) {
+        (self.show)(&finding);
+        self.findings.push(finding);
+    }
+}
+
+/// serverless.yml's items (it parses, the stream, the function); the file, if it parses.
+fn config_findings(target: &Target, solution: bool, said: &mut Said<'_>) -> Option<ServerlessYml> {
+    let yml = match ServerlessYml::load(&target.dir) {
+        Ok(yml) => yml,
+        Err(error) => {
+            let error = match error.downcast::<crate::serverless_yml::YamlError>() {
+                Ok(yaml_error) => yaml_error.to_string(),
+                Err(other) => format!("{other:#}"),
+            };
+            said.emit(Finding::fail(Item::Parses, error));
+            for item in [Item::Stream, Item::Function] {
+                said.emit(Finding::skipped(item, "serverless.yml must parse first"));
+            }
+            return None;
+        }
+    };
+    said.emit(Finding::pass(Item::Parses));
+    let stream = config_items::stream(&yml);
+    let stream_diff = (solution && stream.fails())
+        .then(|| reference_part(target, "serverless.yml", "StreamSpecification"));
+    said.emit(stream.with_diff(stream_diff.flatten()));
+    for (index, finding) in config_items::function(&yml).into_iter().enumerate() {
+        let diff = (solution && index == 0 && finding.fails())
+            .then(|| reference_part(target, "serverless.yml", config_items::STREAM_HANDLER))
+            .flatten();
+        said.emit(finding.with_diff(diff));
+    }
+    Some(yml)
 }
 
 /// With `XTASK_CHECK_TIMINGS` set, check says on stderr how long each part took (what

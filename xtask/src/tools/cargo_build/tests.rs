@@ -1,3 +1,4 @@
+use super::dep_info::dep_info_sources;
 use super::*;
 
 /// Two copies of a step, `a` and `b`, with real files: the paths are this system's own (on

@@ -19,98 +19,77 @@ pub enum Kind {
 }
 
 pub fn batch() -> Vec<(Sent, Value)> {
-    let user = |id: &str, name: &str| typed(&json!({"id": id, "name": name}));
-    let sent = |n, event_name, id, kind| Sent {
-        n,
-        event_name,
-        id,
-        kind,
-    };
-    vec![
+    let user = |id: &str, name: &str| Some(typed(&json!({"id": id, "name": name})));
+    let item = |id: &str, name: Value| Some(json!({"id": {"S": id}, "name": name}));
+    // Sequence number, event, key, what it is, new image, old image.
+    let records = [
         (
-            sent(1, "INSERT", "check-10", Kind::User("Ada Lovelace")),
-            record(
-                1,
-                "INSERT",
-                "check-10",
-                Some(user("check-10", "Ada Lovelace")),
-                None,
-            ),
+            1,
+            "INSERT",
+            "check-10",
+            Kind::User("Ada Lovelace"),
+            user("check-10", "Ada Lovelace"),
+            None,
         ),
         (
-            sent(2, "MODIFY", "check-11", Kind::User("Grace Hopper")),
-            record(
-                2,
-                "MODIFY",
-                "check-11",
-                Some(user("check-11", "Grace Hopper")),
-                Some(user("check-11", "Grace")),
-            ),
+            2,
+            "MODIFY",
+            "check-11",
+            Kind::User("Grace Hopper"),
+            user("check-11", "Grace Hopper"),
+            user("check-11", "Grace"),
         ),
         (
-            sent(
-                3,
-                "INSERT",
-                "check-12",
-                Kind::NotAUser("its name is a number"),
-            ),
-            record(
-                3,
-                "INSERT",
-                "check-12",
-                Some(json!({"id": {"S": "check-12"}, "name": {"N": "42"}})),
-                None,
-            ),
+            3,
+            "INSERT",
+            "check-12",
+            Kind::NotAUser("its name is a number"),
+            item("check-12", json!({"N": "42"})),
+            None,
         ),
         (
-            sent(4, "INSERT", "check-13", Kind::User("Katherine Johnson")),
-            record(
-                4,
-                "INSERT",
-                "check-13",
-                Some(user("check-13", "Katherine Johnson")),
-                None,
-            ),
+            4,
+            "INSERT",
+            "check-13",
+            Kind::User("Katherine Johnson"),
+            user("check-13", "Katherine Johnson"),
+            None,
         ),
         (
-            sent(
-                5,
-                "MODIFY",
-                "check-14",
-                Kind::NotAUser("its new image has no name"),
-            ),
-            record(
-                5,
-                "MODIFY",
-                "check-14",
-                Some(json!({"id": {"S": "check-14"}})),
-                Some(user("check-14", "Dorothy Vaughan")),
-            ),
+            5,
+            "MODIFY",
+            "check-14",
+            Kind::NotAUser("its new image has no name"),
+            Some(json!({"id": {"S": "check-14"}})),
+            user("check-14", "Dorothy Vaughan"),
         ),
         (
-            sent(
-                6,
-                "REMOVE",
-                "check-15",
-                Kind::NotAUser("its old image's name is true"),
-            ),
-            record(
-                6,
-                "REMOVE",
-                "check-15",
-                None,
-                Some(json!({"id": {"S": "check-15"}, "name": {"BOOL": true}})),
-            ),
+            6,
+            "REMOVE",
+            "check-15",
+            Kind::NotAUser("its old image's name is true"),
+            None,
+            item("check-15", json!({"BOOL": true})),
         ),
         (
-            sent(7, "INSERT", "check-16", Kind::User("Mary Jackson")),
-            record(
-                7,
-                "INSERT",
-                "check-16",
-                Some(user("check-16", "Mary Jackson")),
-                None,
-            ),
+            7,
+            "INSERT",
+            "check-16",
+            Kind::User("Mary Jackson"),
+            user("check-16", "Mary Jackson"),
+            None,
         ),
-    ]
+    ];
+    records
+        .into_iter()
+        .map(|(n, event_name, id, kind, new, old)| {
+            let sent = Sent {
+                n,
+                event_name,
+                id,
+                kind,
+            };
+            (sent, record(n, event_name, id, new, old))
+        })
+        .collect()
 }
