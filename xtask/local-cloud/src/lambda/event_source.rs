@@ -13,12 +13,13 @@ pub use settings::MappingSettings;
 
 use std::path::PathBuf;
 
-use crate::tools::local_dynamodb::LocalDynamoDb;
+use crate::tools::local_dynamodb::streams::LocalStreams;
 
 /// The table's stream, and the names its records and messages carry.
 #[derive(Debug, Clone)]
 pub struct StreamSource {
-    pub dynamodb: LocalDynamoDb,
+    /// The local DynamoDB's streams, read in this process.
+    pub streams: LocalStreams,
     /// Its ARN in the local DynamoDB: a stream turned off and on again is another one.
     pub stream_arn: String,
     /// Its ARN as Lambda puts it in records.

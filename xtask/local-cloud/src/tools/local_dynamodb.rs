@@ -3,6 +3,7 @@
 //! SDK into xtask.
 
 pub mod endpoint;
+pub mod streams;
 
 use std::time::Duration;
 

@@ -295,7 +295,7 @@ fn stream_source(names: &Names, table: &RunningTable) -> Option<StreamSource> {
     let definition = table.table();
     let stream_arn = definition.stream_arn.clone()?;
     Some(StreamSource {
-        dynamodb: table.dynamodb().clone(),
+        streams: table.streams(),
         event_source_arn: definition
             .event_source_arn(&names.region)
             .unwrap_or_else(|| stream_arn.clone()),

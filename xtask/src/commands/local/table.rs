@@ -18,6 +18,7 @@ use anyhow::Result;
 use super::changes::Change;
 use crate::serverless_yml::ServerlessYml;
 use crate::tools::local_dynamodb::endpoint::{LocalDynamoDbEndpoint, Storage};
+use crate::tools::local_dynamodb::streams::LocalStreams;
 use crate::tools::local_dynamodb::LocalDynamoDb;
 pub use definition::Definition;
 pub use files::{Room, TableFiles, TableStart};
@@ -164,6 +165,11 @@ impl RunningTable {
     /// A client of the local DynamoDB.
     pub fn dynamodb(&self) -> &LocalDynamoDb {
         &self.dynamodb
+    }
+
+    /// Its streams, read in this process.
+    pub fn streams(&self) -> LocalStreams {
+        self.endpoint.streams()
     }
 
     pub fn table(&self) -> &LocalTable {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::delivery::{sequence_number, Answer, BatchResult, Delivery, Fate, GaveUp, Next};
@@ -86,7 +86,7 @@ impl StreamPoller {
             delivery.reconfigure(&feed.settings);
             if iterators.is_empty() {
                 match resume(
-                    &self.stream.dynamodb,
+                    &self.stream.streams,
                     &self.stream.stream_arn,
                     &self.checkpoint,
                     feed.settings.from_latest,
@@ -246,14 +246,10 @@ impl StreamPoller {
 
     /// New records since the iterator, in Lambda's event format; moves the iterator on.
     fn records(&self, iterator: &mut String) -> Result<Vec<Value>> {
-        let answer = self.stream.dynamodb.call(
-            "DynamoDBStreams_20120810.GetRecords",
-            &json!({"ShardIterator": iterator}),
-        )?;
-        if let Some(next) = answer["NextShardIterator"].as_str() {
-            *iterator = next.to_owned();
+        let (records, next) = self.stream.streams.page(iterator)?;
+        if let Some(next) = next {
+            *iterator = next;
         }
-        let records = answer["Records"].as_array().cloned().unwrap_or_default();
         Ok(records
             .into_iter()
             .filter_map(|record| {

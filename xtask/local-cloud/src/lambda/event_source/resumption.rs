@@ -3,13 +3,11 @@
 
 use std::ops::ControlFlow;
 
-use anyhow::{Context, Result};
-use serde_json::json;
+use anyhow::Result;
 
 use super::checkpoint::{Checkpoint, CheckpointFile};
 use super::delivery::sequence_number;
-use crate::lambda::stream_records::read_shard;
-use crate::tools::local_dynamodb::LocalDynamoDb;
+use crate::tools::local_dynamodb::streams::{LocalStreams, Position};
 
 /// Where a mapping starts reading a stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +54,7 @@ pub struct Resumed {
 /// kept checkpoint says, else from its start or (`from_latest`) its end; a new mapping's
 /// place is written down at once, so that a restart before its first batch misses nothing.
 pub fn resume(
-    dynamodb: &LocalDynamoDb,
+    streams: &LocalStreams,
     stream_arn: &str,
     checkpoint: &CheckpointFile,
     from_latest: bool,
@@ -75,7 +73,7 @@ pub fn resume(
             (kept.after, how)
         }
         None if from_latest => {
-            let newest = newest_sequence(dynamodb, stream_arn)?;
+            let newest = newest_sequence(streams, stream_arn)?;
             (newest, Resumption::FromLatest)
         }
         None => (None, Resumption::FromStart),
@@ -85,23 +83,15 @@ pub fn resume(
         after: after.clone(),
         in_flight: None,
     })?;
-    let shards = shards(dynamodb, stream_arn)?;
+    let shards = streams.shards(stream_arn)?;
     let iterators = shards
         .iter()
         .map(|shard| {
-            let mut request = json!({"StreamArn": stream_arn, "ShardId": shard});
-            match &after {
-                Some(sequence) => {
-                    request["ShardIteratorType"] = json!("AFTER_SEQUENCE_NUMBER");
-                    request["SequenceNumber"] = json!(sequence);
-                }
-                None => request["ShardIteratorType"] = json!("TRIM_HORIZON"),
-            }
-            let answer = dynamodb.call("DynamoDBStreams_20120810.GetShardIterator", &request)?;
-            answer["ShardIterator"]
-                .as_str()
-                .map(str::to_owned)
-                .context("GetShardIterator gave no iterator")
+            let at = match &after {
+                Some(sequence) => Position::After(sequence),
+                None => Position::Oldest,
+            };
+            streams.iterator(stream_arn, shard, at)
         })
         .collect::<Result<_>>()?;
     Ok(Resumed {
@@ -112,29 +102,12 @@ pub fn resume(
     })
 }
 
-fn shards(dynamodb: &LocalDynamoDb, stream_arn: &str) -> Result<Vec<String>> {
-    let description = dynamodb.call(
-        "DynamoDBStreams_20120810.DescribeStream",
-        &json!({"StreamArn": stream_arn}),
-    )?;
-    Ok(description["StreamDescription"]["Shards"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|shard| shard["ShardId"].as_str().map(str::to_owned))
-        .collect())
-}
-
 /// The sequence number of the stream's newest record, read from its start.
-fn newest_sequence(dynamodb: &LocalDynamoDb, stream_arn: &str) -> Result<Option<String>> {
+fn newest_sequence(streams: &LocalStreams, stream_arn: &str) -> Result<Option<String>> {
     let mut newest = None;
-    for shard in shards(dynamodb, stream_arn)? {
-        let answer = dynamodb.call(
-            "DynamoDBStreams_20120810.GetShardIterator",
-            &json!({"StreamArn": stream_arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
-        )?;
-        let iterator = answer["ShardIterator"].as_str().map(str::to_owned);
-        read_shard(dynamodb, iterator, |records| {
+    for shard in streams.shards(stream_arn)? {
+        let iterator = streams.iterator(stream_arn, &shard, Position::Oldest)?;
+        streams.read_shard(Some(iterator), |records| {
             newest = records
                 .last()
                 .and_then(sequence_number)

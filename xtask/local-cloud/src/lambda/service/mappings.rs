@@ -98,7 +98,7 @@ impl Mappings {
         // Where it starts is known before the learner is told the stream is on; should that
         // read fail, the poller reads it itself, a moment later.
         let start = resume(
-            &stream.dynamodb,
+            &stream.streams,
             &stream.stream_arn,
             &checkpoint,
             feed.settings.from_latest,

@@ -23,6 +23,7 @@ use axum::routing::post;
 use axum::Router;
 use dynoxide::{Database, DynoxideError};
 
+use super::streams::LocalStreams;
 use crate::tools::server::{Limits, Served};
 use rules::{get_records_capped, refusal, STREAMS_OPERATIONS};
 
@@ -45,6 +46,8 @@ pub enum Storage {
 #[derive(Debug)]
 pub struct LocalDynamoDbEndpoint {
     served: Served,
+    /// The same engine, for reads in this process.
+    streams: LocalStreams,
 }
 
 impl LocalDynamoDbEndpoint {
@@ -57,13 +60,19 @@ impl LocalDynamoDbEndpoint {
             connections: MAX_CONNECTIONS,
             body: MAX_BODY,
         };
+        let streams = LocalStreams::new(database.clone());
         let served = Served::start(listener, router(database), "the local DynamoDB", limits)?;
-        Ok(Self { served })
+        Ok(Self { served, streams })
     }
 
     /// `http://127.0.0.1:PORT`, for `AWS_ENDPOINT_URL` and xtask's own client.
     pub fn url(&self) -> String {
         self.served.url()
+    }
+
+    /// Its streams, read in this process (the event source mapping's poller).
+    pub fn streams(&self) -> LocalStreams {
+        self.streams.clone()
     }
 }
 

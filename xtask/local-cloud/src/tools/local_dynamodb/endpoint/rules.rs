@@ -4,6 +4,7 @@
 use dynoxide::{Database, DynoxideError};
 
 use super::unreadable;
+use crate::tools::local_dynamodb::streams::capped_page;
 
 pub(super) const STREAMS_OPERATIONS: [&str; 4] = [
     "ListStreams",
@@ -83,28 +84,15 @@ pub(super) fn refusal(operation: &str, body: &str) -> Option<DynoxideError> {
     )))
 }
 
-/// DynamoDB Streams answers a GetRecords with at most 1 MB of records ("GetRecords can
-/// retrieve a maximum of 1 MB of data or 1000 stream records, whichever comes first": the
-/// DynamoDB Streams API reference, GetRecords); dynoxide caps the count alone. An answer over
-/// 1 MB is asked again for half as many records (a shard iterator names a position, so it
-/// serves again), down to one record, which always fits (an item is at most 400 KB).
-const MAX_RECORDS_ANSWER: usize = 1024 * 1024;
-
+/// GetRecords as DynamoDB Streams answers it: at most 1 MB ([`capped_page`]).
 pub(super) fn get_records_capped(database: &Database, body: &str) -> Result<String, DynoxideError> {
     use dynoxide::actions::get_records::GetRecordsRequest;
     let request: GetRecordsRequest = serde_json::from_str(body).map_err(unreadable)?;
-    let mut limit = request.limit.unwrap_or(1000).clamp(1, 1000);
-    loop {
-        let answer = database.get_records(GetRecordsRequest {
-            shard_iterator: request.shard_iterator.clone(),
-            limit: Some(limit),
-        })?;
-        let count = answer.records.len();
-        let json = serde_json::to_string(&answer)
-            .map_err(|error| DynoxideError::InternalServerError(error.to_string()))?;
-        if json.len() <= MAX_RECORDS_ANSWER || count <= 1 {
-            return Ok(json);
-        }
-        limit = count / 2;
-    }
+    let answer = capped_page(
+        database,
+        &request.shard_iterator,
+        request.limit.unwrap_or(1000),
+    )?;
+    serde_json::to_string(&answer)
+        .map_err(|error| DynoxideError::InternalServerError(error.to_string()))
 }
