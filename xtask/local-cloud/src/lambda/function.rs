@@ -173,12 +173,13 @@ impl LocalFunction {
         }
         // As Lambda does: the invocation ends, and so does its execution environment; the
         // next event gets a new process.
+        // Stopped first: nothing it prints comes after the line that says it timed out.
+        self.process.kill();
         self.output.sync();
         self.log.line(&format!(
             "Task timed out after {:.2} seconds",
             timeout.as_secs_f64()
         ));
-        self.process.kill();
         anyhow::bail!(
             "the function did not answer within {} s; its log ends with:\n{}",
             timeout.as_secs_f32(),

@@ -1,9 +1,9 @@
 //! A local function's log, as CloudWatch Logs keeps one: a file that holds what the function
 //! printed (its stdout and stderr, byte for byte) and the local cloud's own `[xtask]` lines
-//! about it, in the order they happened; each line is also published on the [`Bus`] once.
+//! about it, in the order they reach it; each line is also published on the [`Bus`] once.
 //! `cargo xtask logs` and `check` read the file; the terminal and the console hear the bus.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -64,15 +64,30 @@ impl FunctionLog {
     }
 
     /// What the function printed, as it printed it: into the file whole (complete lines or
-    /// not), onto the bus as the `lines` it completes.
-    pub(crate) fn printed(&self, bytes: &[u8], lines: &[String]) {
-        self.append(bytes);
+    /// not; through `file` when the reader holds it open), onto the bus as the `lines` it
+    /// completes.
+    pub(crate) fn printed(&self, file: Option<&mut File>, bytes: &[u8], lines: &[String]) {
+        match file {
+            Some(file) if !bytes.is_empty() => {
+                let _ = file.write_all(bytes);
+            }
+            _ => self.append(bytes),
+        }
         for line in lines {
             self.tell(&Event::Log {
                 function: &self.function,
                 line,
             });
         }
+    }
+
+    /// The file, opened to append to (none if it cannot be).
+    pub(crate) fn open(&self) -> Option<File> {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .ok()
     }
 
     pub fn tell(&self, event: &Event<'_>) {
@@ -138,7 +153,7 @@ mod tests {
         let (bus, heard) = (Bus::new(), Arc::new(Heard::default()));
         bus.subscribe(heard.clone());
         let log = FunctionLog::new("stream", path.clone(), Some(bus));
-        log.printed(b"INFO one\nhalf", &["INFO one".to_owned()]);
+        log.printed(None, b"INFO one\nhalf", &["INFO one".to_owned()]);
         log.note("the function had stopped");
         let settled = Settled {
             batch: vec!["1".to_owned()],

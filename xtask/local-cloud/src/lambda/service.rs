@@ -8,7 +8,7 @@
 mod functions;
 mod mappings;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub use functions::FunctionChange;
 /// What the Lambda side runs: owned values, nothing of serverless.yml.
 #[derive(Debug, Clone, Default)]
 pub struct LambdaPlan {
+    /// The build every function runs (a function added later runs it too).
+    pub binary: PathBuf,
     pub functions: Vec<FunctionPlan>,
     pub routes: Vec<RouteSpec>,
     pub mappings: Vec<MappingPlan>,
@@ -73,7 +75,7 @@ impl LambdaService {
     ) -> Result<Self> {
         let mut service = Self {
             mappings: Mappings::new(stop),
-            functions: Functions::start(told_on(&plan.functions, bus))?,
+            functions: Functions::start(&plan.binary, told_on(&plan.functions, bus))?,
             routes: Arc::new(RouteTable::new(Vec::new())),
             bus: Arc::clone(bus),
         };

@@ -284,6 +284,7 @@ fn lambda_plan(
         })
         .collect();
     Ok(LambdaPlan {
+        binary: binary.to_owned(),
         functions,
         routes: plan.routes.clone(),
         mappings,

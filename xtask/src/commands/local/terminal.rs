@@ -1,7 +1,7 @@
 //! The deployment's terminal: every function's log lines as the local cloud's bus tells them,
 //! each behind its function's name. What a function prints is shown, never obeyed
 //! ([`terminal::safe`]); a terminal that cannot keep up (paused, or slow) costs lines on the
-//! screen, never the service's time: the log files keep everything.
+//! screen, never the service's time: the log files have them (unless the disk is full).
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -66,27 +66,77 @@ impl Subscriber for Terminal {
     }
 }
 
-/// Prints the lines as they come; says how many were let go when the terminal was behind.
+/// Prints the lines as they come, until `stop`: then what is queued already, and no more (a
+/// function that keeps printing must not hold the deployment's end).
 fn print(waiting: &Receiver<String>, unshown: &AtomicU64, stop: &AtomicBool) {
     loop {
-        let line = match waiting.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) => Some(line),
-            Err(RecvTimeoutError::Timeout) if stop.load(Ordering::Relaxed) => return,
-            Err(RecvTimeoutError::Timeout) => None,
+        if stop.load(Ordering::Relaxed) {
+            while let Ok(line) = waiting.try_recv() {
+                show(Some(line), unshown);
+            }
+            return;
+        }
+        match waiting.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => show(Some(line), unshown),
+            Err(RecvTimeoutError::Timeout) => show(None, unshown),
             Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// Prints `line`, after saying how many were let go when the terminal was behind. A terminal
+/// gone (its pipe closed) ends nothing but the printing.
+fn show(line: Option<String>, unshown: &AtomicU64) {
+    let mut out = std::io::stdout().lock();
+    let let_go = unshown.swap(0, Ordering::Relaxed);
+    if let_go > 0 {
+        let _ = writeln!(
+            out,
+            "[xtask] {let_go} log lines not shown here (the terminal was behind): \
+             `cargo xtask logs FUNCTION` reads them from the log files"
+        );
+    }
+    if let Some(line) = line {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn a_stop_ends_the_printing_while_a_function_keeps_printing() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (terminal, printing) = Terminal::start(&["stream".to_owned()], &stop);
+        let feeding = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                // Past the stop, as a function still running at Ctrl-C does.
+                while started.elapsed() < Duration::from_secs(3) {
+                    terminal.event(&Event::Log {
+                        function: "stream",
+                        line: if stop.load(Ordering::Relaxed) {
+                            "after"
+                        } else {
+                            "before"
+                        },
+                    });
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
         };
-        // A terminal gone (its pipe closed) ends nothing but the printing.
-        let mut out = std::io::stdout().lock();
-        let let_go = unshown.swap(0, Ordering::Relaxed);
-        if let_go > 0 {
-            let _ = writeln!(
-                out,
-                "[xtask] {let_go} log lines not shown here (the terminal was behind): \
-                 `cargo xtask logs FUNCTION` has them"
-            );
-        }
-        if let Some(line) = line {
-            let _ = writeln!(out, "{line}");
-        }
+        std::thread::sleep(Duration::from_millis(100));
+        stop.store(true, Ordering::Relaxed);
+        let stopped = Instant::now();
+        printing.join().unwrap();
+        assert!(
+            stopped.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            stopped.elapsed()
+        );
+        feeding.join().unwrap();
     }
 }

@@ -1,13 +1,18 @@
-//! A function's output: its stdout and stderr share one pipe, which one thread reads into the
-//! function's [`FunctionLog`] (the file, and the bus line by line), as Lambda sends a
-//! function's output to CloudWatch Logs.
+//! Where a function's stdout and stderr go. With nobody watching (`check`, `failures`, the
+//! bench, the tests), straight into its log file, as always. In a deployment, whose lines are
+//! told on the bus, into one pipe that one thread reads into the function's [`FunctionLog`]
+//! (the file, and the bus line by line), as Lambda sends a function's output to CloudWatch.
 //!
 //! [`Output::sync`] makes "the function printed it before it answered" mean "it is in the
 //! log": the pipe keeps order, so a mark written into it after the answer comes out after
-//! everything the function printed before; once the reader has passed the mark, the log has
-//! it all. The mark carries a nonce the function cannot know, and never reaches the log.
+//! everything the function wrote into the pipe before; once the reader has passed the mark,
+//! the log has it all, and a line the function left unended is ended there, as CloudWatch
+//! ends an invocation's last event. The mark carries a nonce the function cannot know, and
+//! never reaches the log.
 
-use std::io::{PipeWriter, Read, Write};
+use std::fs::File;
+use std::io::{ErrorKind, PipeWriter, Read, Write};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -18,11 +23,54 @@ use crate::lambda::function_log::{cut, FunctionLog, LONGEST_LINE};
 
 /// A mark's end; its start is this byte and the nonce.
 const MARK: u8 = 0x1e;
-/// How long [`Output::sync`] waits for the reader: it reads as fast as the disk takes it.
+/// How long [`Output::sync`] waits for the reader, which goes at the pace of the disk and the
+/// bus's subscribers (none of which blocks).
 const SYNC_WAIT: Duration = Duration::from_secs(2);
 
 #[derive(Debug)]
-pub struct Output {
+pub enum Output {
+    /// Appended to the log file by the function itself.
+    ToFile(PathBuf),
+    Piped(Piped),
+}
+
+impl Output {
+    /// The pipe and its reader when `log` has a bus to tell; else the file.
+    pub fn start(log: FunctionLog) -> Result<Self> {
+        match log.bus() {
+            Some(_) => Ok(Output::Piped(Piped::start(log)?)),
+            None => Ok(Output::ToFile(log.path().to_owned())),
+        }
+    }
+
+    /// Its stdout and stderr, for one more process.
+    pub fn stdio(&self) -> Result<(Stdio, Stdio)> {
+        match self {
+            Output::ToFile(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("opening {}", path.display()))?;
+                let err = file
+                    .try_clone()
+                    .context("sharing the function's log file")?;
+                Ok((Stdio::from(file), Stdio::from(err)))
+            }
+            Output::Piped(piped) => piped.stdio(),
+        }
+    }
+
+    /// Returns once everything written so far is in the log (a file has it already).
+    pub fn sync(&self) {
+        if let Output::Piped(piped) = self {
+            piped.sync();
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Piped {
     /// Kept open so that a mark can be written, and so that the reader outlives a process
     /// that stops (a restarted one gets the same pipe).
     writer: Mutex<PipeWriter>,
@@ -38,18 +86,20 @@ struct Passed {
     ended: bool,
 }
 
-impl Output {
+impl Piped {
     /// The pipe, and its reader into `log`.
-    pub fn start(log: FunctionLog) -> Result<Self> {
+    fn start(log: FunctionLog) -> Result<Self> {
         let (reader, writer) =
             std::io::pipe().context("making a pipe for the function's output")?;
         let head = format!("{}{} ", MARK as char, uuid::Uuid::new_v4().simple()).into_bytes();
         let passed = Arc::new((Mutex::new(Passed::default()), Condvar::new()));
         let reading = Reader {
             head: head.clone(),
+            file: log.open(),
             log,
             passed: Arc::clone(&passed),
             line: Vec::new(),
+            mid_line: false,
         };
         std::thread::Builder::new()
             .name("function output".to_owned())
@@ -63,16 +113,16 @@ impl Output {
         })
     }
 
-    /// Its stdout and stderr, for one more process.
-    pub fn stdio(&self) -> Result<(Stdio, Stdio)> {
+    fn stdio(&self) -> Result<(Stdio, Stdio)> {
         let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let out = writer.try_clone().context("sharing the output pipe")?;
         let err = writer.try_clone().context("sharing the output pipe")?;
         Ok((Stdio::from(out), Stdio::from(err)))
     }
 
-    /// Returns once everything printed so far is in the log (or after [`SYNC_WAIT`]).
-    pub fn sync(&self) {
+    /// Returns once everything written so far is in the log (or after [`SYNC_WAIT`]).
+    fn sync(&self) {
+        let deadline = Instant::now() + SYNC_WAIT;
         let mark = {
             let mut asked = self.asked.lock().unwrap_or_else(|p| p.into_inner());
             *asked += 1;
@@ -81,14 +131,10 @@ impl Output {
         let mut bytes = self.head.clone();
         bytes.extend_from_slice(format!("{mark}").as_bytes());
         bytes.push(MARK);
-        {
-            let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            if writer.write_all(&bytes).is_err() {
-                return;
-            }
+        if !self.write_mark(&bytes, deadline) {
+            return;
         }
         let (passed, moved) = &*self.passed;
-        let deadline = Instant::now() + SYNC_WAIT;
         let mut state = passed.lock().unwrap_or_else(|p| p.into_inner());
         while state.mark < mark && !state.ended {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -101,57 +147,98 @@ impl Output {
             };
         }
     }
+
+    /// Writes the mark whole. A function may have made the pipe non-blocking (Node.js does):
+    /// a full pipe is then tried again until `deadline`; a mark is shorter than the size a
+    /// pipe writes at once, so it is never split.
+    fn write_mark(&self, mark: &[u8], deadline: Instant) -> bool {
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            match writer.write(mark) {
+                Ok(written) if written == mark.len() => return true,
+                Ok(_) => return false,
+                Err(error)
+                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted)
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(_) => return false,
+            }
+        }
+    }
 }
 
 /// The reading end's thread.
 struct Reader {
     head: Vec<u8>,
     log: FunctionLog,
+    /// The log file, held open (none when it cannot be opened: the bus still tells).
+    file: Option<File>,
     passed: Arc<(Mutex<Passed>, Condvar)>,
-    /// The function's line not ended yet.
+    /// The function's line not ended yet, for the bus.
     line: Vec<u8>,
+    /// The file's last byte is not a line's end.
+    mid_line: bool,
 }
 
 impl Reader {
-    /// Until every writer is gone (the function's processes, and [`Output`]).
+    /// Until every writer is gone (the function's processes, and [`Piped`]).
     fn run(mut self, mut pipe: std::io::PipeReader) {
         let mut buffer = vec![0; 64 * 1024];
         let mut carried = Vec::new();
         loop {
             let read = match pipe.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
+                Ok(0) => break,
                 Ok(read) => read,
+                Err(error) if error.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => break,
             };
             carried.extend_from_slice(&buffer[..read]);
-            let (printed, mark, used) = take_marks(&carried, &self.head);
+            let (pieces, used) = take_marks(&carried, &self.head);
             carried.drain(..used);
-            // Lines only for a bus to tell (`check` and the bench have none).
-            let lines = match self.log.bus() {
-                Some(_) => self.lines(&printed),
-                None => Vec::new(),
-            };
-            self.log.printed(&printed, &lines);
-            if let Some(mark) = mark {
-                self.pass(|passed| passed.mark = passed.mark.max(mark));
+            for piece in pieces {
+                match piece {
+                    Piece::Printed(bytes) => self.printed(&bytes),
+                    Piece::Mark(mark) => {
+                        self.end_line();
+                        self.pass(|passed| passed.mark = passed.mark.max(mark));
+                    }
+                }
             }
         }
-        if !self.line.is_empty() {
-            let last = cut(&std::mem::take(&mut self.line));
-            self.log.printed(&[], &[last]);
-        }
+        // What was held back as the start of a mark can no longer be one.
+        self.printed(&std::mem::take(&mut carried));
+        self.end_line();
         self.pass(|passed| passed.ended = true);
     }
 
-    /// The lines `printed` completes; one that never ends is handed on in pieces.
-    fn lines(&mut self, printed: &[u8]) -> Vec<String> {
+    /// Into the file as printed; on the bus, the lines it completes (one that never ends is
+    /// handed on in pieces).
+    fn printed(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
         let mut lines = Vec::new();
-        for piece in printed.split_inclusive(|&byte| byte == b'\n') {
+        for piece in bytes.split_inclusive(|&byte| byte == b'\n') {
             self.line.extend_from_slice(piece);
             if piece.ends_with(b"\n") || self.line.len() > LONGEST_LINE {
                 lines.push(cut(&std::mem::take(&mut self.line)));
             }
         }
-        lines
+        self.mid_line = !bytes.ends_with(b"\n");
+        self.log.printed(self.file.as_mut(), bytes, &lines);
+    }
+
+    /// A line left unended ends here, in the file and on the bus.
+    fn end_line(&mut self) {
+        let last = match self.line.is_empty() {
+            true => Vec::new(),
+            false => vec![cut(&std::mem::take(&mut self.line))],
+        };
+        let end: &[u8] = if self.mid_line { b"\n" } else { b"" };
+        self.mid_line = false;
+        self.log.printed(self.file.as_mut(), end, &last);
     }
 
     fn pass(&self, change: impl FnOnce(&mut Passed)) {
@@ -161,11 +248,18 @@ impl Reader {
     }
 }
 
-/// The function's own bytes in `carried` with the marks taken out, the last mark passed, and
-/// how much of `carried` that used: a mark cut by the end of a read waits for the next.
-fn take_marks(carried: &[u8], head: &[u8]) -> (Vec<u8>, Option<u64>, usize) {
+/// What the pipe carried, in order: the function's bytes, and marks.
+#[derive(Debug, PartialEq, Eq)]
+enum Piece {
+    Printed(Vec<u8>),
+    Mark(u64),
+}
+
+/// The pieces of `carried`, and how much of it they used: a mark cut by the end of a read
+/// waits for the next.
+fn take_marks(carried: &[u8], head: &[u8]) -> (Vec<Piece>, usize) {
+    let mut pieces = Vec::new();
     let mut printed = Vec::with_capacity(carried.len());
-    let mut mark = None;
     let mut at = 0;
     while at < carried.len() {
         let rest = &carried[at..];
@@ -182,19 +276,28 @@ fn take_marks(carried: &[u8], head: &[u8]) -> (Vec<u8>, Option<u64>, usize) {
                 .find(|&n| rest.ends_with(&head[..n]))
                 .unwrap_or(0);
             printed.extend_from_slice(&rest[..rest.len() - kept]);
-            return (printed, mark, carried.len() - kept);
+            at = carried.len() - kept;
+            break;
         };
         printed.extend_from_slice(&rest[..start]);
         let number = &rest[start + head.len()..];
         match number.iter().position(|&byte| byte == MARK) {
             Some(end) => {
-                mark = std::str::from_utf8(&number[..end])
+                if !printed.is_empty() {
+                    pieces.push(Piece::Printed(std::mem::take(&mut printed)));
+                }
+                if let Some(mark) = std::str::from_utf8(&number[..end])
                     .ok()
                     .and_then(|n| n.parse().ok())
-                    .or(mark);
+                {
+                    pieces.push(Piece::Mark(mark));
+                }
                 at += start + head.len() + end + 1;
             }
-            None if number.len() <= 20 => return (printed, mark, at + start),
+            None if number.len() <= 20 => {
+                at += start;
+                break;
+            }
             // Not a mark after all (a mark's number has 20 digits at most).
             None => {
                 printed.extend_from_slice(head);
@@ -202,59 +305,11 @@ fn take_marks(carried: &[u8], head: &[u8]) -> (Vec<u8>, Option<u64>, usize) {
             }
         }
     }
-    (printed, mark, carried.len())
+    if !printed.is_empty() {
+        pieces.push(Piece::Printed(printed));
+    }
+    (pieces, at)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HEAD: &[u8] = b"\x1eabc ";
-
-    #[test]
-    fn marks_leave_the_output_as_printed() {
-        let (printed, mark, used) = take_marks(b"one\ntw\x1eabc 7\x1eo\n", HEAD);
-        assert_eq!(
-            (printed.as_slice(), mark, used),
-            (&b"one\ntwo\n"[..], Some(7), 15)
-        );
-    }
-
-    #[test]
-    fn a_mark_cut_by_a_read_waits_for_the_rest() {
-        let (printed, mark, used) = take_marks(b"line\n\x1eab", HEAD);
-        assert_eq!((printed.as_slice(), mark, used), (&b"line\n"[..], None, 5));
-        let (printed, mark, used) = take_marks(b"x\x1eabc 12", HEAD);
-        assert_eq!((printed.as_slice(), mark, used), (&b"x"[..], None, 1));
-    }
-
-    #[test]
-    fn what_only_looks_like_a_mark_is_output() {
-        let text = b"\x1eab\x1e and \x1eabc 123456789012345678901234567890\n";
-        let (printed, mark, used) = take_marks(text, HEAD);
-        assert_eq!(
-            (printed.as_slice(), mark, used),
-            (&text[..], None, text.len())
-        );
-    }
-
-    #[test]
-    fn everything_printed_before_a_sync_is_in_the_log_after_it() {
-        let dir = std::env::temp_dir().join(format!("local-cloud-output-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("f.log");
-        let output = Output::start(FunctionLog::new("f", path.clone(), None)).unwrap();
-        let mut out = output.writer.lock().unwrap().try_clone().unwrap();
-        for n in 0..1000 {
-            writeln!(out, "line {n}").unwrap();
-        }
-        write!(out, "no end").unwrap();
-        output.sync();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
-        assert!(
-            text.starts_with("line 0\n") && text.ends_with("line 999\nno end"),
-            "{text:?}"
-        );
-    }
-}
+mod tests;

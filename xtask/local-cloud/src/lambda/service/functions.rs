@@ -34,13 +34,10 @@ struct RunningFunction {
 }
 
 impl Functions {
-    /// One process for each function of `recipes`.
-    pub(super) fn start(recipes: Vec<Recipe>) -> Result<Self> {
+    /// One process for each function of `recipes`, all running `binary`.
+    pub(super) fn start(binary: &Path, recipes: Vec<Recipe>) -> Result<Self> {
         let mut functions = Self {
-            binary: recipes
-                .first()
-                .map(|recipe| recipe.binary.clone())
-                .unwrap_or_default(),
+            binary: binary.to_owned(),
             running: Vec::new(),
         };
         for recipe in recipes {
