@@ -111,23 +111,31 @@ impl PartialEq for Bus {
 
 impl Eq for Bus {}
 
+/// What a subscriber heard, one line per event (`log LINE`, `batch LINE`, or its kind): the
+/// tests' ear on the bus.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct Heard(pub std::sync::Mutex<Vec<String>>);
+
+#[cfg(test)]
+impl Subscriber for Heard {
+    fn event(&self, event: &Event<'_>) {
+        let said = match event {
+            Event::Log { function, line } => format!("log {function}: {line}"),
+            Event::Batch(batch) => format!("batch {}", batch.line),
+            Event::Request(_) => "request".to_owned(),
+            Event::Queue { .. } => "queue".to_owned(),
+            Event::Replayed { .. } => "replayed".to_owned(),
+        };
+        if let Ok(mut heard) = self.0.lock() {
+            heard.push(said);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-
-    #[derive(Debug, Default)]
-    struct Heard(Mutex<Vec<String>>);
-
-    impl Subscriber for Heard {
-        fn event(&self, event: &Event<'_>) {
-            if let Event::Log { function, line } = event {
-                if let Ok(mut heard) = self.0.lock() {
-                    heard.push(format!("{function}: {line}"));
-                }
-            }
-        }
-    }
 
     #[test]
     fn every_subscriber_hears_every_event_in_order() {
@@ -141,7 +149,7 @@ mod tests {
                 line,
             });
         }
-        let expected = vec!["stream: one".to_owned(), "stream: two".to_owned()];
+        let expected = vec!["log stream: one".to_owned(), "log stream: two".to_owned()];
         assert_eq!(*first.0.lock().unwrap(), expected);
         assert_eq!(*second.0.lock().unwrap(), expected);
         assert!(*bus == *bus && *bus != *Bus::new());

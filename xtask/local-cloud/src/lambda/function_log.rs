@@ -127,23 +127,8 @@ pub fn cut(line: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lambda::bus::Subscriber;
+    use crate::lambda::bus::Heard;
     use crate::lambda::event_source::delivery::{Answer, Next, Settled};
-    use std::sync::Mutex;
-
-    #[derive(Debug, Default)]
-    struct Heard(Mutex<Vec<String>>);
-
-    impl Subscriber for Heard {
-        fn event(&self, event: &Event<'_>) {
-            let heard = match event {
-                Event::Log { line, .. } => format!("log {line}"),
-                Event::Batch(batch) => format!("batch {}", batch.line),
-                _ => "other".to_owned(),
-            };
-            self.0.lock().unwrap().push(heard);
-        }
-    }
 
     #[test]
     fn each_line_is_told_once_and_kept_in_the_file() {
@@ -183,8 +168,8 @@ mod tests {
         assert_eq!(
             *heard.0.lock().unwrap(),
             [
-                "log INFO one",
-                "log [xtask] the function had stopped",
+                "log stream: INFO one",
+                "log stream: [xtask] the function had stopped",
                 "batch batch of 1 record, attempt 1: ok -> done"
             ]
         );

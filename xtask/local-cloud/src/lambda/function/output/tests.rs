@@ -1,5 +1,5 @@
 use super::*;
-use crate::lambda::bus::{Bus, Event, Subscriber};
+use crate::lambda::bus::{Bus, Heard};
 
 const HEAD: &[u8] = b"\x1eabc ";
 
@@ -32,17 +32,6 @@ fn what_only_looks_like_a_mark_is_output() {
     assert_eq!((pieces, used), (vec![printed(text)], text.len()));
 }
 
-#[derive(Debug, Default)]
-struct Heard(Mutex<Vec<String>>);
-
-impl Subscriber for Heard {
-    fn event(&self, event: &Event<'_>) {
-        if let Event::Log { line, .. } = event {
-            self.0.lock().unwrap().push((*line).to_owned());
-        }
-    }
-}
-
 /// A pipe with its reader into a fresh log told on a bus, and what the bus heard.
 fn piped(name: &str) -> (Piped, PipeWriter, PathBuf, Arc<Heard>) {
     let dir = std::env::temp_dir().join(format!("local-cloud-output-{}", std::process::id()));
@@ -70,7 +59,7 @@ fn everything_printed_before_a_sync_is_in_the_log_after_it() {
     assert!(text.ends_with("line 999\nno end\n"), "{text:?}");
     let heard = heard.0.lock().unwrap();
     assert_eq!(heard.len(), 1001);
-    assert_eq!(heard.last().map(String::as_str), Some("no end"));
+    assert_eq!(heard.last().map(String::as_str), Some("log f: no end"));
 }
 
 #[test]
@@ -84,7 +73,7 @@ fn a_line_cut_by_a_stopped_process_is_not_glued_to_the_next_ones() {
     piped.sync();
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text, "half\n[xtask] starting it again\nfresh\n");
-    assert_eq!(*heard.0.lock().unwrap(), ["half", "fresh"]);
+    assert_eq!(*heard.0.lock().unwrap(), ["log f: half", "log f: fresh"]);
 }
 
 #[test]
