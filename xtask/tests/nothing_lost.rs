@@ -361,3 +361,39 @@ fn a_topic_or_a_bucket_keeps_what_is_given_up_and_failures_replays_it() {
             .is_empty());
     }
 }
+
+/// Lambda's retries belong to the mapping, not to one run of it: a restart in the middle of a
+/// record's retries goes on counting them. Before, a learner who restarted `deploy --local`
+/// saw a record tried 6 times and told "skipped after 3 retries".
+#[test]
+fn a_restart_during_the_retries_goes_on_counting_them() {
+    let yml =
+        solution("serverless.yml").replace("maximumRetryAttempts: 3", "maximumRetryAttempts: 8");
+    let attempt = Attempt::with_files(
+        "retries-kept",
+        &yml,
+        &committed("6-streams/src/main.rs"),
+        &handler(true),
+    );
+    let mut deployment = Deployment::start_dir(&attempt.dir, &["--fresh"]);
+    deployment.request("PUT", "/users/1", Some(r#"{"name": "again"}"#));
+    deployment.wait_for_logs("stream", &["attempt 2: failed (not today) -> retry 2"]);
+    deployment.stop();
+    drop(deployment); // its hold on the step, which the next run takes
+
+    let mut again = Deployment::start_dir(&attempt.dir, &[]);
+    // A new run's log starts empty: its first attempt goes on from the last run's.
+    let log = again.wait_for_logs_within(
+        "stream",
+        &["attempt 9: failed (not today) -> skipped after 8 retries"],
+        Duration::from_secs(30),
+    );
+    again.stop();
+    let first = log
+        .lines()
+        .find_map(|line| line.split_once("attempt ")?.1.split(':').next())
+        .and_then(|n| n.parse::<u32>().ok());
+    assert!(first.is_some_and(|n| n >= 3), "{log}");
+    let attempts = log.matches(": failed (not today)").count() as u32;
+    assert_eq!(first.map(|n| n + attempts - 1), Some(9), "{log}");
+}

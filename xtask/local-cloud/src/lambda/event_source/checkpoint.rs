@@ -19,6 +19,20 @@ pub struct Checkpoint {
     pub after: Option<String>,
     /// The first and last sequence numbers of the batch being delivered, while it is.
     pub in_flight: Option<(String, String)>,
+    /// The tries of the record after `after`, while it is being retried: a restart goes on
+    /// counting (its retry limit is not met again from nothing).
+    pub tries: Option<Tries>,
+}
+
+/// How often the record at the front has been tried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tries {
+    /// Its sequence number.
+    pub first: String,
+    /// Retries so far (`maximumRetryAttempts` counts these).
+    pub retries: u32,
+    /// Invocations that carried it.
+    pub attempts: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +64,14 @@ impl CheckpointFile {
                 (Some(first), Some(last)) => Some((first.to_owned(), last.to_owned())),
                 _ => None,
             },
+            tries: (|| {
+                let tries = &value["tries"];
+                Some(Tries {
+                    first: tries["first"].as_str()?.to_owned(),
+                    retries: u32::try_from(tries["retries"].as_u64()?).ok()?,
+                    attempts: u32::try_from(tries["attempts"].as_u64()?).ok()?,
+                })
+            })(),
         };
         (checkpoint.stream_arn == stream_arn).then_some(checkpoint)
     }
@@ -59,10 +81,14 @@ impl CheckpointFile {
             .in_flight
             .as_ref()
             .map(|(first, last)| json!({"first": first, "last": last}));
+        let tries = checkpoint.tries.as_ref().map(|tries| {
+            json!({"first": tries.first, "retries": tries.retries, "attempts": tries.attempts})
+        });
         let text = json!({
             "stream_arn": checkpoint.stream_arn,
             "after": checkpoint.after,
             "in_flight": in_flight,
+            "tries": tries,
         });
         write_atomically(&self.path, text.to_string().as_bytes())
     }
@@ -85,6 +111,11 @@ mod tests {
                 "100000000000000000008".to_owned(),
                 "100000000000000000009".to_owned(),
             )),
+            tries: Some(Tries {
+                first: "100000000000000000008".to_owned(),
+                retries: 2,
+                attempts: 3,
+            }),
         };
         file.write(&checkpoint).unwrap();
         assert_eq!(file.read("arn:1"), Some(checkpoint));

@@ -9,6 +9,7 @@ mod outcome;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use super::checkpoint::Tries;
 use super::filter;
 use crate::lambda::event_source::MappingSettings;
 use serde_json::Value;
@@ -32,6 +33,8 @@ pub struct Delivery {
     read_up_to: Option<String>,
     /// The mapping's checkpoint: every record up to this sequence number is done with.
     done_up_to: Option<String>,
+    /// The tries the last run had given the record at the front (a restart).
+    resumed: Option<Tries>,
 }
 
 impl Delivery {
@@ -46,6 +49,7 @@ impl Delivery {
             waiting_since: None,
             read_up_to: None,
             done_up_to: None,
+            resumed: None,
         }
     }
 
@@ -129,6 +133,14 @@ impl Delivery {
     /// Takes the function's answer to the batch [`next_batch`](Self::next_batch) gave; what
     /// became of it (the queue moved on accordingly).
     pub fn settle(&mut self, batch_len: usize, result: BatchResult) -> Settled {
+        if let Some(tries) = self.resumed.take() {
+            if self.attempts == 0
+                && self.pending.front().and_then(sequence_number) == Some(&tries.first)
+            {
+                self.retries = tries.retries;
+                self.attempts = tries.attempts;
+            }
+        }
         self.attempts += 1;
         let batch: Vec<String> = self
             .pending
@@ -234,10 +246,24 @@ impl Delivery {
                     .is_none_or(|since| now.duration_since(since) >= window))
     }
 
-    /// Starts from a kept checkpoint (a restart): everything up to `after` is done with.
-    pub fn resume_after(&mut self, after: Option<String>) {
+    /// Starts from a kept checkpoint (a restart): everything up to `after` is done with; the
+    /// record after it had `tries` (if it is still the one at the front when a batch settles).
+    pub fn resume_after(&mut self, after: Option<String>, tries: Option<Tries>) {
         self.done_up_to.clone_from(&after);
         self.read_up_to = after;
+        self.resumed = tries;
+    }
+
+    /// The tries of the record at the front, while it has had any: for the checkpoint.
+    pub fn tries(&self) -> Option<Tries> {
+        if self.attempts == 0 {
+            return self.resumed.clone();
+        }
+        Some(Tries {
+            first: self.pending.front().and_then(sequence_number)?.to_owned(),
+            retries: self.retries,
+            attempts: self.attempts,
+        })
     }
 
     /// Where the mapping stands: every record up to this sequence number is done with

@@ -74,7 +74,7 @@ impl StreamPoller {
         let mut iterators = Vec::new();
         let mut shard_id = String::new();
         if let Some(start) = self.start.take() {
-            delivery.resume_after(start.after);
+            delivery.resume_after(start.after, start.tries);
             iterators = start.iterators;
             shard_id = start.shard_id;
         }
@@ -92,7 +92,7 @@ impl StreamPoller {
                     feed.settings.from_latest,
                 ) {
                     Ok(resumed) => {
-                        delivery.resume_after(resumed.after);
+                        delivery.resume_after(resumed.after, resumed.tries);
                         iterators = resumed.iterators;
                         shard_id = resumed.shard_id;
                     }
@@ -234,6 +234,7 @@ impl StreamPoller {
             stream_arn: self.stream.stream_arn.clone(),
             after: delivery.checkpoint().map(str::to_owned),
             in_flight,
+            tries: delivery.tries(),
         };
         if self.kept.as_ref() == Some(&checkpoint) {
             return;

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 
 use anyhow::Result;
 
-use super::checkpoint::{Checkpoint, CheckpointFile};
+use super::checkpoint::{Checkpoint, CheckpointFile, Tries};
 use super::delivery::sequence_number;
 use crate::tools::local_dynamodb::streams::{LocalStreams, Position};
 
@@ -47,6 +47,8 @@ pub struct Resumed {
     pub shard_id: String,
     /// The checkpoint it starts from.
     pub after: Option<String>,
+    /// The tries the record after it had.
+    pub tries: Option<Tries>,
     pub how: Resumption,
 }
 
@@ -60,6 +62,7 @@ pub fn resume(
     from_latest: bool,
 ) -> Result<Resumed> {
     let kept = checkpoint.read(stream_arn);
+    let tries = kept.as_ref().and_then(|kept| kept.tries.clone());
     let (after, how) = match kept {
         Some(kept) => {
             let how = match (&kept.in_flight, &kept.after) {
@@ -82,6 +85,7 @@ pub fn resume(
         stream_arn: stream_arn.to_owned(),
         after: after.clone(),
         in_flight: None,
+        tries: tries.clone(),
     })?;
     let shards = streams.shards(stream_arn)?;
     let iterators = shards
@@ -98,6 +102,7 @@ pub fn resume(
         iterators,
         shard_id: shards.first().cloned().unwrap_or_default(),
         after,
+        tries,
         how,
     })
 }

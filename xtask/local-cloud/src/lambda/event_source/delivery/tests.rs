@@ -291,3 +291,48 @@ fn a_batch_window_waits_for_a_full_batch_or_the_window() {
 }
 
 mod gave_up;
+
+/// A restart goes on counting a record's tries (the checkpoint keeps them): before, a
+/// learner who restarted `deploy --local` during the retries saw 6 invocations of a record
+/// told "skipped after 3 retries".
+#[test]
+fn a_restart_goes_on_counting_the_tries() {
+    let mut delivery = Delivery::new(settings()); // at most 2 retries
+    delivery.push(records(&[1, 2]));
+    let failed = || BatchResult::Failed("boom".to_owned());
+    delivery.settle(2, failed());
+    let tries = delivery.tries().expect("tries while retrying");
+    assert_eq!(
+        (tries.first.as_str(), tries.retries, tries.attempts),
+        ("1", 1, 1)
+    );
+
+    // The next run, from the checkpoint: the same records, and the tries kept.
+    let mut again = Delivery::new(settings());
+    again.resume_after(None, Some(tries));
+    again.push(records(&[1, 2]));
+    assert!(matches!(
+        again.settle(2, failed()).next,
+        Next::Retry { retry: 2, .. }
+    ));
+    match again.settle(2, failed()).next {
+        Next::GaveUp(gave_up) => assert_eq!(gave_up.invocations, 3),
+        other => panic!("gave up after 2 retries, not {other:?}"),
+    }
+
+    // Tries of another record (it was done with meanwhile) count for nothing.
+    let mut other = Delivery::new(settings());
+    other.resume_after(
+        None,
+        Some(Tries {
+            first: "9".to_owned(),
+            retries: 2,
+            attempts: 3,
+        }),
+    );
+    other.push(records(&[1]));
+    assert!(matches!(
+        other.settle(1, failed()).next,
+        Next::Retry { retry: 1, .. }
+    ));
+}
