@@ -251,14 +251,11 @@ fn list(queue: &LocalDestination, step: &str) -> Vec<KeptMessage> {
         queue.label,
         count(messages.len(), item)
     );
-    let article = match item.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        true => "an",
-        false => "a",
-    };
     for file in &damaged {
         println!(
-            "  {} is not {article} {item} (damaged or cut short): left as it is",
-            terminal::safe(&file.display().to_string())
+            "  {} is not {} (damaged or cut short): left as it is",
+            terminal::safe(&file.display().to_string()),
+            queue.kind.an_item()
         );
     }
     messages

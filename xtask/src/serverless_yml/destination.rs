@@ -50,7 +50,7 @@ pub fn of(yml: &ServerlessYml, on_failure: &OnFailure) -> Result<DestinationName
             "{what} is {}, but its `type` says {}: the framework gives the function the rights \
              `type` names. Make them agree: `type: sqs` for a queue, `type: sns` for a topic, no \
              type for a bucket's ARN",
-            a(found.kind.noun()),
+            found.kind.a_noun(),
             kind.noun()
         )));
     }
@@ -124,12 +124,4 @@ fn named_by_resource(
         }
     };
     Ok((DestinationName { kind, name }, id.to_owned()))
-}
-
-/// `a queue`, `an object`.
-fn a(noun: &str) -> String {
-    match noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        true => format!("an {noun}"),
-        false => format!("a {noun}"),
-    }
 }

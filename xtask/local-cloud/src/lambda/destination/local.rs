@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
 use super::formats::{envelope, notification, object_key};
-use crate::tools::files::{safe_file_name, write_atomically};
+use crate::tools::files::{safe_file_name, step_entry, write_atomically, StepEntry};
 
 /// The services Lambda sends a stream's on-failure word to (Lambda API reference, OnFailure:
 /// "an Amazon SNS topic, Amazon SQS queue, Amazon S3 bucket").
@@ -28,6 +28,24 @@ impl DestinationKind {
             DestinationKind::Queue => "queue",
             DestinationKind::Topic => "topic",
             DestinationKind::Bucket => "bucket",
+        }
+    }
+
+    /// `a queue`, `a topic`, `a bucket`.
+    pub fn a_noun(self) -> &'static str {
+        match self {
+            DestinationKind::Queue => "a queue",
+            DestinationKind::Topic => "a topic",
+            DestinationKind::Bucket => "a bucket",
+        }
+    }
+
+    /// One of what it keeps, with its article: `a message`, `an object`.
+    pub fn an_item(self) -> &'static str {
+        match self {
+            DestinationKind::Queue => "a message",
+            DestinationKind::Topic => "a notification",
+            DestinationKind::Bucket => "an object",
         }
     }
 
@@ -227,12 +245,10 @@ fn sequence_key(body: &Value) -> (usize, String) {
 fn files_under(dir: &Path, depth: usize) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        match entry.file_type() {
-            Ok(kind) if kind.is_file() => files.push(entry.path()),
-            Ok(kind) if kind.is_dir() && depth < 10 => {
-                files.extend(files_under(&entry.path(), depth + 1));
-            }
-            _ => {}
+        match step_entry(&entry) {
+            StepEntry::File => files.push(entry.path()),
+            StepEntry::Dir if depth < 10 => files.extend(files_under(&entry.path(), depth + 1)),
+            StepEntry::Dir | StepEntry::Other => {}
         }
     }
     files
