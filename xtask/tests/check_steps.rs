@@ -111,6 +111,21 @@ fn the_solution_is_shown_on_request() {
 }
 
 #[test]
+fn a_plain_copy_of_a_step_is_checked_as_the_step() {
+    // Its Cargo.toml inherits from a workspace it is no longer in: cargo alone refuses it.
+    let copy = Attempt::plain_copy("7-finish");
+    let before = snapshot(&copy.dir);
+    let (success, text) = copy.check();
+    assert!(success, "{text}");
+    assert!(text.contains("All done"), "{text}");
+    assert_eq!(
+        snapshot(&copy.dir),
+        before,
+        "checking the copy wrote into it"
+    );
+}
+
+#[test]
 fn every_solution_passes_and_every_exercise_fails_where_it_should() {
     let output = xtask(&["check", "--all"], project::root());
     let text = stdout(&output);

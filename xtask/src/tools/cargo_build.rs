@@ -2,6 +2,7 @@
 //! the shared target directory (never into the step directory).
 
 mod dep_info;
+mod manifest;
 mod mirror;
 
 use std::io::IsTerminal;
@@ -15,6 +16,7 @@ use serde_json::Value;
 use crate::project::{self, Step};
 use crate::tools::process;
 use dep_info::built_from;
+pub use manifest::standalone_manifest;
 use mirror::{mirror, mirror_dir};
 
 /// What to build: a workspace step, or a copy of one elsewhere (`check --dir`), built from

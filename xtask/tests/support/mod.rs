@@ -130,6 +130,29 @@ impl Attempt {
         Self { dir }
     }
 
+    /// A step's committed sources copied as a learner copies a step (`cp -r 7-finish ~/try`):
+    /// its Cargo.toml still takes everything from the workspace it has left.
+    pub fn plain_copy(step: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("xtask-copy-of-{step}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let files = Command::new("git")
+            .args(["ls-files", step])
+            .current_dir(project::root())
+            .output()
+            .expect("this test copies a step's files with git ls-files: install git");
+        for file in String::from_utf8(files.stdout).unwrap().lines() {
+            let Some(inside) = file.strip_prefix(&format!("{step}/")) else {
+                continue;
+            };
+            if !inside.ends_with(".png") {
+                let to = dir.join(inside);
+                std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+                std::fs::write(to, committed(file)).unwrap();
+            }
+        }
+        Self { dir }
+    }
+
     /// `cargo xtask check --dir` on it: exit success and stdout.
     pub fn check(&self) -> (bool, String) {
         let output = xtask(

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::manifest::for_copy;
 use crate::project;
 use crate::tools::files::{read_step_file, step_entry, StepEntry};
 
@@ -21,30 +22,55 @@ pub(super) fn mirror_dir(dir: &Path) -> PathBuf {
 }
 
 /// Copies the crate's files (not target/, .git, node_modules) to its mirror; a file whose
-/// bytes are unchanged keeps its time, so cargo rebuilds only what changed.
+/// bytes are unchanged keeps its time, so cargo rebuilds only what changed. Its Cargo.toml
+/// becomes one that cargo builds outside the workspace ([`for_copy`]).
 pub(super) fn mirror(dir: &Path) -> Result<()> {
     let to = mirror_dir(dir);
-    copy_changed(dir, &to).with_context(|| format!("copying {} to {}", dir.display(), to.display()))
+    copy_changed(dir, &to, true)
+        .with_context(|| format!("copying {} to {}", dir.display(), to.display()))?;
+    let Some(manifest) = read_step_file(&dir.join("Cargo.toml")) else {
+        // cargo says what is missing.
+        return Ok(());
+    };
+    let manifest = String::from_utf8(manifest)
+        .with_context(|| format!("reading {}", dir.join("Cargo.toml").display()))?;
+    write_changed(&to.join("Cargo.toml"), for_copy(&manifest)?.as_bytes())?;
+    // The workspace's versions: its builds serve the copy, and no registry is asked.
+    let lock = to.join("Cargo.lock");
+    if !lock.exists() && !dir.join("Cargo.lock").exists() {
+        std::fs::copy(project::root().join("Cargo.lock"), &lock)
+            .with_context(|| format!("copying the workspace's Cargo.lock to {}", lock.display()))?;
+    }
+    Ok(())
 }
 
-fn copy_changed(from: &Path, to: &Path) -> std::io::Result<()> {
+/// Writes `bytes` to `path` unless it holds them already (its time then stays).
+fn write_changed(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if std::fs::read(path).ok().as_deref() != Some(bytes) {
+        std::fs::write(path, bytes)?;
+    }
+    Ok(())
+}
+
+/// `top`: the crate's own directory, whose Cargo.toml [`mirror`] writes.
+fn copy_changed(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let name = entry.file_name();
-        if [".git", "target", "node_modules", ".serverless"].contains(&&*name.to_string_lossy()) {
+        if [".git", "target", "node_modules", ".serverless"].contains(&&*name.to_string_lossy())
+            || (top && name == "Cargo.toml")
+        {
             continue;
         }
         let (source, copy) = (entry.path(), to.join(&name));
         // Regular files and directories only, never through a link (`src/up -> /`), nor a
         // pipe or a device (`src/x -> /dev/zero`); a file too large for a step is left out.
         match step_entry(&entry) {
-            StepEntry::Dir => copy_changed(&source, &copy)?,
+            StepEntry::Dir => copy_changed(&source, &copy, false)?,
             StepEntry::File => {
                 if let Some(bytes) = read_step_file(&source) {
-                    if std::fs::read(&copy).ok().as_ref() != Some(&bytes) {
-                        std::fs::write(&copy, &bytes)?;
-                    }
+                    write_changed(&copy, &bytes)?;
                 }
             }
             StepEntry::Other => {}
