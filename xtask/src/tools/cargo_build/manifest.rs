@@ -70,7 +70,11 @@ fn standalone(package: &str, manifest: &str, sections: &[&str]) -> Result<String
         let dependencies = section(manifest, name)
             .iter()
             .map(|line| {
-                let dependency = line.trim().trim_end_matches(".workspace = true");
+                // `serde.workspace = true` or `serde = { workspace = true, ... }` takes the
+                // workspace's line; a dependency of the copy's own stays as written.
+                let Some(dependency) = inherited(line) else {
+                    return Ok(line.clone());
+                };
                 pinned
                     .iter()
                     .find(|p| p.starts_with(&format!("{dependency} =")))
@@ -101,6 +105,18 @@ fn standalone(package: &str, manifest: &str, sections: &[&str]) -> Result<String
     ))
 }
 
+/// The name of a dependency the line takes from the workspace.
+fn inherited(line: &str) -> Option<&str> {
+    let line = line.trim();
+    if let Some(name) = line.strip_suffix(".workspace = true") {
+        return Some(name.trim());
+    }
+    let (name, spec) = line.split_once('=')?;
+    spec.replace(' ', "")
+        .contains("workspace=true")
+        .then_some(name.trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,9 +133,16 @@ mod tests {
     }
 
     #[test]
-    fn a_manifest_that_stands_alone_is_kept() -> Result<()> {
+    fn a_manifest_that_stands_alone_is_kept_and_own_dependencies_stay() -> Result<()> {
         let own = standalone_manifest("streams-mine")?;
         assert_eq!(for_copy(&own)?, own);
+        let mine = for_copy(
+            "[package]\nname = \"mine\"\n\n[dependencies]\nserde.workspace = true\ntokio = { \
+             workspace = true }\nchrono = \"0.4\"\n\n[lints]\nworkspace = true\n",
+        )?;
+        assert!(mine.contains("\nserde = { version"), "{mine}");
+        assert!(mine.contains("\ntokio = { version"), "{mine}");
+        assert!(mine.contains("\nchrono = \"0.4\"\n"), "{mine}");
         let plain = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n";
         assert_eq!(for_copy(plain)?, format!("[workspace]\n\n{plain}"));
         Ok(())
