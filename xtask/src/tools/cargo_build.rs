@@ -69,9 +69,6 @@ pub fn build_targets(
     show_progress: bool,
     targets: Targets,
 ) -> Result<Result<PathBuf, BuildErrors>> {
-    if let Crate::Dir(dir) = krate {
-        mirror(dir)?;
-    }
     let built = build_once(krate, show_progress, targets)?;
     let Ok(binary) = &built else {
         return Ok(built);
@@ -151,6 +148,10 @@ fn build_once(
     targets: Targets,
 ) -> Result<Result<PathBuf, BuildErrors>> {
     let _turn = cargo_turn()?;
+    // In its turn: another watcher's cargo may be reading the mirror.
+    if let Crate::Dir(dir) = krate {
+        mirror(dir)?;
+    }
     let mut command = project::cargo();
     // The compiler's errors are shown as rustc renders them: in colour on a terminal only,
     // so no escape codes reach a pipe or a file.

@@ -140,7 +140,12 @@ impl Attempt {
             .current_dir(project::root())
             .output()
             .expect("this test copies a step's files with git ls-files: install git");
-        for file in String::from_utf8(files.stdout).unwrap().lines() {
+        let files = String::from_utf8(files.stdout).unwrap();
+        assert!(
+            !files.is_empty(),
+            "git ls-files {step} listed nothing: is this a git checkout?"
+        );
+        for file in files.lines() {
             let Some(inside) = file.strip_prefix(&format!("{step}/")) else {
                 continue;
             };

@@ -1,9 +1,11 @@
 //! A step's manifest as cargo can build it outside the workspace. A step takes its versions,
 //! edition and lints from the workspace (`shared.workspace = true`), which a copy of it (and
 //! its mirror under target/) is not a member of: cargo refuses it ("current package believes
-//! it's in a workspace when it's not"). The mirror gets a manifest of its own instead, with the
-//! workspace's pinned versions and profiles, so that the shared target directory's builds
-//! serve it.
+//! it's in a workspace when it's not"). The mirror's manifest is the copy's, word for word,
+//! with the workspace's own tables after it: the copy is a workspace of its own that cargo
+//! reads as the workshop's, and the shared target directory's builds serve it.
+
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
@@ -14,41 +16,65 @@ use crate::project;
 /// that the shared target directory's builds serve it. Each copy gets its own package name:
 /// copies built side by side keep their own binaries.
 pub fn standalone_manifest(package: &str) -> Result<String> {
+    let workspace = read("Cargo.toml")?;
     let exercise = read("6-streams/Cargo.toml")?;
-    standalone(package, &exercise, &["[dependencies]"])
+    let pinned = section(&workspace, "[workspace.dependencies]");
+    let dependencies = section(&exercise, "[dependencies]")
+        .iter()
+        .map(|line| {
+            let name = line.trim().trim_end_matches(".workspace = true");
+            pinned
+                .iter()
+                .find(|p| p.starts_with(&format!("{name} =")))
+                .map(|line| with_shared_path(line))
+                .with_context(|| format!("the workspace pins no {name}"))
+        })
+        .collect::<Result<Vec<String>>>()?;
+    Ok(format!(
+        "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \
+         \"2021\"\n\n[dependencies]\n{}\n\n{}",
+        dependencies.join("\n"),
+        profiles(&workspace).join("\n")
+    ))
 }
 
-/// What the mirror of a copy builds from its `Cargo.toml` (`manifest`): the manifest itself
-/// when it stands alone (it has a `[workspace]` table); else, if it inherits from the
-/// workspace, one of its own with its dependencies and dev-dependencies at the workspace's
-/// versions, named `PACKAGE-copy` so that its binary is not the workspace step's (both are
-/// built into one target directory); else itself as a workspace of its own.
+/// What the mirror of a copy builds: the copy's `Cargo.toml` (`manifest`) as it is when it is
+/// a workspace of its own already; else followed by the workspace's tables (its pinned
+/// dependencies, package settings, lints and profiles), from which cargo itself resolves
+/// everything the copy takes from the workspace, however it is written.
 pub fn for_copy(manifest: &str) -> Result<String> {
-    if manifest.lines().any(|line| line.trim() == "[workspace]") {
+    if manifest.lines().any(is_workspace_header) {
         return Ok(manifest.to_owned());
     }
-    if !manifest.contains("workspace = true") {
-        return Ok(format!("[workspace]\n\n{manifest}"));
-    }
-    let name = section(manifest, "[package]")
-        .iter()
-        .find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            (key.trim() == "name").then(|| value.trim().trim_matches('"').to_owned())
-        })
-        .context("the copy's Cargo.toml names no package (`name = ...` under [package])")?;
-    standalone(
-        &format!("{name}-copy"),
-        manifest,
-        &["[dependencies]", "[dev-dependencies]"],
-    )
+    let workspace = read("Cargo.toml")?;
+    let tables: Vec<String> = workspace
+        .split("\n[")
+        .skip(1)
+        .map(|table| format!("[{}", table.trim_end()))
+        .filter(|table| table.starts_with("[workspace.") && !table.starts_with("[workspace]"))
+        .map(|table| with_shared_path(&table))
+        .collect();
+    Ok(format!(
+        "{}\n\n# The workshop's workspace, for this copy of a step (added by cargo xtask).\n\
+         [workspace]\nresolver = \"2\"\n\n{}\n\n{}",
+        manifest.trim_end(),
+        tables.join("\n\n"),
+        profiles(&workspace).join("\n")
+    ))
+}
+
+/// `[workspace]` or `[workspace.dependencies]`, a comment after it or not.
+fn is_workspace_header(line: &str) -> bool {
+    let line = line.split('#').next().unwrap_or_default().trim();
+    line.strip_prefix("[workspace")
+        .is_some_and(|rest| rest.starts_with(']') || rest.starts_with('.'))
 }
 
 fn read(file: &str) -> Result<String> {
     std::fs::read_to_string(project::root().join(file)).with_context(|| format!("reading {file}"))
 }
 
-/// The lines of a manifest's `[name]` section, empty ones left out.
+/// The lines of a manifest's `[name]` section, empty ones and comments left out.
 fn section(text: &str, name: &str) -> Vec<String> {
     text.lines()
         .skip_while(|l| l.trim() != name)
@@ -59,62 +85,47 @@ fn section(text: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// A manifest of its own for `package`, with `manifest`'s `sections` of dependencies at the
-/// workspace's pinned versions, and the workspace's profiles.
-fn standalone(package: &str, manifest: &str, sections: &[&str]) -> Result<String> {
-    let workspace = read("Cargo.toml")?;
-    let pinned = section(&workspace, "[workspace.dependencies]");
-    let shared = format!("path = {:?}", project::root().join("shared"));
-    let mut written = Vec::new();
-    for name in sections {
-        let dependencies = section(manifest, name)
-            .iter()
-            .map(|line| {
-                // `serde.workspace = true` or `serde = { workspace = true, ... }` takes the
-                // workspace's line; a dependency of the copy's own stays as written.
-                let Some(dependency) = inherited(line) else {
-                    return Ok(line.clone());
-                };
-                pinned
-                    .iter()
-                    .find(|p| p.starts_with(&format!("{dependency} =")))
-                    .map(|line| line.replace("path = \"shared\"", &shared))
-                    .with_context(|| format!("the workspace pins no {dependency}"))
-            })
-            .collect::<Result<Vec<String>>>()?;
-        if !dependencies.is_empty() {
-            written.push(format!("{name}\n{}", dependencies.join("\n")));
-        }
-    }
-    // The workspace's profiles too: with other ones, cargo would build every dependency
-    // again, differently, instead of reusing the workspace's builds. Not a section for one of
-    // the workspace's own packages (xtask's): cargo warns of a package the copy has not.
-    let profiles: Vec<&str> = workspace
-        .split("\n[")
-        .filter(|section| section.starts_with("profile."))
-        .filter(|section| {
-            let header = section.lines().next().unwrap_or_default();
-            !header.contains(".package.") || header.contains(".package.\"*\"")
-        })
-        .collect();
-    Ok(format!(
-        "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \
-         \"2021\"\n\n{}\n\n[{}\n",
-        written.join("\n\n"),
-        profiles.join("\n[").trim_end()
-    ))
+/// The workspace's `shared = { path = "shared" }`, as an absolute path (the copy is elsewhere).
+fn with_shared_path(text: &str) -> String {
+    text.replace(
+        "path = \"shared\"",
+        &format!("path = {}", toml_string(&project::root().join("shared"))),
+    )
 }
 
-/// The name of a dependency the line takes from the workspace.
-fn inherited(line: &str) -> Option<&str> {
-    let line = line.trim();
-    if let Some(name) = line.strip_suffix(".workspace = true") {
-        return Some(name.trim());
+/// A path as a TOML string: a literal one (no escapes: Windows' backslashes, any character)
+/// unless the path holds a quote or a control character.
+fn toml_string(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    if !text.contains('\'') && !text.chars().any(char::is_control) {
+        return format!("'{text}'");
     }
-    let (name, spec) = line.split_once('=')?;
-    spec.replace(' ', "")
-        .contains("workspace=true")
-        .then_some(name.trim())
+    let mut escaped = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => escaped.push_str("\\\""),
+            '\\' => escaped.push_str("\\\\"),
+            c if c.is_control() => escaped.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => escaped.push(c),
+        }
+    }
+    escaped.push('"');
+    escaped
+}
+
+/// The workspace's profiles: with other ones, cargo would build every dependency again,
+/// differently, instead of reusing the workspace's builds. Not a section for one of the
+/// workspace's own packages (xtask's): cargo warns of a package the copy has not.
+fn profiles(workspace: &str) -> Vec<String> {
+    workspace
+        .split("\n[")
+        .filter(|table| table.starts_with("profile."))
+        .filter(|table| {
+            let header = table.lines().next().unwrap_or_default();
+            !header.contains(".package.") || header.contains(".package.\"*\"")
+        })
+        .map(|table| format!("[{}\n", table.trim_end()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -122,29 +133,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_copy_of_a_step_gets_a_manifest_of_its_own() -> Result<()> {
-        let copy = for_copy(&read("7-finish/Cargo.toml")?)?;
-        assert!(copy.starts_with("[workspace]\n"), "{copy}");
-        assert!(copy.contains("name = \"streams-finish-copy\""), "{copy}");
-        assert!(!copy.contains(".workspace"), "{copy}");
-        assert!(copy.contains("[dev-dependencies]\nproptest = "), "{copy}");
-        assert!(copy.contains("[profile."), "{copy}");
+    fn a_copy_of_a_step_is_followed_by_the_workspace() -> Result<()> {
+        let step = read("7-finish/Cargo.toml")?;
+        let copy = for_copy(&step)?;
+        // The copy's own words first, untouched: cargo reads them as it would in the workspace.
+        assert!(copy.starts_with(step.trim_end()), "{copy}");
+        for table in [
+            "\n[workspace]\nresolver = \"2\"\n",
+            "\n[workspace.package]\n",
+            "\n[workspace.dependencies]\n",
+            "\n[workspace.lints.rust]\n",
+            "\n[profile.dev.package.\"*\"]\n",
+        ] {
+            assert!(copy.contains(table), "{table} is missing from:\n{copy}");
+        }
+        assert!(!copy.contains("members"), "{copy}");
+        assert!(!copy.contains("path = \"shared\""), "{copy}");
+        assert!(!copy.contains("[profile.dev.package.xtask]"), "{copy}");
         Ok(())
     }
 
     #[test]
-    fn a_manifest_that_stands_alone_is_kept_and_own_dependencies_stay() -> Result<()> {
+    fn a_copy_that_is_a_workspace_already_is_kept() -> Result<()> {
         let own = standalone_manifest("streams-mine")?;
         assert_eq!(for_copy(&own)?, own);
-        let mine = for_copy(
-            "[package]\nname = \"mine\"\n\n[dependencies]\nserde.workspace = true\ntokio = { \
-             workspace = true }\nchrono = \"0.4\"\n\n[lints]\nworkspace = true\n",
-        )?;
-        assert!(mine.contains("\nserde = { version"), "{mine}");
-        assert!(mine.contains("\ntokio = { version"), "{mine}");
-        assert!(mine.contains("\nchrono = \"0.4\"\n"), "{mine}");
-        let plain = "[package]\nname = \"mine\"\nversion = \"0.1.0\"\n";
-        assert_eq!(for_copy(plain)?, format!("[workspace]\n\n{plain}"));
+        let commented = "[package]\nname = \"mine\"\n\n[workspace] # mine\n";
+        assert_eq!(for_copy(commented)?, commented);
+        let tables = "[package]\nname = \"mine\"\n\n[workspace.dependencies]\nserde = \"1\"\n";
+        assert_eq!(for_copy(tables)?, tables);
         Ok(())
+    }
+
+    #[test]
+    fn a_path_is_a_toml_string_on_every_system() {
+        assert_eq!(
+            toml_string(Path::new(r"C:\Users\ana\workshop\shared")),
+            r"'C:\Users\ana\workshop\shared'"
+        );
+        assert_eq!(
+            toml_string(Path::new("/home/o'brien/shared")),
+            "\"/home/o'brien/shared\""
+        );
+        assert_eq!(toml_string(Path::new("/a\"b\\c/d")), "'/a\"b\\c/d'");
     }
 }

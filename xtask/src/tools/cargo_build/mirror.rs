@@ -34,11 +34,28 @@ pub(super) fn mirror(dir: &Path) -> Result<()> {
     };
     let manifest = String::from_utf8(manifest)
         .with_context(|| format!("reading {}", dir.join("Cargo.toml").display()))?;
-    write_changed(&to.join("Cargo.toml"), for_copy(&manifest)?.as_bytes())?;
-    // The workspace's versions: its builds serve the copy, and no registry is asked.
+    let manifest = for_copy(&manifest)
+        .with_context(|| format!("reading {}", dir.join("Cargo.toml").display()))?;
+    write_changed(&to.join("Cargo.toml"), manifest.as_bytes())?;
+    if !dir.join("Cargo.lock").exists() {
+        workspace_lock(&to)?;
+    }
+    Ok(())
+}
+
+/// The workspace's Cargo.lock in the mirror of a copy that has none: its versions, so that
+/// the workspace's builds serve the copy and no registry is asked. Copied again when the
+/// workspace's changes (a pulled update of the workshop); cargo adds the copy's own
+/// dependencies to it.
+fn workspace_lock(to: &Path) -> Result<()> {
+    let workspace = std::fs::read(project::root().join("Cargo.lock"))
+        .context("reading the workspace's Cargo.lock")?;
+    // Beside the mirror: everything in it that the copy has not is deleted.
+    let stamp = to.with_extension("workspace-lock");
     let lock = to.join("Cargo.lock");
-    if !lock.exists() && !dir.join("Cargo.lock").exists() {
-        std::fs::copy(project::root().join("Cargo.lock"), &lock)
+    if !lock.exists() || std::fs::read(&stamp).ok().as_ref() != Some(&workspace) {
+        std::fs::write(&lock, &workspace)
+            .and_then(|()| std::fs::write(&stamp, &workspace))
             .with_context(|| format!("copying the workspace's Cargo.lock to {}", lock.display()))?;
     }
     Ok(())

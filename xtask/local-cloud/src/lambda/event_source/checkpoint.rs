@@ -120,6 +120,17 @@ mod tests {
         file.write(&checkpoint).unwrap();
         assert_eq!(file.read("arn:1"), Some(checkpoint));
         assert_eq!(file.read("arn:2"), None, "another stream starts afresh");
+        // One written before the tries were kept: its place stands, its tries are none.
+        std::fs::write(
+            dir.join("stream.checkpoint.json"),
+            r#"{"stream_arn":"arn:1","after":"100000000000000000007","in_flight":null}"#,
+        )
+        .unwrap();
+        let old = file.read("arn:1").unwrap();
+        assert_eq!(
+            (old.after.as_deref(), old.tries),
+            (Some("100000000000000000007"), None)
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -84,6 +84,7 @@ impl Delivery {
         if self.pending.is_empty() {
             self.done_up_to.clone_from(&self.read_up_to);
         }
+        self.take_up_resumed();
         (!filtered.is_empty()).then(|| {
             format!(
                 "filtered out {} ({}) by filterPatterns: not delivered, as on AWS",
@@ -133,14 +134,6 @@ impl Delivery {
     /// Takes the function's answer to the batch [`next_batch`](Self::next_batch) gave; what
     /// became of it (the queue moved on accordingly).
     pub fn settle(&mut self, batch_len: usize, result: BatchResult) -> Settled {
-        if let Some(tries) = self.resumed.take() {
-            if self.attempts == 0
-                && self.pending.front().and_then(sequence_number) == Some(&tries.first)
-            {
-                self.retries = tries.retries;
-                self.attempts = tries.attempts;
-            }
-        }
         self.attempts += 1;
         let batch: Vec<String> = self
             .pending
@@ -252,6 +245,21 @@ impl Delivery {
         self.done_up_to.clone_from(&after);
         self.read_up_to = after;
         self.resumed = tries;
+    }
+
+    /// The last run's tries go on once the first record is read, if it is the record they
+    /// were counted for: a retry goes at once (no `batchWindow`), and a record given up on
+    /// for its age says every invocation that carried it.
+    fn take_up_resumed(&mut self) {
+        let Some(front) = self.pending.front().and_then(sequence_number) else {
+            return;
+        };
+        if let Some(tries) = self.resumed.take() {
+            if self.attempts == 0 && front == tries.first {
+                self.retries = tries.retries;
+                self.attempts = tries.attempts;
+            }
+        }
     }
 
     /// The tries of the record at the front, while it has had any: for the checkpoint.

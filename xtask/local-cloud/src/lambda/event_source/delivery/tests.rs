@@ -311,6 +311,8 @@ fn a_restart_goes_on_counting_the_tries() {
     let mut again = Delivery::new(settings());
     again.resume_after(None, Some(tries));
     again.push(records(&[1, 2]));
+    // A retry from the first read on: it goes without waiting for a batch window.
+    assert!(again.is_retrying());
     assert!(matches!(
         again.settle(2, failed()).next,
         Next::Retry { retry: 2, .. }
@@ -331,6 +333,7 @@ fn a_restart_goes_on_counting_the_tries() {
         }),
     );
     other.push(records(&[1]));
+    assert!(!other.is_retrying());
     assert!(matches!(
         other.settle(1, failed()).next,
         Next::Retry { retry: 1, .. }
