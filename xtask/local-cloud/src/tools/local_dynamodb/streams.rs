@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 
 use anyhow::{Context, Result};
 use dynoxide::actions::describe_stream::DescribeStreamRequest;
-use dynoxide::actions::get_records::{GetRecordsRequest, GetRecordsResponse};
+use dynoxide::actions::get_records::GetRecordsRequest;
 use dynoxide::actions::get_shard_iterator::GetShardIteratorRequest;
 use dynoxide::{Database, DynoxideError};
 use serde_json::Value;
@@ -83,13 +83,8 @@ impl LocalStreams {
         let answer = capped_page(&self.database, iterator, MAX_PAGE_RECORDS)
             .map_err(|error| anyhow::anyhow!("{error}"))
             .context("reading the stream's records")?;
-        let records = answer
-            .records
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<_, _>>()
-            .context("reading a stream record")?;
-        Ok((records, answer.next_shard_iterator))
+        let page: Page = serde_json::from_str(&answer).context("reading a page of the stream")?;
+        Ok((page.records, page.next))
     }
 
     /// Reads a shard from `iterator` on, a page at a time, until it has no more or `each`
@@ -118,12 +113,23 @@ pub enum Position<'a> {
     After(&'a str),
 }
 
-/// GetRecords within DynamoDB Streams' caps: at most `limit` records and 1 MB.
+/// A GetRecords answer, read back from its JSON.
+#[derive(Debug, serde::Deserialize)]
+struct Page {
+    #[serde(rename = "Records", default)]
+    records: Vec<Value>,
+    #[serde(rename = "NextShardIterator")]
+    next: Option<String>,
+}
+
+/// GetRecords within DynamoDB Streams' caps: at most `limit` records and 1 MB. The answer as
+/// DynamoDB Streams writes it: the JSON whose size was measured, which the endpoint sends as
+/// it is.
 pub(super) fn capped_page(
     database: &Database,
     iterator: &str,
     limit: usize,
-) -> Result<GetRecordsResponse, DynoxideError> {
+) -> Result<String, DynoxideError> {
     let mut limit = limit.clamp(1, MAX_PAGE_RECORDS);
     loop {
         let answer = database.get_records(GetRecordsRequest {
@@ -131,11 +137,10 @@ pub(super) fn capped_page(
             limit: Some(limit),
         })?;
         let count = answer.records.len();
-        let bytes = serde_json::to_vec(&answer)
-            .map_err(|error| DynoxideError::InternalServerError(error.to_string()))?
-            .len();
-        if bytes <= MAX_PAGE_BYTES || count <= 1 {
-            return Ok(answer);
+        let json = serde_json::to_string(&answer)
+            .map_err(|error| DynoxideError::InternalServerError(error.to_string()))?;
+        if json.len() <= MAX_PAGE_BYTES || count <= 1 {
+            return Ok(json);
         }
         limit = count / 2;
     }

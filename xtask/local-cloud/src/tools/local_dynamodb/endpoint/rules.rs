@@ -88,11 +88,9 @@ pub(super) fn refusal(operation: &str, body: &str) -> Option<DynoxideError> {
 pub(super) fn get_records_capped(database: &Database, body: &str) -> Result<String, DynoxideError> {
     use dynoxide::actions::get_records::GetRecordsRequest;
     let request: GetRecordsRequest = serde_json::from_str(body).map_err(unreadable)?;
-    let answer = capped_page(
+    capped_page(
         database,
         &request.shard_iterator,
         request.limit.unwrap_or(1000),
-    )?;
-    serde_json::to_string(&answer)
-        .map_err(|error| DynoxideError::InternalServerError(error.to_string()))
+    )
 }
