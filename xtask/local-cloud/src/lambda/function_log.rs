@@ -102,11 +102,9 @@ impl FunctionLog {
         if bytes.is_empty() {
             return;
         }
-        let _ = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .and_then(|mut file| file.write_all(bytes));
+        if let Some(mut file) = self.open() {
+            let _ = file.write_all(bytes);
+        }
     }
 }
 
