@@ -12,30 +12,14 @@ use anyhow::{Context, Result};
 use crate::project;
 
 /// The exercise's manifest as a crate of its own, outside the workspace (what a copy of the
-/// step needs to be checked or run with `--dir`), with the workspace's pinned versions, so
-/// that the shared target directory's builds serve it. Each copy gets its own package name:
-/// copies built side by side keep their own binaries.
+/// step needs to be checked or run with `--dir`), as a copy's mirror has it ([`for_copy`]).
+/// Each copy gets its own package and binary name: copies built side by side keep their own
+/// binaries.
 pub fn standalone_manifest(package: &str) -> Result<String> {
-    let workspace = read("Cargo.toml")?;
-    let exercise = read("6-streams/Cargo.toml")?;
-    let pinned = section(&workspace, "[workspace.dependencies]");
-    let dependencies = section(&exercise, "[dependencies]")
-        .iter()
-        .map(|line| {
-            let name = line.trim().trim_end_matches(".workspace = true");
-            pinned
-                .iter()
-                .find(|p| p.starts_with(&format!("{name} =")))
-                .map(|line| with_shared_path(line))
-                .with_context(|| format!("the workspace pins no {name}"))
-        })
-        .collect::<Result<Vec<String>>>()?;
-    Ok(format!(
-        "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \
-         \"2021\"\n\n[dependencies]\n{}\n\n{}",
-        dependencies.join("\n"),
-        profiles(&workspace).join("\n")
-    ))
+    let exercise = project::Step::named("6-streams")?;
+    let manifest = read(&format!("{}/Cargo.toml", exercise.name))?;
+    // The exercise names its package and its binary alike.
+    for_copy(&manifest.replace(&format!("{:?}", exercise.package), &format!("{package:?}")))
 }
 
 /// What the mirror of a copy builds: the copy's `Cargo.toml` (`manifest`) as it is when it is
@@ -72,17 +56,6 @@ fn is_workspace_header(line: &str) -> bool {
 
 fn read(file: &str) -> Result<String> {
     std::fs::read_to_string(project::root().join(file)).with_context(|| format!("reading {file}"))
-}
-
-/// The lines of a manifest's `[name]` section, empty ones and comments left out.
-fn section(text: &str, name: &str) -> Vec<String> {
-    text.lines()
-        .skip_while(|l| l.trim() != name)
-        .skip(1)
-        .take_while(|l| !l.starts_with('['))
-        .filter(|l| !l.trim().is_empty() && !l.trim().starts_with('#'))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// The workspace's `shared = { path = "shared" }`, as an absolute path (the copy is elsewhere).
