@@ -12,7 +12,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -98,17 +98,39 @@ fn wait_for_log(build: &Path, expected: &str, timeout: Duration) -> String {
     }
 }
 
+/// The child's lines as they come, both pipes (stderr's marked), so that a failure shows
+/// everything the deployment said.
 fn lines_of(child: &mut Child) -> Receiver<String> {
-    let stdout = child.stdout.take().unwrap();
     let (sender, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
+    let stdout = Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>;
+    let stderr = Box::new(child.stderr.take().unwrap()) as Box<dyn Read + Send>;
+    for (pipe, mark) in [(stdout, ""), (stderr, "stderr: ")] {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if sender.send(format!("{mark}{line}")).is_err() {
+                    break;
+                }
             }
-        }
-    });
+        });
+    }
     lines
+}
+
+/// What runs under Wine now, for a failure's message: the process tree says how far a
+/// silent deployment got (its function processes and watchdog started, or not).
+fn wine_processes() -> String {
+    Command::new("ps")
+        .args(["-eo", "pid,ppid,stat,etime,args"])
+        .output()
+        .map(|output| {
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .filter(|line| line.contains(".exe") || line.contains("wine"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_else(|error| format!("(ps: {error})"))
 }
 
 /// The Linux processes Wine runs for the deployment's Windows programs.
@@ -164,25 +186,46 @@ fn a_windows_deployment_serves_streams_keeps_a_bad_record_and_stops_on_ctrl_c() 
         )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap(),
     );
     let lines = lines_of(&mut deployment.0);
+    // Everything it says from here on is shown as it comes (the lines are read for Ready.
+    // first), so a failure later in the test shows the deployment's side too.
     let mut printed = Vec::new();
     let started = Instant::now();
     while !printed
         .iter()
         .any(|line: &String| line.starts_with("Ready."))
     {
+        if let Some(status) = deployment.0.try_wait().unwrap() {
+            while let Ok(line) = lines.recv_timeout(Duration::from_millis(500)) {
+                printed.push(line);
+            }
+            panic!(
+                "xtask.exe deploy --local ended ({status}) before Ready.:\n{}",
+                printed.join("\n")
+            );
+        }
         assert!(
             started.elapsed() < Duration::from_secs(120),
-            "xtask.exe deploy --local printed no Ready. in 120 s:\n{}",
-            printed.join("\n")
+            "xtask.exe deploy --local printed no Ready. in 120 s:\n{}\n\nunder Wine now:\n{}",
+            printed.join("\n"),
+            wine_processes()
         );
         if let Ok(line) = lines.recv_timeout(Duration::from_millis(200)) {
             printed.push(line);
         }
     }
+    for line in &printed {
+        eprintln!("deploy --local: {line}");
+    }
+    std::thread::spawn(move || {
+        for line in lines {
+            eprintln!("deploy --local: {line}");
+        }
+    });
 
     let api = format!("http://127.0.0.1:{port}/users/wine-1");
     let agent: ureq::Agent = ureq::Agent::config_builder()
