@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use xtask::tools::process;
@@ -60,8 +61,30 @@ impl Wine {
             .env("WINEDEBUG", "-all")
     }
 
-    /// Stops whatever still runs in the prefix (its wineserver lingers a few seconds).
+    /// Stops whatever still runs in the prefix (its wineserver lingers a few seconds), and
+    /// waits until its server is gone; a server that does not go in 10 s is killed.
     pub fn stop(&self) {
         let _ = self.env(&mut Command::new("wineserver")).arg("-k").status();
+        let gone = self
+            .env(&mut Command::new("wineserver"))
+            .arg("-w")
+            .spawn()
+            .and_then(|mut waiting| {
+                let started = Instant::now();
+                while started.elapsed() < Duration::from_secs(10) {
+                    if waiting.try_wait()?.is_some() {
+                        return Ok(true);
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                waiting.kill()?;
+                waiting.wait().map(|_| false)
+            });
+        if !gone.unwrap_or(false) {
+            let _ = self
+                .env(&mut Command::new("wineserver"))
+                .arg("-k9")
+                .status();
+        }
     }
 }
