@@ -177,7 +177,8 @@ impl Drop for StoppedWhenDropped {
 enum NotReady {
     /// Nothing at all said, not even the build's first line: Wine did not get the program
     /// going (what runs before that line is reading serverless.yml and taking two ports).
-    Silent,
+    /// With what ran under Wine then, before it was stopped.
+    Silent(String),
     Failed(String),
 }
 
@@ -212,7 +213,7 @@ fn start_deployment(build: &Path, port: &str) -> Result<StoppedWhenDropped, NotR
             )));
         }
         if printed.is_empty() && started.elapsed() > SILENT_START {
-            return Err(NotReady::Silent);
+            return Err(NotReady::Silent(wine_processes()));
         }
         if started.elapsed() > Duration::from_secs(120) {
             return Err(NotReady::Failed(format!(
@@ -250,12 +251,11 @@ fn a_windows_deployment_serves_streams_keeps_a_bad_record_and_stops_on_ctrl_c() 
         Ok(deployment) => deployment,
         Err(NotReady::Failed(why)) => panic!("{why}"),
         // Once, and said: the second start must go.
-        Err(NotReady::Silent) => {
+        Err(NotReady::Silent(running)) => {
             eprintln!(
-                "xtask.exe said nothing in {} s under Wine; what ran then:\n{}\nstarting \
+                "xtask.exe said nothing in {} s under Wine; what ran then:\n{running}\nstarting \
                  Wine's server again, then the deployment once more",
                 SILENT_START.as_secs(),
-                wine_processes()
             );
             // SIGKILL: a server that hangs would not take a polite kill.
             for stop in ["-k9", "-w"] {
@@ -264,10 +264,9 @@ fn a_windows_deployment_serves_streams_keeps_a_bad_record_and_stops_on_ctrl_c() 
             match start_deployment(&build, &port) {
                 Ok(deployment) => deployment,
                 Err(NotReady::Failed(why)) => panic!("{why}"),
-                Err(NotReady::Silent) => panic!(
-                    "xtask.exe deploy --local said nothing in {} s under Wine, twice:\n{}",
+                Err(NotReady::Silent(running)) => panic!(
+                    "xtask.exe deploy --local said nothing in {} s under Wine, twice:\n{running}",
                     SILENT_START.as_secs(),
-                    wine_processes()
                 ),
             }
         }
