@@ -117,24 +117,17 @@ fn lines_of(child: &mut Child) -> Receiver<String> {
     lines
 }
 
-/// What runs under Wine now, for a failure's message: the process tree says how far a
-/// silent deployment got (its function processes and watchdog started, or not).
-fn wine_processes() -> String {
-    Command::new("ps")
-        .args(["-eo", "pid,ppid,stat,etime,args"])
-        .output()
-        .map(|output| {
-            String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .filter(|line| line.contains(".exe") || line.contains("wine"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_else(|error| format!("(ps: {error})"))
+/// A process Wine runs (one of its own, or a Windows program).
+struct WineProcess {
+    pid: u32,
+    parent: u32,
+    /// Running, sleeping, stopped (a frozen wineserver), zombie.
+    state: String,
+    command: String,
 }
 
-/// The Linux processes Wine runs for the deployment's Windows programs.
-fn windows_processes(build: &Path) -> Vec<u32> {
+/// What runs under Wine now.
+fn under_wine() -> Vec<WineProcess> {
     use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind};
     let mut system = System::new();
     system.refresh_processes_specifics(
@@ -142,18 +135,50 @@ fn windows_processes(build: &Path) -> Vec<u32> {
         true,
         ProcessRefreshKind::nothing().with_cmd(UpdateKind::Always),
     );
-    let build = windows_path(build);
-    system
+    let mut running: Vec<WineProcess> = system
         .processes()
         .values()
-        .filter(|process| {
-            let command = process.cmd().iter().map(|part| part.to_string_lossy());
-            let command: Vec<_> = command.collect();
-            let command = command.join(" ");
-            command.contains(&format!("{build}\\streams-finish.exe"))
-                || command.contains(&format!("{build}\\xtask.exe __watchdog"))
+        // Processes, not their threads (which sysinfo lists beside them on Linux).
+        .filter(|process| process.thread_kind().is_none())
+        .map(|process| {
+            let command: Vec<_> = process.cmd().iter().map(|p| p.to_string_lossy()).collect();
+            WineProcess {
+                pid: process.pid().as_u32(),
+                parent: process.parent().map_or(0, |parent| parent.as_u32()),
+                state: process.status().to_string(),
+                command: command.join(" "),
+            }
         })
-        .map(|process| process.pid().as_u32())
+        .filter(|process| process.command.contains(".exe") || process.command.contains("wine"))
+        .collect();
+    running.sort_by_key(|process| process.pid);
+    running
+}
+
+/// The same, for a failure's message: it says how far a silent deployment got (its function
+/// processes and watchdog started, or not), and whether Wine's server is stopped.
+fn wine_processes() -> String {
+    under_wine()
+        .iter()
+        .map(|p| format!("{} (parent {}, {}) {}", p.pid, p.parent, p.state, p.command))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The Linux processes Wine runs for the deployment's Windows programs.
+fn windows_processes(build: &Path) -> Vec<u32> {
+    let build = windows_path(build);
+    under_wine()
+        .into_iter()
+        .filter(|process| {
+            process
+                .command
+                .contains(&format!("{build}\\streams-finish.exe"))
+                || process
+                    .command
+                    .contains(&format!("{build}\\xtask.exe __watchdog"))
+        })
+        .map(|process| process.pid)
         .collect()
 }
 
