@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use crate::project::{self, Step};
-pub use crate::tools::cargo_build::standalone_manifest;
 use crate::tools::cargo_build::{self, Crate};
 
 /// The step being checked.

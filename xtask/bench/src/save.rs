@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use xtask::project::{self, CHECK_TIMINGS as TIMINGS};
-use xtask::target::standalone_manifest;
+use xtask::tools::cargo_build::standalone_manifest;
 use xtask::tools::process;
 
 const PARTS: [&str; 4] = ["build", "items", "tests", "formatting"];

@@ -120,7 +120,7 @@ impl Attempt {
         let package = format!("streams-{name}");
         std::fs::write(
             dir.join("Cargo.toml"),
-            xtask::target::standalone_manifest(&package).unwrap(),
+            xtask::tools::cargo_build::standalone_manifest(&package).unwrap(),
         )
         .unwrap();
         std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
