@@ -167,7 +167,7 @@ impl LocalFunction {
             {
                 anyhow::bail!(
                     "the function stopped ({status}) instead of answering; its log ends with:\n{}",
-                    crate::tools::process::last_lines(&self.log_text(), 20)
+                    self.log_end()
                 );
             }
         }
@@ -183,7 +183,7 @@ impl LocalFunction {
         anyhow::bail!(
             "the function did not answer within {} s; its log ends with:\n{}",
             timeout.as_secs_f32(),
-            crate::tools::process::last_lines(&self.log_text(), 20)
+            self.log_end()
         )
     }
 
@@ -201,6 +201,13 @@ impl LocalFunction {
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(None)
+    }
+
+    /// The end of its log (20 lines), everything it printed before now included: what an
+    /// error about an invocation quotes.
+    fn log_end(&self) -> String {
+        self.output.sync();
+        self.log.last_lines(20)
     }
 
     /// Its log so far (what is not UTF-8 replaced): everything it printed before now.

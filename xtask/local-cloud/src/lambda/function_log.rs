@@ -4,7 +4,7 @@
 //! `cargo xtask logs` and `check` read the file; the terminal and the console hear the bus.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -41,6 +41,31 @@ impl FunctionLog {
     /// The bus its lines are told on, if any.
     pub fn bus(&self) -> Option<&Arc<Bus>> {
         self.bus.as_ref()
+    }
+
+    /// Its last `count` lines (what is not UTF-8 replaced), to say why an invocation failed:
+    /// read from the file's end, never the whole file, which a function printing for a whole
+    /// session makes hundreds of MB long.
+    pub fn last_lines(&self, count: usize) -> String {
+        let Ok(mut file) = File::open(&self.path) else {
+            return String::new();
+        };
+        let length = file.metadata().map_or(0, |metadata| metadata.len());
+        let window = (count * LONGEST_LINE) as u64;
+        let start = length.saturating_sub(window);
+        let mut bytes = Vec::new();
+        if file.seek(SeekFrom::Start(start)).is_err()
+            || file.take(window).read_to_end(&mut bytes).is_err()
+        {
+            return String::new();
+        }
+        // Begun mid-line: that line's start is not in the window, so it goes.
+        if start > 0 {
+            if let Some(end) = bytes.iter().position(|&byte| byte == b'\n') {
+                bytes.drain(..=end);
+            }
+        }
+        crate::tools::process::last_lines(&String::from_utf8_lossy(&bytes), count)
     }
 
     /// The local cloud's line about the function (`[xtask] ` is put before it).
@@ -127,6 +152,26 @@ mod tests {
     use super::*;
     use crate::lambda::bus::Heard;
     use crate::lambda::event_source::delivery::{Answer, Next, Settled};
+
+    #[test]
+    fn the_last_lines_come_from_the_end_of_a_long_log() {
+        let dir = std::env::temp_dir().join(format!("local-cloud-end-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("stream.log");
+        let log = FunctionLog::new("stream", path.clone(), None);
+        assert_eq!(log.last_lines(3), "", "no file yet");
+        // 8 MB of lines, then one longer than 4 lines' window, then three short ones.
+        let mut text = format!("{}\n", "x".repeat(1023)).repeat(8 * 1024);
+        text.push_str(&format!("{}\n", "y".repeat(5 * LONGEST_LINE)));
+        text.push_str("one\ntwo\nthree\n");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(log.last_lines(3), "one\ntwo\nthree");
+        // The window begins inside the long line: it is left out rather than shown cut.
+        assert_eq!(log.last_lines(4), "one\ntwo\nthree");
+        std::fs::write(&path, "short\nlog").unwrap();
+        assert_eq!(log.last_lines(20), "short\nlog");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn each_line_is_told_once_and_kept_in_the_file() {
