@@ -1,6 +1,6 @@
 //! `cargo xtask logs FUNCTION`: a function's logs, from the local deployment or from AWS.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -94,12 +94,23 @@ fn local_logs(step: Step, function: &str, tail: bool) -> Result<ExitCode> {
         log_tail::follow(function, &path, &stop);
         return Ok(ExitCode::SUCCESS);
     }
-    // A byte that is not UTF-8 is shown as such, not a reason to show nothing; what the
-    // function printed is shown, never obeyed.
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    // Line by line, as long as the log is; a byte that is not UTF-8 is shown as such, not a
+    // reason to show nothing; what the function printed is shown, never obeyed.
+    let file = std::fs::File::open(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut log = BufReader::new(file);
     let mut out = std::io::stdout().lock();
-    for line in String::from_utf8_lossy(&bytes).lines() {
-        writeln!(out, "{}", terminal::safe(line)).context("printing the log")?;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = log
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", path.display()))?;
+        if read == 0 {
+            return Ok(ExitCode::SUCCESS);
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        writeln!(out, "{}", terminal::safe(text)).context("printing the log")?;
     }
-    Ok(ExitCode::SUCCESS)
 }
