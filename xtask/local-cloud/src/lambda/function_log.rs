@@ -51,7 +51,9 @@ impl FunctionLog {
             return String::new();
         };
         let length = file.metadata().map_or(0, |metadata| metadata.len());
-        let window = (count * LONGEST_LINE) as u64;
+        // One byte more than the window, before it: if that is a line's end, the window
+        // begins with a whole line.
+        let window = (count * LONGEST_LINE) as u64 + 1;
         let start = length.saturating_sub(window);
         let mut bytes = Vec::new();
         if file.seek(SeekFrom::Start(start)).is_err()
@@ -168,6 +170,10 @@ mod tests {
         assert_eq!(log.last_lines(3), "one\ntwo\nthree");
         // The window begins inside the long line: it is left out rather than shown cut.
         assert_eq!(log.last_lines(4), "one\ntwo\nthree");
+        // A window that begins right after a line's end keeps its first line.
+        let lines = format!("{}\n", "z".repeat(LONGEST_LINE - 1)).repeat(3);
+        std::fs::write(&path, format!("before\n{lines}")).unwrap();
+        assert_eq!(log.last_lines(3), lines.trim_end());
         std::fs::write(&path, "short\nlog").unwrap();
         assert_eq!(log.last_lines(20), "short\nlog");
         let _ = std::fs::remove_dir_all(&dir);
